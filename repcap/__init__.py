@@ -1,0 +1,18 @@
+"""repcap: how many near-orthogonal directions a transformer's latent space can hold.
+
+The helper package of the repcap book. Modules, one job each (data flows top to bottom):
+
+``sources``      a model name, hub id, local directory, GGUF file or array -> :class:`Embedding`
+``catalog``      the models the book knows (the paper's Table 1, the offline models)
+``similarity``   exact ε = µ + 2σ from a d×d Gram, bootstrap CIs, the all-pairs and sampled passes
+``packing``      random and optimised packings of k unit vectors in R^d
+``sweeps``       resumable (k, d) grids of packing cells
+``laws``         the JL / Eq. 6 / Eq. 7 laws, the paper's fitting procedure, capacity
+``bounds``       proven bounds on line packings and the random null law
+``plots``        every figure helper, one visual style
+``profiles``     the smoke / default / paper parameter sets of the notebooks
+
+Importing ``repcap`` is cheap: torch and transformers load only when a module needs them.
+"""
+
+__version__ = "0.1.0"

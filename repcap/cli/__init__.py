@@ -1,0 +1,102 @@
+"""The ``repcap`` command: a thin shell over the package's modules.
+
+Each sub-command lives in its own module of this package and exposes two things:
+
+``register(subparsers)``
+    adds its parser (``subparsers.add_parser(name, ...)``) and sets ``func=run`` on it;
+``run(args) -> dict``
+    does the work through the library API and returns plain, JSON-serialisable data.
+
+``main`` prints that dict as one JSON object with ``--json``, or as readable ``key: value`` lines
+otherwise. A :class:`repcap.errors.RepcapError` (bad input) is printed to stderr without a
+traceback and exits with status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from typing import Any
+
+from repcap.errors import RepcapError
+
+# Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
+COMMAND_MODULES = ("info", "epsilon", "laws", "packing")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="repcap",
+        description="Measure how many near-orthogonal directions a model's latent space holds.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"repcap.cli.{name}")
+        except ModuleNotFoundError as exc:  # a command module not written yet
+            if exc.name == f"repcap.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """The ``--json`` flag every sub-command shares."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    # SUPPRESS so that the sub-command's default does not overwrite ``repcap --debug CMD``.
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _jsonable(value.item())
+    return value
+
+
+def _print_human(result: dict) -> None:
+    width = max((len(k) for k in result), default=0)
+    for key, value in result.items():
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        elif isinstance(value, (list, dict)):
+            value = json.dumps(_jsonable(value))
+        print(f"{key:<{width}}  {value}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result = args.func(args)
+    except RepcapError as exc:
+        if args.debug:
+            raise
+        print(f"repcap {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"repcap {args.command}: interrupted", file=sys.stderr)
+        return 130
+    if getattr(args, "json", False):
+        print(json.dumps(_jsonable(result)))
+    else:
+        _print_human(result)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

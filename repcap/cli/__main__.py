@@ -1,0 +1,5 @@
+import sys
+
+from repcap.cli import main
+
+sys.exit(main())

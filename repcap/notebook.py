@@ -1,0 +1,78 @@
+"""Small helpers every chapter notebook calls: device report, provenance line, results file.
+
+Nothing here computes a result; it keeps the chapters' boilerplate to one line each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from repcap import __version__
+
+
+def device() -> str:
+    """``"cuda"`` when a CUDA GPU is usable, else ``"cpu"`` (torch is imported lazily)."""
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def describe_device() -> str:
+    """One line naming the device the chapter runs on, e.g. ``GPU: NVIDIA A100 (80 GB)``."""
+    if device() == "cuda":
+        import torch
+
+        props = torch.cuda.get_device_properties(0)
+        return f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GB)"
+    return f"CPU: {os.cpu_count()} cores ({platform.machine()})"
+
+
+def setup() -> str:
+    """Apply the book's plot style, print the device, and return ``"cuda"`` or ``"cpu"``."""
+    from repcap.plots import use_style
+
+    use_style()
+    print(f"repcap {__version__} · {describe_device()}")
+    return device()
+
+
+def provenance(profile: str, data: str) -> None:
+    """Display the line that says which profile and which data produced this page."""
+    text = (f"**Produced with** profile `{profile}` · data: {data} · {describe_device()} · "
+            f"repcap {__version__}")
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # plain Python
+        print(text)
+
+
+def write_results(path: str | os.PathLike | None, results: dict[str, Any]) -> None:
+    """Write ``results`` as JSON to ``path`` atomically (nothing when ``path`` is empty).
+
+    The test suite passes ``results_path`` to every notebook and asserts on this file.
+    """
+    if not path:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(results, fh, indent=2, default=_default)
+    os.replace(tmp, target)
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
