@@ -119,13 +119,17 @@ def validate(nb_path: str | Path, params: dict[str, Any]) -> dict[str, Any]:
     return checked
 
 
-def parameters_for(nb_path: str | Path, profile: str, **overrides: Any) -> dict[str, Any]:
-    """The validated parameters to inject for ``profile`` (plus ``profile`` itself and overrides)."""
+def parameters_for(nb_path: str | Path, profile: str, overrides: dict[str, Any] | None = None,
+                   table: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The validated parameters to inject for ``profile`` (plus ``profile`` itself and overrides).
+
+    ``table`` defaults to :func:`load_profiles`; tests pass their own.
+    """
     if profile not in PROFILES:
         raise ParameterError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     stem = Path(nb_path).stem
-    table = load_profiles()
+    table = load_profiles() if table is None else table
     if stem not in table:
         raise ParameterError(f"profiles.yaml has no entry for notebook {stem!r}")
-    params = {**(table[stem][profile] or {}), "profile": profile, **overrides}
+    params = {**(table[stem][profile] or {}), "profile": profile, **(overrides or {})}
     return validate(nb_path, params)

@@ -1,0 +1,50 @@
+"""Notebooks in git: no outputs, kernel python3, one parameters cell, setup cell in sync."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _sync_tool():
+    spec = importlib.util.spec_from_file_location("sync_notebooks", ROOT / "tools" / "sync_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS, "no notebooks found"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_clean(nb):
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    assert data["metadata"]["kernelspec"]["name"] == "python3"
+    for i, cell in enumerate(data["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{nb.name} cell {i} is stored with outputs"
+            assert cell.get("execution_count") is None, f"{nb.name} cell {i} has an execution count"
+    tagged = [c for c in data["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, f"{nb.name} needs exactly one cell tagged 'parameters'"
+
+
+def test_notebooks_match_the_sync_tool():
+    """The Colab install line comes from _config.yml; outputs and kernels are normalised."""
+    bad = _sync_tool().out_of_sync(ROOT)
+    assert not bad, "\n".join(bad) + "\nrun: python tools/sync_notebooks.py"
+
+
+def test_setup_cell_uses_the_configured_repository():
+    import yaml
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    setup = _sync_tool().setup_source(ROOT)
+    assert f"git+{url}@" in setup
+    assert 'if "google.colab" in sys.modules' in setup  # only on Colab

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Keep the chapter notebooks clean and in sync with _config.yml.
+
+    python tools/sync_notebooks.py          # rewrite notebooks in place
+    python tools/sync_notebooks.py --check  # exit 1 and list what is out of sync (the tests run this)
+
+For every notebooks/*.ipynb: the cell tagged ``setup`` gets the Colab install line built from
+``repository.url`` and ``repository.branch`` in _config.yml (the one place the URL lives); code cells
+lose their outputs and execution counts; the kernelspec becomes ``python3``; papermill metadata left by
+a local run is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+SETUP_TEMPLATE = '''\
+# Setup. On Colab: install repcap from the book's repository. Everywhere: book style + device report.
+import importlib.util, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("repcap") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "repcap[hf] @ git+{url}@{branch}"], check=True)
+from repcap.notebook import setup
+DEVICE = setup()'''
+
+
+def setup_source(root: Path = ROOT) -> str:
+    repo = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))["repository"]
+    return SETUP_TEMPLATE.format(url=repo["url"].rstrip("/"), branch=repo.get("branch", "main"))
+
+
+def clean(nb: dict, setup: str) -> dict:
+    nb = json.loads(json.dumps(nb))  # deep copy
+    nb.setdefault("metadata", {})["kernelspec"] = dict(KERNELSPEC)
+    nb["metadata"].setdefault("language_info", {"name": "python"})
+    for key in ("papermill", "widgets", "toc-autonumbering"):
+        nb["metadata"].pop(key, None)
+    for cell in nb["cells"]:
+        if isinstance(cell.get("source"), str):  # nbformat's on-disk form: a list of lines
+            cell["source"] = cell["source"].splitlines(keepends=True)
+        cell.get("metadata", {}).pop("papermill", None)
+        cell.get("metadata", {}).pop("execution", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+            if "setup" in cell.get("metadata", {}).get("tags", []):
+                cell["source"] = setup.splitlines(keepends=True)
+    return nb
+
+
+def dumps(nb: dict) -> str:
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def out_of_sync(root: Path = ROOT) -> list[str]:
+    setup = setup_source(root)
+    bad = []
+    for path in sorted((root / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if not any("setup" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]):
+            bad.append(f"{path.name}: no cell tagged 'setup'")
+        elif dumps(clean(nb, setup)) != path.read_text(encoding="utf-8"):
+            bad.append(f"{path.name}: outputs, kernelspec or setup cell differ from the clean form")
+    return bad
+
+
+def main(argv: list[str]) -> int:
+    if "--check" in argv:
+        bad = out_of_sync()
+        for line in bad:
+            print(line)
+        if bad:
+            print("run: python tools/sync_notebooks.py", file=sys.stderr)
+        return 1 if bad else 0
+    setup = setup_source()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        new = dumps(clean(json.loads(text), setup))
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            print(f"synced {path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
