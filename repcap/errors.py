@@ -24,3 +24,50 @@ class EmbeddingError(RepcapError):
 
 class ParameterError(RepcapError):
     """A notebook parameter or profile value that is unknown or of the wrong type."""
+
+
+class ToyModelError(RepcapError):
+    """A toy-model-of-superposition setting that cannot be trained (sizes, sparsities, steps, ...)."""
+
+
+class DomainError(RepcapError):
+    """A value outside a formula's domain: ε not in [0, 1], d < 2, k < 2, NaN, mismatched shapes."""
+
+
+class FitError(RepcapError):
+    """A law that cannot be fitted: too few points, non-finite data, or a solver that did not converge."""
+
+
+class DataFileError(RepcapError):
+    """A results file that cannot be read as (k, d, ε) points: missing file, columns or values."""
+
+
+class PackingError(RepcapError):
+    """A packing or sweep request that cannot run: sizes, trials, steps, objective, device, memory budget."""
+
+
+class CheckpointError(RepcapError):
+    """A checkpoint or results file that does not belong to the requested run, or cannot be read back."""
+
+
+class CheckpointError(RepcapError):
+    """A checkpoint that cannot be read: no (or an ambiguous) embedding tensor, a malformed
+    safetensors or GGUF file, a block type that cannot be decoded, unsafe pickle-only weights."""
+
+
+class AccessError(RepcapError):
+    """The hub refused access: a gated or private repository and no (or an invalid) token."""
+
+
+class DownloadError(RepcapError):
+    """A download that started but did not finish (connection dropped, size mismatch)."""
+
+
+class TokenNotFoundError(RepcapError):
+    """A word that is not a token of the model's vocabulary (in the requested form), or whose row
+    is all zeros; the message lists the token strings that were tried."""
+
+
+class SimilarityError(RepcapError):
+    """A similarity computation that cannot run as asked: bins or value range, product dtype,
+    device, memory budget, sample size, bootstrap settings."""

@@ -1,0 +1,110 @@
+"""``repcap fit`` and ``repcap capacity``: the paper's laws from the command line.
+
+``repcap fit FILE``
+    fits standard JL, Eq. 6 and Eq. 7 to (k, d, ε) points read from FILE (a sweep results file, a CSV
+    with columns k,d,eps, or a JSON list of [k, d, eps] triples) and prints each form's constants,
+    R², MAPE and NRMSE.
+``repcap capacity --d D --eps E``
+    prints k_max by Eq. 7 (the paper's capacity), Eq. 6 and standard JL, with the paper's class
+    rule; optionally the Eq. 2 feature budget (``--vocab``) and the proven bounds (``--bounds``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from repcap.cli import add_json_flag
+
+FORM_NAMES = ("jl", "eq6", "eq7")
+
+
+def register(subparsers) -> None:
+    fit = subparsers.add_parser(
+        "fit", help="fit the JL, Eq. 6 and Eq. 7 laws to (k, d, eps) points",
+        description="Fit eps(k, d) by standard JL, Eq. 6 and Eq. 7 with the paper's procedure "
+                    "(least squares on eps, its starting points and bounds).")
+    fit.add_argument("file", metavar="FILE",
+                     help="a sweep results file, a CSV with columns k,d,eps, or a JSON list of "
+                          "[k, d, eps] triples")
+    fit.add_argument("--form", action="append", choices=FORM_NAMES, dest="forms",
+                     help="fit only this form (repeatable; default: all three)")
+    add_json_flag(fit)
+    fit.set_defaults(func=run)
+
+    cap = subparsers.add_parser(
+        "capacity", help="representational capacity k_max(d, eps) by Eq. 7, Eq. 6 and JL",
+        description="k_max(d, eps) by Eq. 7 (the paper's capacity), Eq. 6 and standard JL, and the "
+                    "paper's class rule (a capacity is reported only for eps < 0.1).")
+    cap.add_argument("--d", type=float, required=True, metavar="D", help="d_model")
+    cap.add_argument("--eps", type=float, required=True, metavar="E",
+                     help="accepted deviation (mu + 2 sigma of the pairwise cosines)")
+    cap.add_argument("--eq7", type=float, nargs=4, metavar=("C", "A", "B", "CC"),
+                     help="Eq. 7 constants C a b c (default: the paper's)")
+    cap.add_argument("--eq6-c", type=float, metavar="C", help="Eq. 6 constant (default 1.293401)")
+    cap.add_argument("--jl-c", type=float, metavar="C",
+                     help="JL constant (default 3.02948, the random-baseline fit; 8 = 'proven')")
+    cap.add_argument("--vocab", type=int, metavar="V",
+                     help="vocabulary size: also report the Eq. 2 feature budget k - 2V (or k - V)")
+    cap.add_argument("--tied", action="store_true", help="embedding and unembedding are tied")
+    cap.add_argument("--bounds", action="store_true",
+                     help="also report the proven bounds on N(d, eps) (log10 counts)")
+    add_json_flag(cap)
+    cap.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> dict:
+    if args.command == "fit":
+        return _run_fit(args)
+    return _run_capacity(args)
+
+
+def _run_fit(args) -> dict:
+    from repcap.laws import fit_form, read_points
+
+    pts = read_points(args.file)
+    forms = list(dict.fromkeys(args.forms)) if args.forms else list(FORM_NAMES)
+    result = {"file": args.file, "n": len(pts), "skipped": pts.skipped}
+    for form in forms:
+        fit = fit_form(form, pts.k, pts.d, pts.eps).to_dict()
+        result[form] = {key: fit[key] for key in ("formula", "params", "r2", "mape", "nrmse", "stderr")}
+    return result
+
+
+def _run_capacity(args) -> dict:
+    from repcap.laws import (DEFAULT_PARAMS, capacity, capacity_class, feature_budget,
+                             log10_capacity, paper_class)
+
+    overrides = {
+        "eq7": dict(zip(("C", "a", "b", "c"), args.eq7)) if args.eq7 else None,
+        "eq6": {"C": args.eq6_c} if args.eq6_c is not None else None,
+        "jl": {"C": args.jl_c} if args.jl_c is not None else None,
+    }
+    result = {
+        "d": args.d,
+        "eps": args.eps,
+        "class": capacity_class(args.eps),
+        "paper_class": paper_class(args.eps),
+    }
+    for form in ("eq7", "eq6", "jl"):
+        params = overrides[form] or DEFAULT_PARAMS[form]
+        entry = {
+            "max_k": capacity(args.d, args.eps, form, params),
+            "log10_max_k": log10_capacity(args.d, args.eps, form, params),
+            "params": dict(params),
+        }
+        if args.vocab is not None:
+            entry["k_features"] = feature_budget(entry["max_k"], args.vocab, args.tied)
+        result[form] = entry
+    if result["class"] == "indeterminate":
+        result["note"] = ("eps >= 0.1: the paper reports no capacity here (Table 1: 'indeterminate'); "
+                          "the numbers above are the formulas' vacuous values")
+    if args.bounds:
+        from repcap.bounds import bounds_band
+
+        band = bounds_band(args.d, args.eps)
+        result["bounds"] = {name: {"log10_count": b["log10_count"], "kind": b["kind"],
+                                   "rigorous": b["rigorous"], "label": b["label"]}
+                            for name, b in band["bounds"].items()}
+        result["log10_lower"] = band["log10_lower"]
+        result["log10_upper"] = band["log10_upper"]
+    return result

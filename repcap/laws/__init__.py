@@ -1,0 +1,46 @@
+r"""The paper's capacity laws: the three forms, its fitting procedure and metrics, capacity, budget.
+
+==================  ======================================================================
+``forms``           ε(k, d) by standard JL, Eq. 6 and Eq. 7, and the paper's constants
+``metrics``         R², MAPE and NRMSE as the paper defines them
+``fitting``         least-squares fits with the paper's starting points and bounds (:class:`Fit`)
+``capacity``        k_max(d, ε) in log space, the paper's class rule, the Eq. 2 budget
+``points``          reading (k, d, ε) points from sweep files, CSV or JSON
+==================  ======================================================================
+
+Everything the rest of the project needs is re-exported here, e.g.
+``from repcap.laws import fit_all, capacity, PAPER_EQ7``.
+"""
+
+from repcap.laws.capacity import (
+    DEFAULT_PARAMS,
+    DETERMINATE_EPS,
+    capacity,
+    capacity_class,
+    feature_budget,
+    log10_capacity,
+    paper_class,
+)
+from repcap.laws.fitting import Fit, fit_all, fit_form
+from repcap.laws.forms import (
+    FORMS,
+    JL_PROVEN_C,
+    PAPER_EQ6_C,
+    PAPER_EQ7,
+    PAPER_JL_OPTIMISED_C,
+    PAPER_JL_RANDOM_C,
+    RATIO_FLOOR,
+    eq6_eps,
+    eq7_eps,
+    implied_jl_c,
+    jl_eps,
+)
+from repcap.laws.metrics import metrics
+from repcap.laws.points import Points, read_points
+
+__all__ = [
+    "DEFAULT_PARAMS", "DETERMINATE_EPS", "FORMS", "JL_PROVEN_C", "PAPER_EQ6_C", "PAPER_EQ7",
+    "PAPER_JL_OPTIMISED_C", "PAPER_JL_RANDOM_C", "RATIO_FLOOR", "Fit", "Points", "capacity",
+    "capacity_class", "eq6_eps", "eq7_eps", "feature_budget", "fit_all", "fit_form",
+    "implied_jl_c", "jl_eps", "log10_capacity", "metrics", "paper_class", "read_points",
+]

@@ -1,0 +1,165 @@
+r"""Representational capacity: the laws inverted for k, in log space, and the paper's class rule.
+
+Inverting the three laws for the number of directions k that d dimensions hold at coherence ε:
+
+* Eq. 7 (the paper's capacity): :math:`\ln k = \big(\ln d + (d^c\varepsilon^2/C)^{1/b}\big)/a`;
+* Eq. 6: :math:`\ln k = \ln d + d\varepsilon^2/C`;
+* standard JL (Eq. 3): :math:`\ln k = d\varepsilon^2/C`.
+
+Capacities reach 10^20 (Class 1 models) and far beyond, so everything is computed as a logarithm;
+:func:`capacity` exponentiates only at the end and returns inf past the float range.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from repcap.errors import DomainError
+from repcap.laws.fitting import Fit, params_of
+from repcap.laws.forms import FORMS, PAPER_EQ6_C, PAPER_EQ7, PAPER_JL_RANDOM_C
+
+__all__ = [
+    "DETERMINATE_EPS",
+    "log10_capacity",
+    "capacity",
+    "capacity_class",
+    "paper_class",
+    "feature_budget",
+    "DEFAULT_PARAMS",
+]
+
+#: The paper's code reports a capacity only for ε below this ("determinate").
+DETERMINATE_EPS = 0.1
+#: Class 1 (high ε, not near-orthogonal) starts above this in the paper's text.
+CLASS1_EPS = 0.2
+#: Constants each form uses when none are given.
+DEFAULT_PARAMS = {"eq7": PAPER_EQ7, "eq6": {"C": PAPER_EQ6_C}, "jl": {"C": PAPER_JL_RANDOM_C}}
+_LN10 = math.log(10.0)
+_LOG10_FLOAT_MAX = math.log10(np.finfo(float).max)
+
+
+def _d_eps(d, eps):
+    try:
+        d = np.asarray(d, dtype=float)
+        eps = np.asarray(eps, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"d and eps must be numbers or numeric arrays ({exc})") from exc
+    if np.isnan(d).any() or np.isnan(eps).any():
+        raise DomainError("d or eps contains NaN; pass finite values")
+    if (~np.isfinite(d)).any() or (d < 1).any():
+        shown = float(d) if d.ndim == 0 else f"values in [{d.min()}, {d.max()}]"
+        raise DomainError(f"d (d_model) must be a finite number ≥ 1, got {shown}")
+    if (eps < 0).any() or (eps > 1).any():
+        shown = float(eps) if eps.ndim == 0 else f"values in [{eps.min()}, {eps.max()}]"
+        raise DomainError(f"eps is a bound on |cos| and must lie in [0, 1], got {shown}")
+    try:
+        return np.broadcast_arrays(d, eps)
+    except ValueError as exc:
+        raise DomainError(f"d and eps have shapes {d.shape} and {eps.shape}, which do not broadcast") from exc
+
+
+def _out(arr):
+    return float(arr) if np.ndim(arr) == 0 else arr
+
+
+def log10_capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
+    r"""log10 of the capacity k_max(d, ε) by one law (vectorised, no overflow).
+
+    .. math::
+        \log_{10} k_{\max} = \frac{1}{\ln 10}\times\begin{cases}
+        \big(\ln d + (d^c \varepsilon^2 / C)^{1/b}\big) / a & \text{eq7 (Eq. 7, the paper's capacity)}\\
+        \ln d + d\varepsilon^2 / C & \text{eq6 (Eq. 6)}\\
+        d\varepsilon^2 / C & \text{jl (Eq. 3)}
+        \end{cases}
+
+    Parameters
+    ----------
+    d : float or array, ≥ 1
+        d_model.
+    eps : float or array in [0, 1]
+        Accepted deviation (µ + 2σ in the paper).
+    form : {"eq7", "eq6", "jl"}
+    params : mapping, :class:`~repcap.laws.fitting.Fit` or None
+        Constants (C, and a, b, c for eq7); None uses the paper's: Eq. 7 constants of
+        ``representational_capacity.py``, C = 1.293401 for Eq. 6, C = 3.029480 (random baseline) for
+        JL. Pass ``{"C": 8}`` for the JL constant the paper calls proven.
+    """
+    if form not in FORMS:
+        raise DomainError(f"unknown form {form!r}; choose one of {sorted(FORMS)}")
+    p = params_of(form, params, DEFAULT_PARAMS[form])
+    d, eps = _d_eps(d, eps)
+    e2 = eps * eps
+    if form == "eq7":
+        ln_k = (np.log(d) + (d ** p["c"] * e2 / p["C"]) ** (1.0 / p["b"])) / p["a"]
+    elif form == "eq6":
+        ln_k = np.log(d) + d * e2 / p["C"]
+    else:
+        ln_k = d * e2 / p["C"]
+    return _out(ln_k / _LN10)
+
+
+def capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
+    r"""The capacity k_max(d, ε) as the paper's code reports it: rounded up, a float.
+
+    .. math:: k_{\max} = \left\lceil \big(d\,\exp((d^c\varepsilon^2/C)^{1/b})\big)^{1/a} \right\rceil
+
+    for Eq. 7 (``max_k`` in ``representational_capacity.py``), and likewise
+    :math:`\lceil d\,e^{d\varepsilon^2/C}\rceil` (eq6), :math:`\lceil e^{d\varepsilon^2/C}\rceil` (jl).
+    Computed as 10 ** :func:`log10_capacity`; inf where that exceeds the float range (about 1.8e308).
+    The paper prints this only for ε < 0.1 (see :func:`capacity_class`); this function does not
+    refuse larger ε, so the vacuous Class 1 values (2.045e20 at d = 2048, ε = 0.25) can be shown.
+    """
+    lg = np.asarray(log10_capacity(d, eps, form, params))
+    with np.errstate(over="ignore"):
+        finite = np.ceil(np.exp(np.minimum(lg, _LOG10_FLOAT_MAX) * _LN10))
+        val = np.where(lg > _LOG10_FLOAT_MAX, np.inf, finite)
+    return _out(val)
+
+
+def capacity_class(eps):
+    """The paper's code rule: a capacity is reported ("determinate") only when ε < 0.1.
+
+    Returns ``"determinate"`` for ε < 0.1 and ``"indeterminate"`` otherwise (Table 1 prints
+    "indeterminate" for every Class 1 model). Accepts a number or an array (then an array of str).
+    """
+    arr = np.asarray(eps, dtype=float)
+    if np.isnan(arr).any():
+        raise DomainError("eps contains NaN; cannot classify")
+    out = np.where(arr < DETERMINATE_EPS, "determinate", "indeterminate")
+    return str(out) if out.ndim == 0 else out
+
+
+def paper_class(eps) -> int | None:
+    """The paper's two classes by its text: 1 if ε > 0.2, 2 if ε < 0.1, None in the empty gap between.
+
+    (No model of Table 1 falls in [0.1, 0.2]; three Class 1 models sit just above 0.2.)
+    """
+    e = float(eps)
+    if math.isnan(e):
+        raise DomainError("eps is NaN; cannot classify")
+    if e > CLASS1_EPS:
+        return 1
+    if e < DETERMINATE_EPS:
+        return 2
+    return None
+
+
+def feature_budget(k_total, vocab_size, tied: bool):
+    r"""Eq. 2, the shared budget: directions left for features after the vocabulary's share.
+
+    .. math:: k_{\text{features}} = k - 2V \ \ (\text{untied embedding and unembedding}), \qquad
+              k_{\text{features}} = k - V \ \ (\text{tied})
+
+    Vectorised over ``k_total`` (use :func:`capacity` for it; inf stays inf). A negative result means
+    the vocabulary alone exceeds the capacity.
+    """
+    v = np.asarray(vocab_size, dtype=float)
+    if np.isnan(v).any() or (v < 1).any() or (~np.isfinite(v)).any():
+        raise DomainError(f"vocab_size must be a positive finite count, got {vocab_size!r}")
+    k = np.asarray(k_total, dtype=float)
+    if np.isnan(k).any():
+        raise DomainError("k_total contains NaN")
+    return _out(k - (1.0 if tied else 2.0) * v)
