@@ -12,7 +12,8 @@ book: env
 
 test:
 	tools/setup_env.sh browser
-	$(PY) -m pytest -n 2 --dist loadfile $(ARGS)
+	@# One BLAS thread per xdist worker: two workers on two cores, no oversubscription.
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 serve:
 	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }

@@ -258,11 +258,11 @@ def _check_build_dir(build_dir: Path) -> Path:
 
 def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None = None,
           jobs: int = 1, force: bool = False, results_dir: Path | None = None,
-          render_site: bool = True) -> BuildReport:
+          render_site: bool = True, table: dict | None = None) -> BuildReport:
     """Execute every chapter for ``profile`` and render the site; see the module docstring."""
     report = BuildReport(profile)
     report.executions = execute_all(profile, root=root, build_dir=build_dir, jobs=jobs, force=force,
-                                    results_dir=results_dir)
+                                    results_dir=results_dir, table=table)
     if render_site:
         start = time.perf_counter()
         report.html_dir = render(root=root, build_dir=build_dir)

@@ -29,7 +29,7 @@ def use_style() -> None:
     mpl.rcParams.update(
         {
             "figure.figsize": (7.5, 4.2),
-            "figure.dpi": 110,
+            "figure.dpi": 140,  # the inline PNGs the book embeds
             "savefig.dpi": 160,
             "savefig.bbox": "tight",
             "font.size": 10.5,
