@@ -50,9 +50,10 @@ class CheckpointError(RepcapError):
     """A checkpoint or results file that does not belong to the requested run, or cannot be read back."""
 
 
-class CheckpointError(RepcapError):
-    """A checkpoint that cannot be read: no (or an ambiguous) embedding tensor, a malformed
-    safetensors or GGUF file, a block type that cannot be decoded, unsafe pickle-only weights."""
+class ModelFileError(RepcapError):
+    """A model's weight files that cannot be read: no (or an ambiguous) embedding tensor, a
+    malformed safetensors or GGUF file, a block type that cannot be decoded, unsafe pickle-only
+    weights."""
 
 
 class AccessError(RepcapError):

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The paper's released sweep data lives beside the checkout in this workplace (../shared); tests that
 # need it skip when it is absent, e.g. on a user's machine.
 SHARED_DATA = ROOT.parent / "shared" / "reference" / "data"
+
+# Tests (and the notebook kernels they start) never write to the user's ~/.cache/repcap: they share
+# one cache inside the checkout (gitignored), so cold loads happen once per machine, not per worker.
+os.environ["REPCAP_CACHE"] = os.environ.get("REPCAP_TEST_CACHE", str(ROOT / ".cache" / "repcap-test"))
 
 
 @pytest.fixture(scope="session")
