@@ -36,8 +36,13 @@ def describe_device() -> str:
 
 def setup() -> str:
     """Apply the book's plot style, print the device, and return ``"cuda"`` or ``"cpu"``."""
+    import warnings
+
     from repcap.plots import use_style
 
+    # tqdm.auto wants ipywidgets inside a kernel and warns without them; the book renders static
+    # pages, where a text progress bar is what we want anyway.
+    warnings.filterwarnings("ignore", message="IProgress not found")
     use_style()
     print(f"repcap {__version__} · {describe_device()}")
     return device()
