@@ -4,6 +4,7 @@ The helper package of the repcap book. Modules, one job each (data flows top to 
 
 ``sources``      a model name, hub id, local directory, GGUF file or array -> :class:`Embedding`
 ``catalog``      the models the book knows (the paper's Table 1, the offline models)
+``superposition`` the toy model of superposition and feature-geometry measures
 ``similarity``   exact ε = µ + 2σ from a d×d Gram, bootstrap CIs, the all-pairs and sampled passes
 ``relations``    token lookup across tokenizers, nearest neighbours, primary tokens, analogies
 ``survey``       ε and class for a list of models, the shift/spread decomposition, the CSV table

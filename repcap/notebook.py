@@ -6,6 +6,7 @@ Nothing here computes a result; it keeps the chapters' boilerplate to one line e
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import tempfile
@@ -71,8 +72,21 @@ def write_results(path: str | os.PathLike | None, results: dict[str, Any]) -> No
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(results, fh, indent=2, default=_default)
+        json.dump(_finite(results), fh, indent=2, default=_default, allow_nan=False)
     os.replace(tmp, target)
+
+
+def _finite(obj: Any) -> Any:
+    """NaN and infinities become None, so the file is strict JSON that any reader accepts."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return _finite(obj.tolist())
+    return obj
 
 
 def _default(obj: Any) -> Any:
