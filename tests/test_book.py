@@ -40,6 +40,67 @@ def test_every_chapter_executes_and_reports(smoke_book):
         assert data.get("profile") == "smoke", f"{nb.name} must record its profile in its results"
 
 
+def _results(smoke_book, stem):
+    return json.loads((smoke_book[1] / f"{stem}.json").read_text())
+
+
+def test_chapter1_numbers(smoke_book):
+    from repcap.profiles import parameters_for
+
+    data = _results(smoke_book, "01_superposition")
+    params = parameters_for(ROOT / "notebooks" / "01_superposition.ipynb", "smoke")
+    for row in data["null"]:  # d·Var(cos) = 1 for random directions
+        assert row["var_times_d"] == pytest.approx(1.0, abs=0.15)
+    assert len(data["counts"]["median"]) == len(params["count_dims"])
+    low, high = data["llama2_7b_band_log10"]  # theory.md §2.8 item 10: 10^4.44 to 10^55.95
+    assert low == pytest.approx(4.44, abs=0.01) and high == pytest.approx(55.95, abs=0.01)
+    for section, m in (("toy", params["toy_hidden"]), ("geometry", params["geo_hidden"])):
+        table = data[section]["table"]
+        assert all(r["sum_dimensionality"] <= m + 1e-9 for r in table)  # Σ D_i ≤ m
+        assert all(r["loss"] > 0 and r["no_superposition_loss"] > 0 for r in table)
+
+
+def test_chapter2_numbers(smoke_book):
+    import math
+
+    data = _results(smoke_book, "02_embedding_similarity")
+    assert (data["vocab_size"], data["d_model"]) == (30522, 384)  # all-MiniLM-L6-v2
+    assert data["pairs"] == (data["vocab_size"] - data["zero_rows"]) * (data["vocab_size"] - data["zero_rows"] - 1) // 2
+    assert data["eps"] == pytest.approx(data["mean"] + 2 * data["std"], rel=1e-12)
+    assert data["null_eps"] == pytest.approx(2 / math.sqrt(384))
+    assert data["random_eps"] == pytest.approx(data["null_eps"], rel=0.02)  # Gaussian matrix ≈ 2/√d
+    low, high = data["ci"]
+    assert low < data["eps"] < high
+    assert data["class"] == ("Class 1" if data["eps"] > 0.2 else "Class 2" if data["eps"] < 0.1 else "between")
+
+
+def test_chapter3_numbers(smoke_book):
+    data = _results(smoke_book, "03_two_classes")
+    assert data["rows"] and not data["failures"]
+    for row in data["rows"]:
+        assert row["eps"] == pytest.approx(row["mean"] + 2 * row["std"], rel=1e-9)
+
+
+def test_chapter4_numbers(smoke_book, paper_data):
+    data = _results(smoke_book, "04_jl_random")
+    assert data["llama_k_C8"] == pytest.approx(8.4, abs=0.05)  # paper Eq. 4
+    assert data["llama_k_C3029"] == pytest.approx(277, rel=0.01)  # paper §3.2
+    assert data["paper_refit_C"] == pytest.approx(3.0295, rel=1e-3)  # the paper's released data
+
+
+def test_chapter5_numbers(smoke_book, paper_data):
+    data = _results(smoke_book, "05_optimised_packing")
+    assert data["paper_refits"]["eq6"]["params"]["C"] == pytest.approx(1.2934, rel=1e-3)
+    assert data["floor_ratio_min"] >= 1.0  # no packing beats a proven coherence floor
+
+
+def test_chapter6_numbers(smoke_book):
+    data = _results(smoke_book, "06_capacity")
+    assert data["n_paper_rows"] == 44 and data["n_determinate"] == 31
+    assert data["max_rel_diff_table1"] < 0.005  # Eq. 7 reproduces Table 1 within 0.5 %
+    assert "Llama 2 70B" in data["outside_band"]  # below the greedy existence guarantee
+
+
 def test_executed_copies_record_parameters(smoke_book):
     import nbformat
 

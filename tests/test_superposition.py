@@ -361,34 +361,4 @@ def test_cuda_request_without_cuda_is_a_clear_error():
     with pytest.raises(ToyModelError, match="CUDA"):
         sp.train_toy_models(3, 1, [0.5], steps=1, batch_size=2, device="cuda", progress=False)
 
-
-# ---------------------------------------------------------------------------------------------
-# The chapter itself (smoke profile): its results file obeys the same invariants
-# ---------------------------------------------------------------------------------------------
-
-@pytest.mark.slow
-def test_chapter_runs_under_smoke_and_reports_consistent_numbers(tmp_path):
-    import json
-
-    from repcap import bookbuild
-    from repcap.profiles import parameters_for
-
-    from conftest import ROOT
-
-    nb = ROOT / "notebooks" / "01_superposition.ipynb"
-    results = tmp_path / "r01.json"
-    params = parameters_for(nb, "smoke", {"results_path": str(results)})
-    bookbuild.execute_notebook(nb, tmp_path / "out.ipynb", params, timeout=300)
-    data = json.loads(results.read_text())
-    assert data["profile"] == "smoke"
-    for row in data["null"]:  # d·Var(cos) = 1 for random directions
-        assert row["var_times_d"] == pytest.approx(1.0, abs=0.15)
-    assert len(data["counts"]["median"]) == len(params["count_dims"])
-    low, high = data["llama2_7b_band_log10"]  # theory.md §2.8 item 10: 10^4.44 to 10^55.95
-    assert low == pytest.approx(4.44, abs=0.01) and high == pytest.approx(55.95, abs=0.01)
-    for section, m in (("toy", params["toy_hidden"]), ("geometry", params["geo_hidden"])):
-        table = data[section]["table"]
-        assert all(r["sum_dimensionality"] <= m + 1e-9 for r in table)
-        assert all(r["loss"] > 0 and r["no_superposition_loss"] > 0 for r in table)
-    assert len(data["toy"]["table"]) == len(params["toy_sparsities"])
-    assert len(data["geometry"]["table"]) == params["geo_models"]
+# The chapter itself is executed, and its numbers checked, by tests/test_book.py.

@@ -12,6 +12,7 @@ a local run is dropped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -42,7 +43,13 @@ def clean(nb: dict, setup: str) -> dict:
     nb["metadata"].setdefault("language_info", {"name": "python"})
     for key in ("papermill", "widgets", "toc-autonumbering"):
         nb["metadata"].pop(key, None)
-    for cell in nb["cells"]:
+    nb["nbformat"], nb["nbformat_minor"] = 4, max(5, nb.get("nbformat_minor", 5))
+    seen = set()
+    for index, cell in enumerate(nb["cells"]):
+        if not cell.get("id") or cell["id"] in seen:  # nbformat 4.5 requires unique cell ids
+            text = "".join(cell.get("source", ""))
+            cell["id"] = hashlib.sha1(f"{index}:{text}".encode()).hexdigest()[:12]
+        seen.add(cell["id"])
         if isinstance(cell.get("source"), str):  # nbformat's on-disk form: a list of lines
             cell["source"] = cell["source"].splitlines(keepends=True)
         cell.get("metadata", {}).pop("papermill", None)

@@ -18,6 +18,7 @@ import argparse
 import importlib
 import json
 import math
+import os
 import sys
 from typing import Any
 
@@ -91,10 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"repcap {args.command}: interrupted", file=sys.stderr)
         return 130
-    if getattr(args, "json", False):
-        print(json.dumps(_jsonable(result)))
-    else:
-        _print_human(result)
+    try:
+        if getattr(args, "json", False):
+            print(json.dumps(_jsonable(result)))
+        else:
+            _print_human(result)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `repcap ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
