@@ -98,7 +98,8 @@ def band_panel(ax, curves: Mapping[str, np.ndarray], *, models: Sequence[Mapping
         ax.set_ylim(*ylim)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7.5, loc="upper left")
+    # below the axes: inside, the legend covered the steep impossibility curve at small ε
+    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
 
 
 def capacity_dots(ax, names: Sequence[str], series: Mapping[str, np.ndarray], *,

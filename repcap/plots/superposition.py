@@ -90,7 +90,9 @@ def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.nda
     right.set(xscale="log", yscale="log", xlabel="dimension d",
               ylabel=r"$\log_{10}$ of the number of directions (log scale)",
               title="Proven range: greedy guarantee to upper bound")
-    right.set_ylim(bottom=0.1)
+    # headroom above the highest curve keeps the legend (upper left) clear of the data
+    top_band = max(float(np.nanmax(curves["upper"])) for curves in band.values())
+    right.set_ylim(0.1, top_band * 30)
     right.legend(fontsize=7.5, loc="upper left", ncol=1)
     fig.tight_layout()
     _source(fig, source)
@@ -156,8 +158,9 @@ def superposition_vs_sparsity(runs: Mapping[str, Mapping[str, np.ndarray]], *, s
     right.set(xscale="log", xlabel=r"inverse feature density $1/(1-S)$",
               ylabel="loss / loss without superposition",
               title="...and it pays: the loss drops below the no-superposition optimum")
-    left.legend(fontsize=8, loc="center right")
-    right.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.94))
+    # the curves' shapes depend on the run (profile, seed): let matplotlib find the emptiest corner
+    left.legend(fontsize=8, loc="best")
+    right.legend(fontsize=8, loc="best")
     fig.tight_layout()
     _source(fig, source)
     return fig
@@ -175,7 +178,7 @@ def dimensionality_figure(*, inverse_density: np.ndarray, dims_per_feature: np.n
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.5, 7.0), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 1.4]})
     top.plot(inverse_density, dims_per_feature, "o-", color=COLORS["measured"], ms=4)
-    top.set(ylabel=r"dimensions per feature $D^* = m/\|W\|_F^2$", ylim=(0, 1.1),
+    top.set(ylabel="dimensions per feature\n" + r"$D^* = m/\|W\|_F^2$", ylim=(0, 1.1),
             title=f"Feature geometry of {n_features} equally important features in {n_hidden} dimensions")
     rng = np.random.default_rng(0)  # jitter only, so that overlapping points stay visible
     for x, values in zip(inverse_density, per_feature):
@@ -191,8 +194,9 @@ def dimensionality_figure(*, inverse_density: np.ndarray, dims_per_feature: np.n
         bottom.text(float(inverse_density[-1]) * 1.08, y, label, fontsize=7.5, va="center",
                     color=COLORS["paper"])
     bottom.set(xscale="log", ylim=(0, 1.1), xlabel=r"inverse feature density $1/(1-S)$",
-               ylabel=r"feature dimensionality $D_i$ (represented features)")
+               ylabel="feature dimensionality $D_i$\n(represented features)")
     bottom.set_xlim(right=float(inverse_density[-1]) * 1.9)
+    fig.align_ylabels([top, bottom])
     fig.tight_layout()
     _source(fig, source)
     return fig
@@ -219,7 +223,8 @@ def feature_cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
         if "note" in panel:
             ax.text(0.03, 0.96, panel["note"], transform=ax.transAxes, fontsize=8, va="top")
     axes[0][0].set_ylabel("% of pairs per bin")
-    axes[0][-1].legend(fontsize=7.5, loc="upper right")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
+    fig.tight_layout(rect=(0, 0, 1, 0.9))
     _source(fig, source)
     return fig
