@@ -14,7 +14,7 @@ are fitted to packings an optimiser reached at k ≤ 32,000 and then extrapolate
 *capacity* that claims to be an upper bound must at least lie inside this band. This module evaluates
 the band beside the laws (:func:`band_curves`, :func:`model_band`), finds where Eq. 7 drops below the
 existence guarantee (:func:`eq7_exit`), and measures how far packings sit above the best proven
-coherence floor (:func:`floor_ratios`). It computes only; :mod:`repcap.plots.capacity` draws.
+coherence floor (:func:`floor_ratios`, summarised by :func:`ratio_summary`). It computes only; :mod:`repcap.plots.capacity` draws.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from repcap import bounds
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, log10_capacity
 
-__all__ = ["band_curves", "model_band", "eq7_exit", "floor_ratios", "random_count"]
+__all__ = ["band_curves", "model_band", "eq7_exit", "floor_ratios", "ratio_summary", "random_count"]
 
 
 def _eq7_params(params: Mapping | Fit | None) -> Mapping | Fit:
@@ -160,6 +160,31 @@ def floor_ratios(k, d, eps) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(floor > 0, e_arr / np.where(floor > 0, floor, 1.0), np.nan)
     return {"floor": floor, "name": np.atleast_1d(np.asarray(names, dtype=object)), "ratio": ratio}
+
+
+def ratio_summary(ratio, label: str, *, where=None) -> dict:
+    r"""The range of a set of floor ratios (:func:`floor_ratios`), one row of a summary table.
+
+    Over the cells kept by ``where`` (a boolean mask; default: the finite ratios, i.e. the cells
+    with k > d), with :math:`r_j` = ε*_j / floor_j,
+
+    .. math:: n = \#\{j\}, \quad \text{lo} = \min_j r_j, \quad \text{med} = \operatorname{median}_j r_j,
+              \quad \text{hi} = \max_j r_j,
+
+    returned as ``{"data": label, "n", "lo", "med", "hi"}`` (NaN statistics when no cell is kept).
+    A ratio of 1 would be a packing that meets the floor; every real packing sits above it.
+    """
+    r = np.asarray(ratio, dtype=float).ravel()
+    keep = np.isfinite(r) if where is None else np.asarray(where, dtype=bool).ravel()
+    if keep.shape != r.shape:
+        raise DomainError(f"where has {keep.size} entries but ratio has {r.size}; pass one flag per cell")
+    vals = r[keep]
+    if vals.size and not np.isfinite(vals).all():
+        raise DomainError("where keeps cells whose ratio is not finite (k ≤ d has no floor); leave them out")
+    if not vals.size:
+        return {"data": label, "n": 0, "lo": math.nan, "med": math.nan, "hi": math.nan}
+    return {"data": label, "n": int(vals.size), "lo": float(vals.min()), "med": float(np.median(vals)),
+            "hi": float(vals.max())}
 
 
 def random_count(d, eps, trials: int = 1) -> np.ndarray | float:

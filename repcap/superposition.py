@@ -667,6 +667,109 @@ def geometry_table(run: ToyModelRun, threshold: float = 0.5, n_eval: int = 20000
 
 
 # --------------------------------------------------------------------------------------------
+# Summaries of a sweep (what the chapter prints and plots)
+# --------------------------------------------------------------------------------------------
+
+def sparsity_curves(run: ToyModelRun, table: Sequence[dict]) -> dict[str, np.ndarray]:
+    """Superposition against sparsity for one sweep: the two curves of the chapter's Figure 1.4.
+
+    From the rows of :func:`geometry_table` (one per instance ``k`` of ``run``):
+
+    .. math:: x_k = \\frac{1}{1 - S_k}, \\qquad
+              r_k = \\frac{\\#\\{i : \\lVert W_i \\rVert > t\\}}{m}, \\qquad
+              \\ell_k = \\frac{L_k}{L_{\\text{no-sup}}(S_k)},
+
+    returned as arrays under ``inverse_density``, ``represented_per_dim`` and ``loss_ratio``.
+    ``r_k > 1`` means more features than dimensions; ``ℓ_k < 1`` means superposition pays.
+    """
+    rows = list(table)
+    if len(rows) != len(run):
+        raise ToyModelError(f"the table has {len(rows)} rows but the run has {len(run)} models; pass "
+                            "geometry_table(run) of the same run")
+    return {"inverse_density": np.array([r["inverse_density"] for r in rows]),
+            "represented_per_dim": np.array([r["represented"] for r in rows]) / run.n_hidden,
+            "loss_ratio": np.array([r["loss"] / r["no_superposition_loss"] for r in rows])}
+
+
+def polytope_share(per_feature: Sequence[Any], dims_per_feature: Sequence[float], *,
+                   fractions: Sequence[float] | None = None, tol: float = 0.02,
+                   min_dims_per_feature: float = 3 / 8) -> dict[str, Any]:
+    """Share of represented features whose dimensionality sits on a uniform-polytope fraction.
+
+    Only models with ``D* ≥ min_dims_per_feature`` count (below 3/8, the smallest listed fraction,
+    the features cannot on average sit on these polytopes). Over the pooled ``D_i`` of those models,
+
+    .. math:: \\text{share} = \\frac{1}{N} \\sum_{i} \\mathbf{1}\\Big[\\min_{f \\in F} |D_i - f| < \\text{tol}\\Big],
+
+    with ``F`` the fractions (default :data:`STICKY_FRACTIONS`). ``per_feature[k]`` holds the ``D_i``
+    of the represented features of model ``k`` (:func:`feature_dimensionality` masked by
+    :func:`represented`), ``dims_per_feature[k]`` its ``D*``.
+
+    Returns a dict: ``models`` (how many models qualify), ``features`` (``N``) and ``share`` (NaN
+    when ``N = 0``).
+    """
+    per_feature = [np.asarray(D, dtype=np.float64).ravel() for D in per_feature]
+    dims = np.asarray(dims_per_feature, dtype=np.float64).ravel()
+    if len(per_feature) != dims.size:
+        raise ToyModelError(f"per_feature has {len(per_feature)} models but dims_per_feature has {dims.size}; "
+                            "pass one D* per model")
+    if not tol > 0:
+        raise ToyModelError(f"tol must be positive, got {tol!r}")
+    frac = np.asarray(list(STICKY_FRACTIONS.values()) if fractions is None else list(fractions), dtype=np.float64)
+    if frac.size == 0:
+        raise ToyModelError("fractions is empty: pass at least one polytope fraction")
+    regime = [D for D, dstar in zip(per_feature, dims) if dstar >= min_dims_per_feature]
+    pooled = np.concatenate(regime) if regime else np.array([])
+    if pooled.size == 0:
+        return {"models": len(regime), "features": 0, "share": float("nan")}
+    near = np.abs(pooled[:, None] - frac[None, :]).min(axis=1) < tol
+    return {"models": len(regime), "features": int(pooled.size), "share": float(near.mean())}
+
+
+def represented_cosines(W: Any, threshold: float = 0.5) -> np.ndarray:
+    """Cosines ``cos_ij`` (``i < j``) between the represented features of one model (``‖W_i‖ > threshold``).
+
+    :func:`pairwise_cosines` of ``W[:, mask].T``; an empty array with fewer than two represented features.
+    """
+    arr = _weights(W)
+    mask = represented(arr, threshold)
+    return pairwise_cosines(arr[:, mask].T) if mask.sum() >= 2 else np.array([])
+
+
+def cosine_summary(run: ToyModelRun, indices: Sequence[int], *, threshold: float = 0.5,
+                   near: float = 0.1, antipodal: float = -0.9) -> list[dict[str, float]]:
+    """How the represented directions of selected models overlap, one row per model index.
+
+    For model ``k`` with ``k_r`` represented features in ``R^m`` and their pairwise cosines ``c``
+    (:func:`represented_cosines`): ``inverse_density`` 1/(1−S_k); ``represented`` k_r; ``pairs``
+    k_r(k_r−1)/2; ``near_orthogonal`` the share with ``|c| < near``; ``antipodal`` the share with
+    ``c < antipodal``; ``max_abs_cos`` max |c| (shares and maximum NaN without pairs); and ``welch``
+    the Welch floor
+
+    .. math:: \\sqrt{\\frac{k_r - m}{m (k_r - 1)}}
+
+    (:func:`repcap.bounds.welch_floor`; 0 when ``k_r ≤ m``, where orthogonal directions fit), below
+    which no ``k_r`` unit vectors in ``R^m`` can push their largest ``|cos|``.
+    """
+    from repcap.bounds import welch_floor
+
+    rows = []
+    for k in indices:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not -len(run) <= k < len(run):
+            raise ToyModelError(f"model index {k!r} is out of range for a run of {len(run)} models")
+        W = run.W[k]
+        cos = represented_cosines(W, threshold)
+        n_rep = int(represented(W, threshold).sum())
+        floor = float(welch_floor(n_rep, run.n_hidden)) if n_rep > run.n_hidden else 0.0
+        rows.append({"inverse_density": 1.0 / (1.0 - float(run.sparsities[k])), "represented": n_rep,
+                     "pairs": int(cos.size),
+                     "near_orthogonal": float((np.abs(cos) < near).mean()) if cos.size else float("nan"),
+                     "antipodal": float((cos < antipodal).mean()) if cos.size else float("nan"),
+                     "max_abs_cos": float(np.abs(cos).max()) if cos.size else float("nan"), "welch": floor})
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
 # Argument checks
 # --------------------------------------------------------------------------------------------
 

@@ -89,7 +89,8 @@ def markdown_table(rows: Iterable[Mapping], columns: Sequence[Column]) -> str:
     callable taking the value (e.g. :func:`sci`) or ``""``. None and NaN print as "–".
     """
     cols = _check(columns)
-    lines = ["| " + " | ".join(str(h) for h, _, _ in cols) + " |",
+    # A "|" in a header (e.g. "max |cos|") would split the column: escape it as in the cells.
+    lines = ["| " + " | ".join(str(h).replace("|", "\\|") for h, _, _ in cols) + " |",
              "|" + "|".join("---" for _ in cols) + "|"]
     for row in rows:
         lines.append("| " + " | ".join(_cell(row, key, fmt) for _, key, fmt in cols) + " |")

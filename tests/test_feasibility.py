@@ -119,6 +119,30 @@ def test_floor_ratios_random_packing_is_above_floor():
         feasibility.floor_ratios(10, 4, 1.5)
 
 
+def test_ratio_summary_against_sorting():
+    ratio = np.array([2.0, np.nan, 1.5, 3.0, 1.2, np.nan])
+    row = feasibility.ratio_summary(ratio, "mine")
+    finite = sorted(x for x in ratio.tolist() if not math.isnan(x))
+    assert row == {"data": "mine", "n": 4, "lo": finite[0], "med": (finite[1] + finite[2]) / 2, "hi": finite[-1]}
+    # an explicit mask picks the cells (here the ones another array has finite)
+    masked = feasibility.ratio_summary(np.array([5.0, 9.0, 1.0, 7.0, 3.0, 4.0]), "other", where=np.isfinite(ratio))
+    assert (masked["n"], masked["lo"], masked["med"], masked["hi"]) == (4, 1.0, 4.0, 7.0)
+    empty = feasibility.ratio_summary(np.array([np.nan]), "none")
+    assert empty["n"] == 0 and math.isnan(empty["med"])
+    with pytest.raises(DomainError, match="one flag per cell"):
+        feasibility.ratio_summary(ratio, "x", where=[True])
+    with pytest.raises(DomainError, match="not finite"):
+        feasibility.ratio_summary(ratio, "x", where=np.ones(6, bool))
+
+
+def test_ratio_summary_of_the_released_optimised_packings(paper_data):
+    cells = np.array(json.loads((paper_data / "optimized_packing.json").read_text()))
+    k, d, eps = cells.T
+    released = feasibility.ratio_summary(feasibility.floor_ratios(k, d, eps)["ratio"], "paper")
+    assert released["n"] == 160  # 166 cells, six with k ≤ d
+    assert (released["lo"], released["med"], released["hi"]) == pytest.approx((1.30, 1.74, 2.55), abs=0.01)
+
+
 def test_random_count_inverts_the_null_law_and_matches_simulation():
     from repcap.null import best_of_trials_median
 

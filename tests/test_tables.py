@@ -35,6 +35,9 @@ def test_markdown_table_formats_and_escapes():
     assert lines[1] == "|---|---|---|---|"
     assert lines[2] == "| a\\|b | 1.23 | – | 0 |"
     assert lines[3] == "| c | – | 2.00e9 | 4000000000 |"
+    header = markdown_table(rows[:1], [("max |cos|", "x", ".1f"), ("name", "name", "")]).splitlines()
+    assert header[0] == "| max \\|cos\\| | name |"  # a pipe in a header does not split the column
+    assert header[2] == "| 1.2 | a\\|b |"
     with pytest.raises(DomainError):
         markdown_table(rows, [])
     with pytest.raises(DomainError):

@@ -6,6 +6,7 @@ r"""The paper's capacity laws: the three forms, its fitting procedure and metric
 ``fitting``         least-squares fits with the paper's starting points and bounds (:class:`Fit`)
 ``capacity``        k_max(d, ε) in log space, the paper's class rule, the Eq. 2 budget
 ``points``          reading (k, d, ε) points from sweep files, CSV or JSON
+``reported``        the fit statistics the paper prints (figure insets), with their sources
 ==================  ======================================================================
 
 Everything the rest of the project needs is re-exported here, e.g.
@@ -37,10 +38,11 @@ from repcap.laws.forms import (
 )
 from repcap.laws.metrics import metrics
 from repcap.laws.points import Points, read_points
+from repcap.laws.reported import PAPER_REPORTED_FITS
 
 __all__ = [
     "DEFAULT_PARAMS", "DETERMINATE_EPS", "FORMS", "JL_PROVEN_C", "PAPER_EQ6_C", "PAPER_EQ7",
-    "PAPER_JL_OPTIMISED_C", "PAPER_JL_RANDOM_C", "RATIO_FLOOR", "Fit", "Points", "capacity",
+    "PAPER_JL_OPTIMISED_C", "PAPER_JL_RANDOM_C", "PAPER_REPORTED_FITS", "RATIO_FLOOR", "Fit", "Points", "capacity",
     "capacity_class", "eq6_eps", "eq7_eps", "feature_budget", "fit_all", "fit_form",
     "implied_jl_c", "jl_eps", "log10_capacity", "metrics", "paper_class", "read_points",
 ]
