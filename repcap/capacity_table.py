@@ -37,7 +37,18 @@ __all__ = [
     "budget_rows",
     "doubling_factor",
     "elasticities",
+    "TABLE1_SERIES",
+    "GREEDY_SERIES",
+    "class2_rows",
+    "capacity_series",
+    "rank_correlation",
+    "series_agreement",
+    "eps_sqrt_d_points",
+    "family_sequence",
 ]
+
+TABLE1_SERIES = "Eq. 7, paper's constants (Table 1)"
+GREEDY_SERIES = "proven to exist (greedy construction)"
 
 #: The paper's sensitivity examples (§3.5) as it prints them: (d_model, ε, capacity as printed).
 PAPER_SENSITIVITY = (
@@ -236,4 +247,110 @@ def budget_rows(rows: Iterable[Any], *, params: Mapping | Fit | None = None,
         out.append({"name": field(row, "name", default="?"), "d_model": int(d), "eps": eps,
                     "vocab_size": int(vocab), "tied": bool(tied), "vocab_directions": int(used),
                     "log10_capacity": lg, "vocab_share": frac, "log10_features": log_features})
+    return out
+
+
+def class2_rows(table: Iterable[Mapping]) -> list[dict]:
+    """The determinate rows of :func:`capacity_rows` (ε < 0.1), in increasing Eq. 7 capacity.
+
+    Sorted by ``log10_eq7_paper`` (stable, so ties keep the table's order).
+    """
+    return sorted([r for r in table if r["determinate"]], key=lambda r: r["log10_eq7_paper"])
+
+
+def capacity_series(rows: Sequence[Mapping], *, band: Sequence[Mapping] | None = None,
+                    eq6_c: float = PAPER_EQ6_C) -> dict[str, list[float]]:
+    r"""The same models' capacity, several ways, as ``{label: [log10 k per row]}``.
+
+    In this order: :data:`TABLE1_SERIES` (Eq. 7 with the paper's constants, ``log10_eq7_paper``);
+    Eq. 6, :math:`\log_{10}(d\,e^{d\varepsilon^2/C})` (``log10_eq6``); Eq. 7 with our constants
+    (``log10_eq7_fitted``), only when every row carries it; and, when ``band`` is given (one
+    :func:`repcap.feasibility.model_band` row per model, same order), :data:`GREEDY_SERIES`, the
+    greedy existence guarantee :math:`-\log_{10} I_{1-\varepsilon^2}(\tfrac{d-1}{2}, \tfrac12)`.
+    """
+    rows = list(rows)
+    series = {TABLE1_SERIES: [r["log10_eq7_paper"] for r in rows],
+              f"Eq. 6, C = {eq6_c:.3f}": [r["log10_eq6"] for r in rows]}
+    if rows and all(r.get("log10_eq7_fitted") is not None for r in rows):
+        series["Eq. 7, our constants"] = [r["log10_eq7_fitted"] for r in rows]
+    if band is not None:
+        band = list(band)
+        if len(band) != len(rows):
+            raise DomainError(f"band has {len(band)} rows for {len(rows)} models; pass model_band of "
+                              "the same models, in the same order")
+        series[GREEDY_SERIES] = [b["log10_greedy"] for b in band]
+    return series
+
+
+def rank_correlation(x, y) -> tuple[float, float]:
+    r"""Spearman's rank correlation and its two-sided p-value, ``(rho, p)``.
+
+    :math:`\rho` is Pearson's correlation of the ranks of x and y (ties get their average rank);
+    computed by :func:`scipy.stats.spearmanr`.
+    """
+    from scipy import stats
+
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if x.size != y.size or x.size < 2:
+        raise DomainError(f"need two equally long sequences of at least 2 values, got {x.size} and {y.size}")
+    res = stats.spearmanr(x, y)
+    return float(res.statistic), float(res.pvalue)
+
+
+def series_agreement(series: Mapping[str, Sequence[float]], reference: str = TABLE1_SERIES,
+                     skip: Sequence[str] = (GREEDY_SERIES,)) -> list[dict]:
+    r"""How far each capacity series agrees with ``reference`` (default: Table 1), one dict per series.
+
+    For a series :math:`y` against the reference :math:`x` (both log10 capacities over the same
+    models): ``rho`` = Spearman's :math:`\rho(x, y)` (:func:`rank_correlation`: do they order the
+    models alike?) and ``gap_min``, ``gap_max`` = :math:`\min_i (y_i - x_i)`, :math:`\max_i (y_i - x_i)`
+    (orders of magnitude). The reference itself and the labels in ``skip`` are left out.
+    """
+    if reference not in series:
+        raise DomainError(f"reference series {reference!r} is not among {list(series)}")
+    x = np.asarray(series[reference], dtype=float)
+    out = []
+    for label, values in series.items():
+        if label == reference or label in skip:
+            continue
+        y = np.asarray(values, dtype=float)
+        gap = y - x
+        out.append({"label": label, "rho": rank_correlation(x, y)[0],
+                    "gap_min": float(gap.min()), "gap_max": float(gap.max())})
+    return out
+
+
+def eps_sqrt_d_points(rows: Iterable[Any], *, eps_field: Sequence[str] = ("eps", "eps_paper")) -> dict:
+    r"""The models on the scale-free axis :math:`\varepsilon\sqrt d` (2 for a random matrix of any d).
+
+    Returns arrays over the rows: ``name``, ``d`` (float), ``eps``, ``eps_sqrt_d`` =
+    :math:`\varepsilon\sqrt{d}`, ``group`` ("Class 2 (ε < 0.1)" when ε < 0.1, else
+    "Class 1 (ε > 0.2)") and ``class2`` (the boolean mask ε < 0.1).
+    """
+    rows = list(rows)
+    names, dims, eps = [], [], []
+    for row in rows:
+        d, e = _number(field(row, "d_model", "d")), _number(field(row, *eps_field))
+        if d is None or e is None:
+            raise DomainError(f"model {field(row, 'name', default='?')!r}: need a numeric d_model and ε")
+        names.append(field(row, "name", default="?"))
+        dims.append(d)
+        eps.append(e)
+    eps_arr = np.array(eps, dtype=float)
+    c2 = eps_arr < 0.1
+    return {"name": np.array(names, dtype=object), "d": np.array(dims, dtype=float), "eps": eps_arr,
+            "eps_sqrt_d": np.array([e * math.sqrt(d) for e, d in zip(eps, dims)]),
+            "group": np.array(["Class 2 (ε < 0.1)" if c else "Class 1 (ε > 0.2)" for c in c2], dtype=object),
+            "class2": c2}
+
+
+def family_sequence(rows: Iterable[Any], names: Sequence[str],
+                    *, eps_field: Sequence[str] = ("eps", "eps_paper")) -> list[tuple[str, float]]:
+    r"""``[(name, ε√d)]`` for the models of one family, in the order of ``names`` (missing names skipped)."""
+    rows = list(rows)
+    out = []
+    for name in names:
+        for row in rows:
+            if field(row, "name") == name:
+                out.append((name, _number(field(row, *eps_field)) * math.sqrt(_number(field(row, "d_model", "d")))))
     return out

@@ -29,7 +29,8 @@ from repcap import bounds
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, log10_capacity
 
-__all__ = ["band_curves", "model_band", "eq7_exit", "floor_ratios", "ratio_summary", "random_count"]
+__all__ = ["band_curves", "model_band", "named_band", "outside_band", "band_panels", "eq7_exit", "floor_ratios",
+           "ratio_summary", "random_count"]
 
 
 def _eq7_params(params: Mapping | Fit | None) -> Mapping | Fit:
@@ -112,6 +113,50 @@ def model_band(d, eps, *, eq7_params: Mapping | Fit | None = None,
             "verdict": verdict,
         })
     return rows
+
+
+def named_band(rows, *, eq7_params: Mapping | Fit | None = None, eq6_c: float = PAPER_EQ6_C) -> list[dict]:
+    r""":func:`model_band` at each row's (``d_model``, ``eps``), with the row's ``name`` attached.
+
+    ``rows`` are mappings such as :func:`repcap.capacity_table.capacity_rows` output; each result
+    also carries ``capacity_paper`` (the printed capacity, None when the row has none).
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    for r in rows:
+        if "d_model" not in r or "eps" not in r:
+            raise DomainError(f"row {r.get('name', '?')!r} lacks d_model or eps; pass capacity_rows output")
+    out = model_band([r["d_model"] for r in rows], [r["eps"] for r in rows], eq7_params=eq7_params, eq6_c=eq6_c)
+    for r, v in zip(rows, out):
+        v["name"] = r.get("name", "?")
+        v["capacity_paper"] = r.get("capacity_paper")
+    return out
+
+
+def outside_band(verdicts) -> list[dict]:
+    """The :func:`model_band` / :func:`named_band` rows whose verdict is not ``"inside band"``."""
+    return [v for v in verdicts if v["verdict"] != "inside band"]
+
+
+def band_panels(rows, dims=(4096, 8192), eps_grid=None, *,
+                eq7_params: Mapping | Fit | None = None) -> list[dict]:
+    r"""What one feasibility-band panel per width needs: the curves, the Eq. 7 exit, the models there.
+
+    For each d in ``dims``: ``{"d": d, "curves": band_curves(d, eps_grid), "exit_eps": ε at which
+    Eq. 7 falls below the greedy guarantee (:func:`eq7_exit`), "models": [{"name", "eps",
+    "log10_eq7"}]}`` for the rows with ``d_model == d`` (``log10_eq7`` read from the row's
+    ``log10_eq7_paper``). ``eps_grid`` defaults to 300 points evenly spaced on [0.01, 0.16].
+    """
+    grid = np.linspace(0.01, 0.16, 300) if eps_grid is None else eps_grid
+    rows = list(rows)
+    panels = []
+    for dd in dims:
+        models = [{"name": r["name"], "eps": r["eps"], "log10_eq7": r["log10_eq7_paper"]}
+                  for r in rows if r["d_model"] == dd]
+        panels.append({"d": dd, "curves": band_curves(dd, grid, eq7_params=eq7_params),
+                       "exit_eps": float(eq7_exit(dd, eq7_params=eq7_params)["eps"][0]), "models": models})
+    return panels
 
 
 def eq7_exit(d, *, eq7_params: Mapping | Fit | None = None) -> dict[str, np.ndarray]:

@@ -43,6 +43,7 @@ __all__ = [
     "PAPER_DATA_ENV",
     "BASE_URL",
     "PaperSweep",
+    "shared_cells",
     "cache_dir",
     "candidate_dirs",
     "locate_paper_data",
@@ -96,6 +97,32 @@ class PaperSweep:
         """The released ε* of cell (k, d), or ``None`` when the sweep has no such cell."""
         hit = np.nonzero((self.k == k) & (self.d == d))[0]
         return float(self.eps[hit[0]]) if hit.size else None
+
+
+def shared_cells(sweep: PaperSweep | None, k, d, eps, *, predict=None) -> list[dict]:
+    r"""The cells of our sweep that the paper's sweep also has, each with both values.
+
+    For every (k_i, d_i, ε_i) of ours (in our order) whose (k, d) the released ``sweep`` holds
+    (:meth:`PaperSweep.lookup`), a row ``{"k", "d", "ours": ε_i, "paper": ε_paper, "diff"}`` with
+    :math:`\text{diff} = \varepsilon_i / \varepsilon_\text{paper} - 1`; plus ``"law"`` =
+    ``predict(k_i, d_i)`` when a prediction function is given. ``k`` and ``d`` keep the values passed.
+    Empty when ``sweep`` is None (the paper's data are unavailable) or no cell is shared.
+    """
+    k_arr, d_arr, e_arr = (np.asarray(x).ravel() for x in (k, d, eps))
+    if not (k_arr.size == d_arr.size == e_arr.size):
+        raise DomainError(f"k, d and eps must have the same length, got {k_arr.size}, {d_arr.size}, {e_arr.size}")
+    if sweep is None:
+        return []
+    rows = []
+    for kk, dd, e in zip(k_arr, d_arr, e_arr):
+        paper = sweep.lookup(int(kk), int(dd))
+        if paper is None:
+            continue
+        row = {"k": kk, "d": dd, "ours": e, "paper": paper, "diff": e / paper - 1}
+        if predict is not None:
+            row["law"] = float(predict(kk, dd))
+        rows.append(row)
+    return rows
 
 
 def _check_kind(kind: str) -> str:

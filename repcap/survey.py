@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from repcap.errors import DataFileError, DomainError, RepcapError
+from repcap.errors import DataFileError, DomainError, ParameterError, RepcapError
 
 __all__ = [
     "SurveyRow",
@@ -45,6 +45,9 @@ __all__ = [
     "write_table",
     "read_table",
     "pick_examples",
+    "choose_examples",
+    "ExampleHistograms",
+    "example_histograms",
     "expand_models",
     "reported_points",
     "join_reported",
@@ -497,6 +500,66 @@ def pick_examples(rows: Sequence[SurveyRow]) -> list[tuple[str, SurveyRow]]:
     iso = min(rows, key=lambda r: (r.eps_sqrt_d, r.name))
     if iso is not shifted:
         out.append(("closest to isotropic (smallest ε√d)", iso))
+    return out
+
+
+def choose_examples(rows: Sequence[SurveyRow], compare: Sequence[str] = ()) -> list[tuple[str, SurveyRow]]:
+    """The rows to draw side by side: those named in ``compare`` (in that order), else :func:`pick_examples`.
+
+    Raises :class:`~repcap.errors.ParameterError` naming any ``compare`` entry that is not a
+    measured model.
+    """
+    by_name = {r.name: r for r in rows}
+    if not compare:
+        return pick_examples(rows)
+    unknown = [c for c in compare if c not in by_name]
+    if unknown:
+        raise ParameterError(f"compare: {unknown} not among the measured models {list(by_name)}")
+    return [("chosen with compare", by_name[c]) for c in compare]
+
+
+@dataclass(frozen=True)
+class ExampleHistograms:
+    """One example model's sampled pair histogram beside a Gaussian matrix of its width.
+
+    ``why`` and ``row`` come from :func:`choose_examples`; ``m`` is the number of tokens sampled;
+    ``model`` and ``gauss`` are :class:`repcap.similarity.PairStats` over the m(m-1)/2 pairs.
+    """
+
+    why: str
+    row: SurveyRow
+    m: int
+    model: Any = field(repr=False)
+    gauss: Any = field(repr=False)
+
+
+def example_histograms(picked: Iterable[tuple[str, SurveyRow]], *, tokens: int, bins: int, seed: int = 0,
+                       progress: bool = False) -> list[ExampleHistograms]:
+    r"""Pair-cosine histograms of each picked model and of a Gaussian matrix of the same shape.
+
+    For each row, with :math:`m = \min(\text{tokens}, n_\text{rows})`: all pairs among m random
+    non-zero rows of the model's input embedding (:func:`repcap.similarity.sampled_pairs`, seeded by
+    ``seed``, ``bins`` bins on [-1, 1]), and all pairs of an m × d matrix with i.i.d. N(0, 1) entries
+    (float32, ``default_rng(seed)``), whose cosines have mean 0 and variance 1/d. Each embedding is
+    loaded (:func:`repcap.sources.load_embedding`) and released in turn, so one model is in memory
+    at a time.
+    """
+    import numpy as np
+
+    from repcap.similarity import sampled_pairs
+    from repcap.sources import load_embedding
+
+    if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or tokens < 2:
+        raise DomainError(f"example_histograms: tokens must be an integer ≥ 2, got {tokens!r}")
+    out = []
+    for why, r in picked:
+        emb = load_embedding(r.name, progress=False)
+        m = min(tokens, r.n_rows)
+        stats = sampled_pairs(emb, m, seed=seed, bins=bins, progress=progress)
+        del emb
+        gauss = np.random.default_rng(seed).standard_normal((m, r.d_model), dtype=np.float32)
+        gstats = sampled_pairs(gauss, m, seed=seed, bins=bins, progress=progress)
+        out.append(ExampleHistograms(why=why, row=r, m=m, model=stats, gauss=gstats))
     return out
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from repcap import capacity_table as ct
 from repcap.errors import DomainError
@@ -130,3 +131,77 @@ def test_elasticities_match_finite_differences():
         assert 1.5 < el["ratio"] < 2 / PAPER_EQ7["c"]
     with pytest.raises(DomainError):
         ct.elasticities(4096, 0.0)
+
+
+def _ranks(v):
+    """Average ranks (1-based), ties shared, by brute force."""
+    v = list(v)
+    return [sum(1 for w in v if w < x) + (sum(1 for w in v if w == x) + 1) / 2 for x in v]
+
+
+def _spearman_by_hand(x, y):
+    rx, ry = np.array(_ranks(x)), np.array(_ranks(y))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    return float((rx * ry).sum() / math.sqrt((rx**2).sum() * (ry**2).sum()))
+
+
+def test_class2_rows_and_series_follow_the_table():
+    table = ct.capacity_rows(ROWS)
+    c2 = ct.class2_rows(table)
+    assert [r["name"] for r in c2] == ["Phi 2", "Llama 2 7B", "Llama 3.1 405B", "Llama 2 70B"]
+    lg = [r["log10_eq7_paper"] for r in c2]
+    assert lg == sorted(lg)
+    series = ct.capacity_series(c2)
+    assert list(series) == [ct.TABLE1_SERIES, "Eq. 6, C = 1.293"]  # no fitted constants, no band
+    # Eq. 6 by hand: log10(d) + d ε² / (C ln 10)
+    for r, v in zip(c2, series["Eq. 6, C = 1.293"]):
+        assert v == pytest.approx(math.log10(r["d_model"]) + r["d_model"] * r["eps"] ** 2 / (1.2934 * math.log(10)),
+                                  rel=1e-4)
+    band = [{"log10_greedy": float(i)} for i in range(len(c2))]
+    fitted = ct.capacity_series(ct.class2_rows(ct.capacity_rows(ROWS, fitted=PAPER_EQ7)), band=band)
+    assert list(fitted)[2:] == ["Eq. 7, our constants", ct.GREEDY_SERIES]
+    assert fitted[ct.GREEDY_SERIES] == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(DomainError, match="same order"):
+        ct.capacity_series(c2, band=band[:2])
+
+
+def test_series_agreement_against_hand_ranks_and_gaps():
+    series = {ct.TABLE1_SERIES: [1.0, 2.0, 3.0, 4.0, 5.0],
+              "a": [1.5, 2.1, 2.9, 7.0, 5.0],     # one swap at the end
+              "b": [5.0, 4.0, 4.0, 2.0, 1.0],     # reversed, with a tie
+              ct.GREEDY_SERIES: [0.0] * 5}
+    rows = ct.series_agreement(series)
+    assert [r["label"] for r in rows] == ["a", "b"]  # reference and greedy left out
+    for r in rows:
+        y = series[r["label"]]
+        assert r["rho"] == pytest.approx(_spearman_by_hand(series[ct.TABLE1_SERIES], y), abs=1e-12)
+        gaps = [b - a for a, b in zip(series[ct.TABLE1_SERIES], y)]
+        assert (r["gap_min"], r["gap_max"]) == pytest.approx((min(gaps), max(gaps)))
+    assert rows[0]["rho"] == pytest.approx(0.9)  # 1 - 6·2/(5·24)
+    with pytest.raises(DomainError, match="reference"):
+        ct.series_agreement({"a": [1, 2]})
+
+
+def test_rank_correlation_matches_scipy_and_checks_lengths():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal(30), rng.standard_normal(30)
+    y[:5] = y[5]  # ties
+    rho, p = ct.rank_correlation(x, y)
+    ref = stats.spearmanr(x, y)
+    assert rho == pytest.approx(_spearman_by_hand(x, y), abs=1e-12)
+    assert (rho, p) == pytest.approx((ref.statistic, ref.pvalue))
+    with pytest.raises(DomainError):
+        ct.rank_correlation([1, 2, 3], [1, 2])
+
+
+def test_eps_sqrt_d_points_and_family_sequence():
+    pts = ct.eps_sqrt_d_points(ROWS)
+    assert list(pts["name"]) == [r["name"] for r in ROWS]
+    np.testing.assert_allclose(pts["eps_sqrt_d"], [r["eps_paper"] * math.sqrt(r["d_model"]) for r in ROWS])
+    assert list(pts["class2"]) == [True, True, True, True, False]
+    assert pts["group"][-1] == "Class 1 (ε > 0.2)" and pts["group"][0] == "Class 2 (ε < 0.1)"
+    seq = ct.family_sequence(ROWS, ["Llama 2 70B", "missing", "Llama 2 7B"])
+    assert [n for n, _ in seq] == ["Llama 2 70B", "Llama 2 7B"]
+    assert seq[1][1] == pytest.approx(0.0645 * 64)
+    with pytest.raises(DomainError):
+        ct.eps_sqrt_d_points([{"name": "x", "d_model": 10}])

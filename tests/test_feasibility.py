@@ -169,3 +169,40 @@ def test_random_count_inverts_the_null_law_and_matches_simulation():
                                [1929, 1989], rtol=0.01)
     with pytest.raises(DomainError):
         feasibility.random_count(64, 0.0)
+
+
+TABLE_ROWS = [  # capacity_rows-like rows of the paper's Table 1 (ε, printed capacity)
+    {"name": "Llama 2 7B", "d_model": 4096, "eps": 0.0645, "capacity_paper": 3.99e7, "log10_eq7_paper": 7.6},
+    {"name": "Llama 2 70B", "d_model": 8192, "eps": 0.09962, "capacity_paper": 8.15e15, "log10_eq7_paper": 15.9},
+    {"name": "Llama 3.1 405B", "d_model": 16384, "eps": 0.04813, "capacity_paper": 1.22e11, "log10_eq7_paper": 11.1},
+]
+
+
+def test_named_band_attaches_names_and_finds_llama2_70b_outside():
+    verdicts = feasibility.named_band(TABLE_ROWS)
+    plain = feasibility.model_band([r["d_model"] for r in TABLE_ROWS], [r["eps"] for r in TABLE_ROWS])
+    for v, p, r in zip(verdicts, plain, TABLE_ROWS):
+        assert v["name"] == r["name"] and v["capacity_paper"] == r["capacity_paper"]
+        assert {k: v[k] for k in p} == p  # the band itself is model_band's, untouched
+    outside = feasibility.outside_band(verdicts)
+    assert [v["name"] for v in outside] == ["Llama 2 70B"] and outside[0]["verdict"] == "below existence"
+    assert feasibility.named_band([]) == []
+    with pytest.raises(DomainError, match="d_model or eps"):
+        feasibility.named_band([{"name": "x", "eps": 0.05}])
+
+
+def test_band_panels_select_models_and_match_band_curves_and_exit():
+    grid = np.linspace(0.02, 0.12, 11)
+    panels = feasibility.band_panels(TABLE_ROWS, dims=(4096, 8192, 2048), eps_grid=grid)
+    assert [p["d"] for p in panels] == [4096, 8192, 2048]
+    assert [m["name"] for m in panels[0]["models"]] == ["Llama 2 7B"]
+    assert panels[1]["models"] == [{"name": "Llama 2 70B", "eps": 0.09962, "log10_eq7": 15.9}]
+    assert panels[2]["models"] == []
+    for p in panels:
+        ref = feasibility.band_curves(p["d"], grid)
+        for key in ref:
+            np.testing.assert_array_equal(p["curves"][key], ref[key])
+        assert p["exit_eps"] == float(feasibility.eq7_exit(p["d"])["eps"][0])
+    # the default grid: 300 points on [0.01, 0.16]
+    default = feasibility.band_panels(TABLE_ROWS, dims=(4096,))[0]["curves"]["eps"]
+    assert default.size == 300 and (default[0], default[-1]) == (0.01, 0.16)

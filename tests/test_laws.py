@@ -372,3 +372,22 @@ def test_read_points_errors(tmp_path):
     (tmp_path / "empty.json").write_text('{"cells": [[2000, 32, null]]}')
     with pytest.raises(DataFileError, match="no row with an eps"):
         read_points(tmp_path / "empty.json")
+
+
+def test_relative_error_summary_against_hand_computation():
+    from repcap.laws.metrics import relative_error_summary, relative_errors
+
+    y = np.array([0.30, 0.22, 0.18, 0.41, 0.27])
+    yhat = np.array([0.25, 0.22, 0.20, 0.40, 0.30])
+    rel = [a / b - 1 for a, b in zip(y, yhat)]
+    np.testing.assert_allclose(relative_errors(y, yhat), rel, rtol=1e-14)
+    s = relative_error_summary(y, yhat)
+    assert s["median"] == pytest.approx(sorted(rel)[2])
+    assert (s["lo"], s["hi"]) == pytest.approx((min(rel), max(rel)))
+    assert s["lo"] == pytest.approx(0.27 / 0.30 - 1) and s["hi"] == pytest.approx(0.30 / 0.25 - 1)
+    ref = metrics(y, yhat)
+    assert {k: s[k] for k in ref} == ref
+    with pytest.raises(DomainError, match="non-zero"):
+        relative_errors([1.0, 2.0], [1.0, 0.0])
+    with pytest.raises(DomainError, match="same length"):
+        relative_error_summary([1.0, 2.0], [1.0])

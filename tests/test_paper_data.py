@@ -218,3 +218,35 @@ def test_pinned_upstream_url():
     assert pdata.BASE_URL.endswith("/code/vector_packing/")
     commit = pdata.BASE_URL.split("/")[5]
     assert len(commit) == 40 and int(commit, 16) >= 0
+
+
+def test_shared_cells_against_a_brute_force_join(paper_data):
+    sweep = pdata.read_sweep_file(paper_data / "optimized_packing.json", "optimised")
+    # ours: a few of the paper's cells (perturbed ε) mixed with cells it does not have
+    pick = [0, 7, len(sweep.k) - 1]
+    k = np.array([float(sweep.k[i]) for i in pick] + [3.0, 123457.0])
+    d = np.array([float(sweep.d[i]) for i in pick] + [2.0, 64.0])
+    eps = np.array([float(sweep.eps[i]) * 1.1 for i in pick] + [0.5, 0.4])
+    rows = pdata.shared_cells(sweep, k, d, eps, predict=lambda kk, dd: kk / dd)
+    brute = []
+    for kk, dd, e in zip(k, d, eps):
+        hits = [x for x, y, z in zip(sweep.k, sweep.d, sweep.eps) if x == kk and y == dd]
+        if hits:
+            paper = float(sweep.eps[[i for i in range(len(sweep.k)) if sweep.k[i] == kk and sweep.d[i] == dd][0]])
+            brute.append((kk, dd, e, paper))
+    assert len(rows) == len(brute) == 3
+    for row, (kk, dd, e, paper) in zip(rows, brute):
+        assert (row["k"], row["d"], row["ours"], row["paper"]) == (kk, dd, e, paper)
+        assert row["diff"] == pytest.approx(0.1, rel=1e-9)  # ours = 1.1 × paper
+        assert row["law"] == kk / dd
+    assert "law" not in pdata.shared_cells(sweep, k, d, eps)[0]
+
+
+def test_shared_cells_without_data_or_overlap():
+    assert pdata.shared_cells(None, [1000.0], [64.0], [0.3]) == []
+    sweep = pdata.PaperSweep(kind="random", k=np.array([100, 200]), d=np.array([16, 16]),
+                             eps=np.array([0.5, 0.6]), source="memory", origin="env")
+    assert pdata.shared_cells(sweep, [100.0, 300.0], [32.0, 16.0], [0.4, 0.4]) == []
+    assert pdata.shared_cells(sweep, [200.0], [16.0], [0.3])[0]["diff"] == pytest.approx(0.3 / 0.6 - 1)
+    with pytest.raises(DomainError, match="same length"):
+        pdata.shared_cells(sweep, [200.0, 100.0], [16.0], [0.3])

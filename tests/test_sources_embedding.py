@@ -92,3 +92,30 @@ def test_misspelt_offline_name_gets_a_suggestion(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(RepcapError, match="all-MiniLM-L6-v2"):
         load_embedding("all-MiniLM-L6-v3", progress=False)
+
+
+def test_summary_rows_state_the_facts_without_paths():
+    m = np.random.default_rng(3).standard_normal((40, 6))
+    m[[0, 9]] = 0.0
+    emb = Embedding.from_array(m, name="toy", tied=True)
+    rows = emb.summary()
+    assert all(set(r) == {"field", "value"} for r in rows)
+    got = {r["field"]: r["value"] for r in rows}
+    assert got["model"] == "toy" and got["source"] == "array"
+    assert got["V × d"] == "40 × 6"
+    assert got["checkpoint dtype"] == "float64"
+    assert got["tied"] == "yes"
+    assert got["zero rows"] == "2 (5.00% of V)"  # 2 / 40
+    assert "licence" not in got and "package" not in got  # an array has no provenance of that kind
+
+
+def test_summary_reads_licence_and_package_from_provenance():
+    emb = Embedding.from_array(np.eye(4), name="m")
+    emb.provenance = {"package": "pkg", "package_version": "1.2", "licence": "MIT",
+                      "upstream_hub_id": "org/m", "cache_path": "/some/machine/path"}
+    got = {r["field"]: r["value"] for r in emb.summary()}
+    assert got["package"] == "pkg 1.2" and got["licence"] == "MIT" and got["upstream hub id"] == "org/m"
+    assert got["tied"] == "unknown"
+    assert not any("/some/machine" in r["value"] for r in emb.summary())
+    emb.provenance = {"config": {"license": "apache-2.0"}}  # GGUF metadata spells it this way
+    assert {r["field"]: r["value"] for r in emb.summary()}["licence"] == "apache-2.0"

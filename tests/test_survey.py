@@ -260,3 +260,31 @@ def test_unwritable_table_folder_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(DataFileError, match="cannot write the table"):
         S.write_table([_row("x", 0.3)], blocker / "sub" / "models.csv")
+
+
+def test_choose_examples_honours_compare_and_names_unknown_models():
+    from repcap.errors import ParameterError
+
+    rows = [_row("a", 0.5), _row("b", 0.3), _row("x", 0.05)]
+    assert S.choose_examples(rows) == S.pick_examples(rows)
+    picked = S.choose_examples(rows, ["x", "a"])
+    assert [(why, r.name) for why, r in picked] == [("chosen with compare", "x"), ("chosen with compare", "a")]
+    with pytest.raises(ParameterError, match=r"\['nope'\] not among"):
+        S.choose_examples(rows, ["a", "nope"])
+
+
+def test_example_histograms_against_brute_force_pairs():
+    emb = load_embedding("all-MiniLM-L6-v2", progress=False)
+    row = S.measure_model(emb)
+    (ex,) = S.example_histograms([("test", row)], tokens=300, bins=50, seed=3)
+    assert ex.why == "test" and ex.row is row and ex.m == 300
+    c = brute_pairs(emb.matrix[ex.model.sample_index])
+    assert ex.model.pairs == c.size == 300 * 299 // 2
+    assert (ex.model.mean, ex.model.eps) == pytest.approx((c.mean(), c.mean() + 2 * c.std()), abs=1e-6)
+    np.testing.assert_array_equal(ex.model.counts, np.histogram(c, bins=50, range=(-1, 1))[0])
+    gauss = np.random.default_rng(3).standard_normal((300, row.d_model), dtype=np.float32)
+    g = brute_pairs(gauss[ex.gauss.sample_index])
+    assert ex.gauss.mean == pytest.approx(g.mean(), abs=1e-6)
+    assert ex.gauss.std == pytest.approx(1 / math.sqrt(row.d_model), rel=0.05)  # the isotropic null
+    with pytest.raises(DomainError, match="tokens"):
+        S.example_histograms([("test", row)], tokens=1, bins=50)

@@ -6,7 +6,7 @@ import numpy as np
 
 from repcap.errors import DomainError
 
-__all__ = ["metrics"]
+__all__ = ["metrics", "relative_errors", "relative_error_summary"]
 
 
 def metrics(y, yhat) -> dict:
@@ -40,3 +40,31 @@ def metrics(y, yhat) -> dict:
         "mape": float(np.mean(np.abs(resid[nz]) / np.abs(y[nz])) * 100) if nz.any() else float("nan"),
         "nrmse": float(np.sqrt(ss_res / y.size) / spread * 100) if spread > 0 else float("nan"),
     }
+
+
+def relative_errors(y, yhat) -> np.ndarray:
+    r"""Per-cell relative error of a prediction: :math:`r_i = y_i / \hat y_i - 1` (float64 array).
+
+    Positive where the measurement lies above the law. ``yhat`` must be finite and non-zero.
+    """
+    y = np.asarray(y, dtype=float).ravel()
+    yhat = np.asarray(yhat, dtype=float).ravel()
+    if y.shape != yhat.shape:
+        raise DomainError(f"y and yhat must have the same length, got {y.size} and {yhat.size}")
+    if not np.isfinite(yhat).all() or (yhat == 0).any():
+        raise DomainError("yhat must be finite and non-zero to form y / yhat - 1; drop those cells first")
+    return y / yhat - 1
+
+
+def relative_error_summary(y, yhat) -> dict:
+    r"""One comparison row: :func:`metrics` plus the range of the relative errors :func:`relative_errors`.
+
+    With :math:`r_i = y_i / \hat y_i - 1`, returns ``r2``, ``mape``, ``nrmse`` (as :func:`metrics`) and
+
+    .. math:: \text{median} = \operatorname{median}_i r_i, \qquad \text{lo} = \min_i r_i, \qquad
+              \text{hi} = \max_i r_i
+
+    (fractions, not percent).
+    """
+    rel = relative_errors(y, yhat)
+    return {**metrics(y, yhat), "median": float(np.median(rel)), "lo": float(rel.min()), "hi": float(rel.max())}

@@ -166,6 +166,38 @@ class Embedding:
         }
         return out
 
+    def summary(self) -> list[dict[str, str]]:
+        """A short human-readable account of the matrix: rows ``{"field": ..., "value": ...}``.
+
+        Always: model, source, size ``V × d`` (``vocab_size × d_model``), checkpoint dtype, tied
+        (``yes``/``no``/``unknown``) and zero rows (count and share :math:`z / V`). Where the
+        provenance records them: the licence, the package (name and version) the weights came
+        from, the upstream hub id, and the stored precision. No machine paths, unlike :meth:`info`.
+        """
+        tied = {True: "yes", False: "no", None: "unknown"}[self.tied]
+        reason = self.provenance.get("tied_reason")
+        rows = [
+            ("model", self.name),
+            ("source", self.source),
+            ("V × d", f"{self.vocab_size:,} × {self.d_model:,}"),
+            ("checkpoint dtype", self.dtype),
+            ("tied", f"{tied}: {reason}" if reason else tied),
+            ("zero rows", f"{self.zero_rows:,} ({100 * self.zero_rows / self.vocab_size:.2f}% of V)"),
+        ]
+        prov = self.provenance
+        config = prov.get("config") if isinstance(prov.get("config"), dict) else {}
+        licence = prov.get("licence") or prov.get("license") or config.get("license")
+        if licence:
+            rows.append(("licence", str(licence)))
+        if prov.get("package"):
+            version = prov.get("package_version")
+            rows.append(("package", f"{prov['package']} {version}" if version else str(prov["package"])))
+        if prov.get("upstream_hub_id"):
+            rows.append(("upstream hub id", str(prov["upstream_hub_id"])))
+        if prov.get("precision"):
+            rows.append(("stored precision", str(prov["precision"])))
+        return [{"field": f, "value": v} for f, v in rows]
+
     def token_index(self) -> dict[str, int]:
         """``{token string: first row}`` (empty strings, used for rows without a token, skipped)."""
         if self.tokens is None:
