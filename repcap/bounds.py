@@ -178,6 +178,9 @@ def moment_floor(k, d, t=None):
         exhausted = ~np.isfinite(vals[:, -1])
         active[idx[exhausted | ~improve]] = False
         t0 += _T_BLOCK
+    # k ≤ d lines fit exactly orthogonally: the floor is 0, not the log-gamma rounding residue
+    # (~1e-8 at k = d, where k c_1 = 1 exactly).
+    best = np.where(kf <= df, -np.inf, best)
     return _out(np.exp(best).reshape(shape))
 
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, capacity_class, log10_capacity, paper_class
+from repcap.similarity.classes import classify
 
 __all__ = [
     "PAPER_SENSITIVITY",
@@ -320,12 +321,16 @@ def series_agreement(series: Mapping[str, Sequence[float]], reference: str = TAB
     return out
 
 
+_GROUPS = {"Class 2": "Class 2 (ε < 0.1)", "Class 1": "Class 1 (ε > 0.2)",
+           "between": "between (0.1 ≤ ε ≤ 0.2)"}
+
+
 def eps_sqrt_d_points(rows: Iterable[Any], *, eps_field: Sequence[str] = ("eps", "eps_paper")) -> dict:
     r"""The models on the scale-free axis :math:`\varepsilon\sqrt d` (2 for a random matrix of any d).
 
     Returns arrays over the rows: ``name``, ``d`` (float), ``eps``, ``eps_sqrt_d`` =
-    :math:`\varepsilon\sqrt{d}`, ``group`` ("Class 2 (ε < 0.1)" when ε < 0.1, else
-    "Class 1 (ε > 0.2)") and ``class2`` (the boolean mask ε < 0.1).
+    :math:`\varepsilon\sqrt{d}`, ``group`` (the paper's class rule: "Class 2 (ε < 0.1)",
+    "Class 1 (ε > 0.2)" or "between (0.1 ≤ ε ≤ 0.2)") and ``class2`` (the boolean mask ε < 0.1).
     """
     rows = list(rows)
     names, dims, eps = [], [], []
@@ -340,7 +345,7 @@ def eps_sqrt_d_points(rows: Iterable[Any], *, eps_field: Sequence[str] = ("eps",
     c2 = eps_arr < 0.1
     return {"name": np.array(names, dtype=object), "d": np.array(dims, dtype=float), "eps": eps_arr,
             "eps_sqrt_d": np.array([e * math.sqrt(d) for e, d in zip(eps, dims)]),
-            "group": np.array(["Class 2 (ε < 0.1)" if c else "Class 1 (ε > 0.2)" for c in c2], dtype=object),
+            "group": np.array([_GROUPS[classify(e)] for e in eps_arr], dtype=object),
             "class2": c2}
 
 

@@ -432,3 +432,13 @@ def test_bounds_are_delsarte_certificates(d, eps):
         assert f(1.0) / coef[0] == pytest.approx(10 ** closed_form(d, eps), rel=1e-7), name
         checked += 1
     assert checked >= 2
+
+
+def test_floors_are_exactly_zero_when_the_lines_fit_orthogonally():
+    """k ≤ d lines can be an orthonormal set, so every floor is 0 (no log-gamma residue at k = d)."""
+    from repcap.bounds import coherence_floor, moment_floor
+
+    for d in (3, 64, 4096):
+        for k in (2, d - 1, d):
+            assert coherence_floor(k, d) == 0.0 and moment_floor(k, d) == 0.0
+        assert coherence_floor(d + 1, d) > 0.0

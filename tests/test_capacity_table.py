@@ -205,3 +205,13 @@ def test_eps_sqrt_d_points_and_family_sequence():
     assert seq[1][1] == pytest.approx(0.0645 * 64)
     with pytest.raises(DomainError):
         ct.eps_sqrt_d_points([{"name": "x", "d_model": 10}])
+
+
+def test_eps_sqrt_d_groups_follow_the_paper_class_rule():
+    from repcap.capacity_table import eps_sqrt_d_points
+
+    rows = [{"name": "a", "d_model": 1024, "eps": 0.05}, {"name": "b", "d_model": 1024, "eps": 0.15},
+            {"name": "c", "d_model": 1024, "eps": 0.3}]
+    pts = eps_sqrt_d_points(rows)
+    assert list(pts["group"]) == ["Class 2 (ε < 0.1)", "between (0.1 ≤ ε ≤ 0.2)", "Class 1 (ε > 0.2)"]
+    assert list(pts["class2"]) == [True, False, False]
