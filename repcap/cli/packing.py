@@ -1,0 +1,129 @@
+"""``repcap pack``, ``repcap random-baseline`` and ``repcap sweep``: packing cells from the command line.
+
+Examples::
+
+    repcap pack --k 2000 --d 32 --steps 1500 --json
+    repcap pack --k 2000 --d 32 --objective softmax --lr-schedule cosine
+    repcap random-baseline --k 2000 --d 256 --trials 1000
+    repcap sweep --kind optimised --grid cpu --results results/optimised.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from repcap.cli import add_json_flag
+
+
+def register(subparsers) -> None:
+    """Add the ``pack``, ``random-baseline`` and ``sweep`` sub-commands."""
+    from repcap.packing.objectives import OBJECTIVES
+
+    pack = subparsers.add_parser(
+        "pack", help="optimise one packing of k unit vectors in R^d and print ε* = max |cos|",
+        description="Adam on k unit vectors in R^d with the paper's Σ|G_ij|^p loss (or another "
+                    "objective); prints ε* = max_{i≠j} |cos| and the seconds it took.")
+    pack.add_argument("--k", type=int, required=True, help="number of vectors")
+    pack.add_argument("--d", type=int, required=True, help="dimension")
+    pack.add_argument("--steps", type=int, default=5000, help="optimisation steps (default 5000, the paper's)")
+    pack.add_argument("--objective", choices=sorted(OBJECTIVES), default="paper",
+                      help="loss to minimise (default: the paper's Σ|G_ij|^p)")
+    pack.add_argument("--exponent", type=float, default=None, help="p of the paper objective (default: paper rule)")
+    pack.add_argument("--sharpness", type=float, default=None, help="τ of softmax / α of exp")
+    pack.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: paper rule)")
+    pack.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
+                      help="constant (the paper's) or cosine decay to 0 (default: the objective's own)")
+    pack.add_argument("--seed", type=int, default=0)
+    pack.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    pack.add_argument("--memory-budget", default="1GB", help="bound on the Gram tiles (default 1GB)")
+    pack.add_argument("--checkpoint", default=None, help="checkpoint file; an existing one is resumed")
+    pack.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    add_json_flag(pack)
+    pack.set_defaults(func=run_pack)
+
+    rnd = subparsers.add_parser(
+        "random-baseline", help="best of T draws of k random unit vectors in R^d (paper Eq. 5)",
+        description="ε*_random(k, d) = min over T draws of max_{i≠j} |cos| among k Gaussian unit "
+                    "vectors in R^d; prints it and the seconds it took.")
+    rnd.add_argument("--k", type=int, required=True, help="number of vectors")
+    rnd.add_argument("--d", type=int, required=True, help="dimension")
+    rnd.add_argument("--trials", type=int, required=True, help="T, independent draws (the paper: 1000)")
+    rnd.add_argument("--seed", type=int, default=0)
+    rnd.add_argument("--dtype", default="float32", help="float16 (the paper's), float32 (default), float64")
+    rnd.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    rnd.add_argument("--memory-budget", default="512MB", help="bound on tiles and trial batches")
+    rnd.add_argument("--progress", action="store_true", help="show a progress bar on stderr")
+    add_json_flag(rnd)
+    rnd.set_defaults(func=run_random)
+
+    sweep = subparsers.add_parser(
+        "sweep", help="run a resumable (k, d) grid of packing cells into a JSON-lines file",
+        description="Runs every cell of a grid not yet in the results file; rerun the same command "
+                    "after an interruption to continue.")
+    sweep.add_argument("--kind", choices=("random", "optimised"), required=True)
+    sweep.add_argument("--grid", choices=("smoke", "cpu", "paper"), default="cpu",
+                       help="smoke (seconds), cpu (≤ 10 min on 2 cores, default), paper (GPU)")
+    sweep.add_argument("--results", required=True, help="JSON-lines results file (created or extended)")
+    sweep.add_argument("--steps", type=int, default=None, help="optimised: steps (default: the grid's)")
+    sweep.add_argument("--trials", type=int, default=None, help="random: trials (default: the grid's)")
+    sweep.add_argument("--objective", choices=sorted(OBJECTIVES), default=None, help="optimised: loss")
+    sweep.add_argument("--sharpness", type=float, default=None, help="optimised: τ of softmax / α of exp")
+    sweep.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
+                       help="optimised: learning-rate schedule (default: the objective's own)")
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--device", default=None)
+    sweep.add_argument("--progress", action="store_true", help="show progress bars on stderr")
+    add_json_flag(sweep)
+    sweep.set_defaults(func=run_sweep_command)
+
+
+def _summary(result) -> dict[str, Any]:
+    out = {"kind": result.kind, "k": result.k, "d": result.d, "eps": result.eps,
+           "seconds": round(result.seconds, 3), "device": result.device, "seed": result.seed}
+    out.update(result.settings)
+    return out
+
+
+def run_pack(args: argparse.Namespace) -> dict[str, Any]:
+    """One optimised cell: ε* and seconds, plus the settings used."""
+    from repcap.packing import optimise_packing
+
+    exponent = args.exponent
+    if exponent is not None and float(exponent).is_integer():
+        exponent = int(exponent)
+    result = optimise_packing(args.k, args.d, steps=args.steps, objective=args.objective, lr=args.lr,
+                              lr_schedule=args.lr_schedule, exponent=exponent, sharpness=args.sharpness,
+                              seed=args.seed, device=args.device, memory_budget=args.memory_budget,
+                              checkpoint_path=args.checkpoint, progress=args.progress)
+    return _summary(result)
+
+
+def run_random(args: argparse.Namespace) -> dict[str, Any]:
+    """One random-baseline cell: ε*_random and seconds."""
+    from repcap.packing import random_baseline
+
+    result = random_baseline(args.k, args.d, args.trials, seed=args.seed, dtype=args.dtype,
+                             device=args.device, memory_budget=args.memory_budget, progress=args.progress)
+    return _summary(result)
+
+
+def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
+    """A whole grid: where the results went, how many cells, total seconds, and ε* per cell."""
+    from repcap.sweeps import default_grid, default_settings, run_sweep
+
+    cells = default_grid(args.kind, args.grid)
+    settings = default_settings(args.kind, args.grid)
+    if args.steps is not None:
+        settings["steps"] = args.steps
+    if args.trials is not None:
+        settings["trials"] = args.trials
+    extra = {"device": args.device} if args.device else {}
+    for name in ("objective", "sharpness", "lr_schedule"):
+        if getattr(args, name) is not None:
+            extra[name] = getattr(args, name)
+    records = run_sweep(args.kind, cells, args.results, seed=args.seed, progress=args.progress,
+                        **settings, **extra)
+    return {"results": str(args.results), "kind": args.kind, "grid": args.grid, "cells": len(records),
+            "seconds": round(sum(r.get("seconds") or 0.0 for r in records), 3),
+            "eps": [[r["k"], r["d"], r["eps"]] for r in records]}

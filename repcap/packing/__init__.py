@@ -1,0 +1,22 @@
+"""Packings of k unit vectors in R^d: random (paper Eq. 5) and optimised (paper §3.3).
+
+Modules, one job each:
+
+``results``          :class:`CellResult`, the record of one (k, d) cell
+``objectives``       the paper's Σ|G_ij|^p loss and its exponent/learning-rate rules, and alternatives
+``blockwise``        Gram tiles: max |cos| and the packing gradient without a k × k matrix
+``random_baseline``  ε*_random(k, d) = min over T draws of max |cos|
+``optimise``         Adam on the normalised vectors, checkpointed and resumable
+``hardware``         devices, dtypes, memory budgets
+``checkpoint``       atomic checkpoint and results files
+
+Torch is imported only when a packing is computed.
+"""
+
+from repcap.packing.objectives import OBJECTIVES, paper_exponent, paper_learning_rate
+from repcap.packing.optimise import optimise_packing
+from repcap.packing.random_baseline import random_baseline
+from repcap.packing.results import CellResult
+
+__all__ = ["CellResult", "OBJECTIVES", "optimise_packing", "paper_exponent", "paper_learning_rate",
+           "random_baseline"]

@@ -1,0 +1,293 @@
+r"""Optimised packings (paper §3.3): Adam on k free vectors whose normalised versions repel each other.
+
+The parameter is W ∈ R^{k×d} (one row per vector; the paper's d × k matrix transposed), initialised
+with N(0, 1) entries and normalised once. Every step forms V = W / ‖W‖_row and G = V Vᵀ, takes the
+gradient of the objective (default: the paper's Σ_{i≠j}|G_ij|^p) blockwise with
+:class:`~repcap.packing.blockwise.GramWorkspace` (never the whole k × k matrix when it does not fit
+the memory budget), maps it back through the normalisation and lets Adam update W. The packing's
+quality is
+
+.. math:: \varepsilon^* = \max_{i \ne j} |G_{ij}|
+
+read, as in the author's code, at the last step before its update.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from repcap.errors import PackingError
+from repcap.packing import checkpoint as ckpt
+from repcap.packing.blockwise import GramWorkspace, choose_block, normalise_rows, project_to_weights
+from repcap.packing.hardware import (check_size, describe, dtype_name, parse_memory_budget,
+                                     resolve_device, resolve_dtype)
+from repcap.packing.objectives import make_objective, paper_learning_rate
+from repcap.packing.results import CellResult
+
+CHECKPOINT_VERSION = 1
+# Largest Gram tile edge on each device type: on a CPU two 1024² float32 tiles (8 MB) stay in the
+# last-level cache, which keeps the elementwise passes cheap; a GPU wants large tiles.
+PREFERRED_BLOCK = {"cpu": 1024, "cuda": 16384}
+LR_SCHEDULES = ("constant", "cosine")
+
+
+def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "paper", lr: float | None = None,
+                     exponent: float | None = None, sharpness: float | None = None, seed: int = 0,
+                     device: Any = None, dtype: str = "float32", memory_budget: int | str = "1GB",
+                     checkpoint_path: str | Path | None = None, checkpoint_every: int = 250,
+                     log_every: int = 50, progress: bool = True, return_vectors: bool = False,
+                     callback: Callable[[int, float], None] | None = None, lr_schedule: str | None = None,
+                     block: int | None = None) -> CellResult:
+    r"""Pack k unit vectors in R^d by minimising a Gram objective with Adam; return ε* = max_{i≠j}|⟨v_i, v_j⟩|.
+
+    Defaults follow the author's code: objective Σ_{i≠j}|G_ij|^p with
+    p = :func:`~repcap.packing.objectives.paper_exponent` (k, d), Adam with
+    lr = :func:`~repcap.packing.objectives.paper_learning_rate` (d) (0.005 if d ≤ 1024 else 0.0025)
+    and default betas, 5000 steps, float32; ε* is measured at the last step, before its update.
+
+    Parameters
+    ----------
+    k, d : number of vectors (≥ 2) and dimension (≥ 2).
+    steps : number of forward passes; steps − 1 Adam updates happen between them.
+    objective : a key of :data:`~repcap.packing.objectives.OBJECTIVES` (``"paper"``, ``"softmax"``, ``"exp"``).
+    lr : Adam learning rate (default: the paper's rule).
+    lr_schedule : ``"constant"`` (the paper's) or ``"cosine"``: lr_t = lr · ½(1 + cos(π t / (steps − 1)))
+        for update t, which lets the last iterate settle instead of jittering at Adam's step size.
+        Default: the objective's own (``constant`` for ``paper`` and ``exp``, ``cosine`` for ``softmax``).
+    exponent : p of the ``paper`` objective (default: the paper's rule).
+    sharpness : τ of ``softmax`` (default 40) or α of ``exp`` (default d/5).
+    seed : seeds the initial N(0, 1) matrix (drawn on the CPU, so every device starts alike).
+    device : ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
+    dtype : ``"float32"`` (the paper's) or ``"float64"``.
+    memory_budget : bound on the Gram tiles (bytes or e.g. ``"1GB"``); W, V, the gradient and Adam's
+        two moments (5·k·d numbers) come on top.
+    checkpoint_path : file that holds the state every ``checkpoint_every`` updates and at the end. A
+        call whose checkpoint exists resumes from it (the result is identical to an uninterrupted run
+        on the same device); a finished checkpoint is returned at once, or extended when ``steps`` grew.
+    log_every : steps between ``history`` entries and ``callback`` calls (the last step is always logged).
+    callback : ``callback(step, eps)`` at each logged step; an exception it raises stops the run
+        (the last checkpoint keeps the work done so far).
+    block : tile edge override (default: the largest that fits ``memory_budget``, capped per device).
+
+    Returns
+    -------
+    CellResult with ``kind="optimised"``, ``eps`` = ε*, ``history`` = [(step, max|G|), ...] and,
+    when ``return_vectors``, ``vectors`` = the (d, k) float array of unit columns that ε* measures.
+    """
+    import torch
+
+    k = check_size("k", k, 2)
+    d = check_size("d", d, 2)
+    steps = check_size("steps", steps, 1)
+    seed = check_size("seed", seed, 0)
+    checkpoint_every = check_size("checkpoint_every", checkpoint_every, 1)
+    log_every = check_size("log_every", log_every, 1)
+    dev = resolve_device(device)
+    tdtype = resolve_dtype(dtype)
+    if tdtype not in (torch.float32, torch.float64):
+        raise PackingError(f"optimised packing runs in float32 or float64, not {dtype!r}")
+    budget = parse_memory_budget(memory_budget)
+    obj = make_objective(objective, k, d, exponent=exponent, sharpness=sharpness)
+    lr = paper_learning_rate(d) if lr is None else lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+        raise PackingError(f"lr must be a positive number, got {lr!r}")
+    lr_schedule = obj.default_schedule if lr_schedule is None else lr_schedule
+    if lr_schedule not in LR_SCHEDULES:
+        raise PackingError(f"unknown lr_schedule {lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
+    itemsize = torch.finfo(tdtype).bits // 8
+    if block is None:
+        block = choose_block(k, budget, itemsize, preferred=PREFERRED_BLOCK.get(dev.type, 4096))
+    else:
+        block = check_size("block", block, 1)
+
+    settings = _settings(steps, obj, lr, lr_schedule, tdtype)
+    # What must match for a checkpoint to be resumed: everything but the number of steps, which a
+    # constant learning rate lets a finished run extend (a schedule depends on it).
+    config = {"version": CHECKPOINT_VERSION, "kind": "optimised", "k": k, "d": d, "seed": seed,
+              **{key: value for key, value in settings.items()
+                 if key != "steps" or lr_schedule != "constant"}}
+
+    run = PackingRun(k, d, obj, lr, seed=seed, device=dev, dtype=tdtype, block=block)
+    start, history, seconds_before = 0, [], 0.0
+
+    path = Path(checkpoint_path) if checkpoint_path is not None else None
+    if path is not None and path.exists():
+        state = ckpt.load_torch(path)
+        ckpt.check_config(path, state.get("config", {}), config)
+        if state["updates"] > steps - 1:
+            raise PackingError(f"checkpoint {path} is already past step {state['updates']}, beyond the "
+                               f"requested steps={steps}; ask for at least {state['updates'] + 1} steps")
+        run.load_state_dict(state)
+        start = state["updates"]
+        history = [tuple(h) for h in state["history"] if h[0] < start]
+        seconds_before = float(state["seconds"])
+        if state.get("done") and state["updates"] == steps - 1:
+            return _result(run, state["eps"], seconds_before, seed, settings,
+                           [tuple(h) for h in state["history"]], return_vectors)
+
+    began = time.perf_counter()
+
+    def elapsed() -> float:
+        return seconds_before + time.perf_counter() - began
+
+    def save(updates: int, done: bool = False, eps: float | None = None, seconds: float | None = None) -> None:
+        if path is not None:
+            ckpt.save_torch(path, {"config": config, "updates": updates, "done": done, "eps": eps,
+                                   "history": [list(h) for h in history],
+                                   "seconds": elapsed() if seconds is None else seconds, **run.state_dict()})
+
+    eps = float("nan")
+    torch.set_flush_denormal(True)  # |g|^(p-1) of tiny g would otherwise hit slow denormal arithmetic
+    try:
+        bar = _progress(steps, start, progress, f"pack k={k} d={d}")
+        for step in range(start, steps):
+            eps = run.measure(step)
+            last = step == steps - 1
+            if step % log_every == 0 or last:
+                history.append((step, eps))
+                bar.set_postfix(eps=f"{eps:.4f}", refresh=False)
+                if callback is not None:
+                    callback(step, eps)
+            if last:
+                break
+            if lr_schedule == "cosine":
+                run.update(0.5 * lr * (1.0 + math.cos(math.pi * step / (steps - 1))))
+            else:
+                run.update()
+            bar.update(1)
+            if (step + 1) % checkpoint_every == 0:
+                save(step + 1)
+        bar.update(1)
+        bar.close()
+        seconds = elapsed()
+        save(steps - 1, done=True, eps=eps, seconds=seconds)
+    finally:
+        torch.set_flush_denormal(False)  # torch's default
+    return _result(run, eps, seconds, seed, settings, history, return_vectors)
+
+
+class PackingRun:
+    """One optimisation in progress: W, Adam, the objective, the Gram tiles; one step = measure + update.
+
+    ``measure(step)`` normalises the rows, computes ε = max_{i≠j}|G_ij| and ∂L/∂V blockwise and
+    returns ε; ``update(lr)`` maps the gradient through the normalisation and takes one Adam step.
+    :func:`optimise_packing` drives it; benchmarks time it.
+    """
+
+    def __init__(self, k: int, d: int, objective, lr: float, *, seed: int, device, dtype, block: int):
+        import torch
+
+        generator = torch.Generator().manual_seed(seed)
+        start = torch.randn(k, d, generator=generator, dtype=torch.float64)
+        start = torch.nn.functional.normalize(start, dim=1).to(device=device, dtype=dtype)
+        self.k, self.d, self.device, self.objective = k, d, device, objective
+        self.param = torch.nn.Parameter(start)
+        self.optimiser = torch.optim.Adam([self.param], lr=float(lr))
+        self.workspace = GramWorkspace(k, block, device=device, dtype=dtype)
+        self.V = torch.empty_like(start)
+        self.grad = torch.empty_like(start)
+        self.norms = None
+        # R of the adaptive objectives: max|G| of the previous step (of the start before step 0)
+        self.reference: float | None = None
+
+    def measure(self, step: int = 0) -> float:
+        """ε of the current vectors; leaves ∂L/∂V in ``self.grad``."""
+        import torch
+
+        with torch.no_grad():
+            if self.reference is None:
+                normalise_rows(self.param.data, out=self.V)
+                self.reference = self.workspace.max_abs(self.V)
+            _, self.norms = normalise_rows(self.param.data, out=self.V)
+            self.objective.begin_step(self.reference)
+            eps = float(self.workspace.gradient(self.V, self.objective, self.grad))
+            if not (math.isfinite(eps) and bool(torch.isfinite(self.grad).all())):
+                raise PackingError(
+                    f"the {self.objective.name} objective overflowed {dtype_name(self.V.dtype)} at step {step} "
+                    f"(k={self.k}, d={self.d}); lower its sharpness/exponent or the learning rate")
+        self._eps = eps
+        return eps
+
+    def update(self, lr: float | None = None) -> None:
+        """One Adam step on W with the gradient of the last :meth:`measure` (at learning rate ``lr``)."""
+        import torch
+
+        with torch.no_grad():
+            project_to_weights(self.V, self.norms, self.grad)
+        if lr is not None:
+            self.optimiser.param_groups[0]["lr"] = lr
+        self.param.grad = self.grad
+        self.optimiser.step()
+        self.reference = self._eps
+
+    def state_dict(self) -> dict[str, Any]:
+        """W, Adam's state and the objective's reference, on the CPU."""
+        self.objective.reference = float("nan") if self.reference is None else self.reference
+        return {"W": self.param.data.detach().cpu(), "optimizer": _cpu_state(self.optimiser.state_dict()),
+                "objective": self.objective.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            self.param.copy_(state["W"].to(device=self.param.device, dtype=self.param.dtype))
+        self.optimiser.load_state_dict(state["optimizer"])
+        self.objective.load_state_dict(state["objective"])
+        reference = self.objective.reference
+        self.reference = None if math.isnan(reference) else reference
+
+    def vectors(self):
+        """The current unit vectors as a (d, k) numpy array."""
+        import torch
+
+        with torch.no_grad():
+            return torch.nn.functional.normalize(self.param.data, dim=1).T.cpu().numpy()
+
+
+def optimised_settings(k: int, d: int, *, steps: int = 5000, objective: str = "paper", lr: float | None = None,
+                       exponent: float | None = None, sharpness: float | None = None,
+                       lr_schedule: str | None = None, dtype: str = "float32") -> dict[str, Any]:
+    """The ``settings`` dict that :func:`optimise_packing` records for these arguments (without running it).
+
+    Sweeps compare it with stored records to skip finished cells.
+    """
+    obj = make_objective(objective, k, d, exponent=exponent, sharpness=sharpness)
+    return _settings(steps, obj, paper_learning_rate(d) if lr is None else lr,
+                     obj.default_schedule if lr_schedule is None else lr_schedule, resolve_dtype(dtype))
+
+
+def _settings(steps, obj, lr, lr_schedule, tdtype) -> dict[str, Any]:
+    return {"steps": steps, **obj.settings(), "lr": float(lr), "lr_schedule": lr_schedule,
+            "optimizer": "adam", "dtype": dtype_name(tdtype), "init": "gaussian, normalised"}
+
+
+def _result(run: PackingRun, eps, seconds, seed, settings, history, return_vectors) -> CellResult:
+    return CellResult(kind="optimised", k=run.k, d=run.d, eps=float(eps), seconds=float(seconds),
+                      device=describe(run.device), seed=seed, settings=dict(settings),
+                      history=[(int(s), float(e)) for s, e in history],
+                      vectors=run.vectors() if return_vectors else None)
+
+
+def _cpu_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An optimiser state_dict with every tensor moved to the CPU (checkpoints load on any device)."""
+    import torch
+
+    def move(value):
+        if isinstance(value, torch.Tensor):
+            return value.detach().cpu()
+        if isinstance(value, dict):
+            return {key: move(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [move(item) for item in value]
+        return value
+
+    return move(state)
+
+
+def _progress(total: int, initial: int, enabled: bool, desc: str):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, leave=False)

@@ -1,0 +1,264 @@
+"""Resumable sweeps of packing cells over (k, d) grids, one JSON record per finished cell.
+
+A sweep appends each finished cell to a JSON-lines results file (the whole file is rewritten
+atomically, so a crash leaves either the old or the new file). Restarted with the same arguments it
+skips every cell already recorded with the same settings, and an optimised cell that was interrupted
+half-way resumes from its checkpoint in ``<results file>.checkpoints/``. Grids:
+
+``PAPER_RANDOM_GRID``     256 cells, k = 2000…32000 (step 2000) × d = 256…4096 (step 256) (paper Eq. 5)
+``PAPER_OPTIMISED_GRID``  166 cells: k = 2000…32000 (step 2000) for d ≤ 768, and
+                          k ∈ {2000, 4000, 6000, 8000, 12000, …, 32000} for d ≥ 1024 (author's code)
+``default_grid(kind, budget)``  ``"smoke"`` (seconds), ``"cpu"`` (≤ 10 min on 2 cores), ``"paper"``
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from repcap.errors import CheckpointError, PackingError
+from repcap.packing import checkpoint as ckpt
+
+PAPER_RANDOM_GRID: list[tuple[int, int]] = [
+    (k, d) for d in range(256, 4097, 256) for k in range(2000, 32001, 2000)]
+
+_DENSE_D = (32, 64, 128, 256, 512, 768)
+_SPARSE_D = (1024, 1536, 2048, 2560, 3072, 3584, 4096)
+_SPARSE_K = (2000, 4000, 6000, 8000, 12000, 16000, 20000, 24000, 28000, 32000)
+PAPER_OPTIMISED_GRID: list[tuple[int, int]] = (
+    [(k, d) for d in _DENSE_D for k in range(2000, 32001, 2000)]
+    + [(k, d) for d in _SPARSE_D for k in _SPARSE_K])
+
+KINDS = ("random", "optimised")
+BUDGETS = ("smoke", "cpu", "paper")
+
+# The CPU grids hold cells of the paper's grid that a CPU can run (random: d = 256, 512 with k = 2000,
+# 4000; optimised: d = 32, 64, 128 with k = 2000) plus smaller k and d to spread ln k / d and k / d for
+# the fits. benchmarks/bench_packing.py measures them: on an idle 2-core CPU the random grid takes about
+# 80 s and the optimised grid about 3 minutes with the paper's trials and steps.
+_GRIDS = {
+    ("random", "smoke"): [(k, d) for d in (32, 64) for k in (100, 200)],
+    ("random", "cpu"): [(k, d) for d in (128, 256, 512) for k in (500, 1000, 2000, 4000)],
+    ("optimised", "smoke"): [(k, d) for d in (8, 16) for k in (50, 100)],
+    ("optimised", "cpu"): [(k, d) for d in (16, 32, 64, 128) for k in (250, 500, 1000, 2000)],
+}
+_SETTINGS = {
+    ("random", "smoke"): {"trials": 20},
+    ("random", "cpu"): {"trials": 1000},
+    ("random", "paper"): {"trials": 1000},
+    ("optimised", "smoke"): {"steps": 100},
+    ("optimised", "cpu"): {"steps": 5000},
+    ("optimised", "paper"): {"steps": 5000},
+}
+# Keyword arguments run_sweep passes on to the cell functions.
+_CELL_OPTIONS = {
+    "random": {"dtype", "device", "memory_budget", "prune", "checkpoint_every", "block", "batch"},
+    "optimised": {"objective", "lr", "exponent", "sharpness", "lr_schedule", "device", "dtype",
+                  "memory_budget", "checkpoint_every", "log_every", "callback", "block", "return_vectors"},
+}
+
+
+def _check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise PackingError(f"unknown sweep kind {kind!r}; choose 'random' or 'optimised'")
+    return kind
+
+
+def default_grid(kind: str, budget: str = "cpu") -> list[tuple[int, int]]:
+    """The (k, d) cells of a sweep of ``kind`` sized for ``budget``.
+
+    ``"smoke"`` runs in seconds with :func:`default_settings`; ``"cpu"`` finishes well within 10
+    minutes on 2 CPU cores with the paper's T = 1000 trials / 5000 steps (seconds per cell: see
+    ``benchmarks/bench_packing.py grid``); ``"paper"`` is the paper's grid (a GPU job).
+    """
+    _check_kind(kind)
+    if budget not in BUDGETS:
+        raise PackingError(f"unknown grid budget {budget!r}; choose one of {', '.join(BUDGETS)}")
+    if budget == "paper":
+        return list(PAPER_RANDOM_GRID if kind == "random" else PAPER_OPTIMISED_GRID)
+    return list(_GRIDS[(kind, budget)])
+
+
+def default_settings(kind: str, budget: str = "cpu") -> dict[str, int]:
+    """``{"trials": T}`` or ``{"steps": N}`` that go with :func:`default_grid` (kind, budget)."""
+    _check_kind(kind)
+    if budget not in BUDGETS:
+        raise PackingError(f"unknown grid budget {budget!r}; choose one of {', '.join(BUDGETS)}")
+    return dict(_SETTINGS[(kind, budget)])
+
+
+def _check_cells(cells: Iterable) -> list[tuple[int, int]]:
+    from repcap.packing.hardware import check_size
+
+    out = []
+    for cell in cells:
+        try:
+            k, d = cell
+        except (TypeError, ValueError):
+            raise PackingError(f"a sweep cell must be a (k, d) pair, got {cell!r}") from None
+        out.append((check_size("k", k, 2), check_size("d", d, 2)))
+    if not out:
+        raise PackingError("the sweep has no cells; pass e.g. default_grid('optimised', 'cpu')")
+    return out
+
+
+def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, trials: int | None = None,
+              steps: int | None = None, seed: int = 0, progress: bool = True, **kw: Any) -> list[dict]:
+    """Run every (k, d) cell of ``cells`` not yet in ``results_path``; return the records of all of them.
+
+    ``kind="random"`` computes :func:`repcap.packing.random_baseline` (``trials``, default 1000);
+    ``kind="optimised"`` computes :func:`repcap.packing.optimise_packing` (``steps``, default 5000).
+    Further keyword arguments (``objective``, ``device``, ``dtype``, ``memory_budget``, ...) go to that
+    function. Each finished cell's :meth:`CellResult.to_dict` becomes one line of the JSON-lines
+    file, written atomically; a record counts as done for a cell when kind, k, d, seed and settings all
+    match. Optimised cells checkpoint every ``checkpoint_every`` steps in
+    ``<results_path>.checkpoints/`` (removed once the cell is recorded), so an interrupted sweep
+    continues mid-cell when it is started again.
+    """
+    from tqdm.auto import tqdm
+
+    from repcap.packing import optimise_packing, random_baseline
+    from repcap.packing.optimise import optimised_settings
+    from repcap.packing.random_baseline import random_settings
+
+    _check_kind(kind)
+    cells = _check_cells(cells)
+    unknown = set(kw) - _CELL_OPTIONS[kind]
+    if unknown:
+        raise PackingError(f"run_sweep({kind!r}) got unknown option(s) {sorted(unknown)}; "
+                           f"allowed: {', '.join(sorted(_CELL_OPTIONS[kind]))}")
+    if kind == "random":
+        if steps is not None:
+            raise PackingError("a random sweep takes `trials`, not `steps`")
+        trials = 1000 if trials is None else trials
+    else:
+        if trials is not None:
+            raise PackingError("an optimised sweep takes `steps`, not `trials`")
+        steps = 5000 if steps is None else steps
+    kw.pop("return_vectors", None)  # vectors never go into the results file
+
+    path = Path(results_path)
+    records = load_results(path) if path.exists() else []
+    out: list[dict] = []
+    bar = tqdm(cells, disable=not progress, desc=f"{kind} sweep", unit="cell")
+    for k, d in bar:
+        if kind == "random":
+            settings = random_settings(trials, dtype=kw.get("dtype", "float32"))
+        else:
+            settings = optimised_settings(k, d, steps=steps, **{key: kw[key] for key in (
+                "objective", "lr", "exponent", "sharpness", "lr_schedule", "dtype") if key in kw})
+        found = _find(records, kind, k, d, seed, settings)
+        if found is not None:
+            out.append(found)
+            continue
+        bar.set_postfix(k=k, d=d, refresh=True)
+        ckpt_path = _checkpoint_path(path, kind, k, d, seed, settings)
+        if kind == "random":
+            result = random_baseline(k, d, trials, seed=seed, progress=progress,
+                                     checkpoint_path=ckpt_path, **kw)
+        else:
+            result = optimise_packing(k, d, steps=steps, seed=seed, progress=progress,
+                                      checkpoint_path=ckpt_path, **kw)
+        record = result.to_dict()
+        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+        _append_record(path, record)
+        records.append(record)
+        ckpt_path.unlink(missing_ok=True)
+        out.append(record)
+    bar.close()
+    _remove_empty_dir(_checkpoint_dir(path))
+    return out
+
+
+def _find(records: list[dict], kind: str, k: int, d: int, seed: int, settings: dict) -> dict | None:
+    wanted = json.loads(json.dumps(settings))  # compare as they read back from JSON
+    for record in records:
+        if (record.get("kind") == kind and record.get("k") == k and record.get("d") == d
+                and record.get("seed") == seed and record.get("settings") == wanted):
+            return record
+    return None
+
+
+def _checkpoint_dir(results_path: Path) -> Path:
+    return results_path.with_name(results_path.name + ".checkpoints")
+
+
+def _checkpoint_path(results_path: Path, kind: str, k: int, d: int, seed: int, settings: dict) -> Path:
+    digest = hashlib.sha256(json.dumps([kind, k, d, seed, settings], sort_keys=True).encode()).hexdigest()[:12]
+    suffix = "json" if kind == "random" else "pt"
+    return _checkpoint_dir(results_path) / f"{kind}-k{k}-d{d}-s{seed}-{digest}.{suffix}"
+
+
+def _remove_empty_dir(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:  # absent, or still holds checkpoints of other cells
+        pass
+
+
+def _append_record(path: Path, record: dict) -> None:
+    """Add one JSON line to ``path`` by rewriting the file atomically (old lines kept byte for byte)."""
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if old and not old.endswith("\n"):
+        old += "\n"
+    ckpt.atomic_write_text(path, old + json.dumps(record) + "\n")
+
+
+def load_results(path: str | os.PathLike, kind: str | None = None) -> list[dict]:
+    """Records of a results file: our JSON lines, or the paper's JSON list of ``[k, d, eps]``.
+
+    Every record has at least ``k``, ``d`` and ``eps``. Records of the paper's format get
+    ``kind`` (the argument, ``None`` by default) and ``source="paper"``. With ``kind`` given, records
+    of another kind are left out.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CheckpointError(f"cannot read results file {path}: {exc}") from exc
+    stripped = text.lstrip()
+    records: list[dict] = []
+    if stripped.startswith("["):
+        try:
+            rows = json.loads(stripped)
+        except ValueError as exc:
+            raise CheckpointError(f"{path} is not valid JSON: {exc}") from exc
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                records.append(_checked(row, path, i + 1))
+            elif isinstance(row, (list, tuple)) and len(row) == 3:
+                records.append(_checked({"kind": kind, "k": row[0], "d": row[1], "eps": row[2],
+                                         "source": "paper"}, path, i + 1))
+            else:
+                raise CheckpointError(f"{path}: entry {i + 1} is {row!r}; expected [k, d, eps] or a record")
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise CheckpointError(f"{path}, line {number} is not JSON ({exc}); fix or delete that line "
+                                      "and rerun the sweep to recompute the cell") from exc
+            if not isinstance(row, dict):
+                raise CheckpointError(f"{path}, line {number}: expected a JSON object, got {row!r}")
+            records.append(_checked(row, path, number))
+    if kind is not None:
+        records = [r for r in records if r.get("kind") in (kind, None)]
+    return records
+
+
+def _checked(row: dict, path: Path, where: int) -> dict:
+    missing = [key for key in ("k", "d", "eps") if key not in row]
+    if missing:
+        raise CheckpointError(f"{path}, record {where} lacks {missing}; every record needs k, d and eps")
+    try:
+        row["k"], row["d"] = int(row["k"]), int(row["d"])
+        row["eps"] = None if row["eps"] is None else float(row["eps"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{path}, record {where}: k, d, eps must be numbers ({exc})") from exc
+    return row
