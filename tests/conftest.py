@@ -28,3 +28,18 @@ def paper_data() -> Path:
     if not (SHARED_DATA / "optimized_packing.json").exists():
         pytest.skip(f"the paper's released sweep data is not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Each test runs torch on one thread: the tensors in tests are small, two xdist workers share
+    two cores, and OpenMP barriers make two threads 5–10× slower than one on a busy machine."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

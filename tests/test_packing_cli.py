@@ -7,21 +7,10 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from repcap.cli import main
 from repcap.packing import optimise_packing, random_baseline
 from repcap.sweeps import load_results
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run on one thread: these tensors are tiny, and on a busy 2-core machine OpenMP barriers make
-    two threads 5–10× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_pack_prints_the_same_eps_as_the_library(capsys):

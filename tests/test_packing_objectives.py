@@ -21,15 +21,6 @@ from repcap.packing.blockwise import (GramWorkspace, block_ranges, choose_block,
 from repcap.packing.objectives import make_objective
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run on one thread: these tensors are tiny, and on a busy 2-core machine OpenMP barriers make
-    two threads 5–10× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 # paper.md §4.5, the table "Resulting p": d -> (p for k ≤ 4000, p for k ≥ 6000).
 PAPER_P_TABLE = {32: (11, 17), 64: (9, 14), 128: (8, 12), 256: (7, 10), 512: (6, 9), 768: (6, 9),
                  1024: (5, 8), 1536: (5, 8), 2048: (5, 7), 2560: (5, 7), 3072: (4, 6), 3584: (4, 6),

@@ -13,16 +13,6 @@ from repcap.errors import CheckpointError, PackingError
 from repcap.packing import optimise_packing, paper_exponent, paper_learning_rate, random_baseline
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run on one thread: these tensors are tiny, and on a busy 2-core machine OpenMP barriers make
-    two threads 5–10× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _author_reference(k, d, steps, seed, dtype=torch.float64):
     """The author's loop (paper.md §4.5) written with autograd: W is d × k, columns normalised."""
     gen = torch.Generator().manual_seed(seed)

@@ -16,16 +16,6 @@ from repcap.packing import CellResult, random_baseline
 from repcap.packing.random_baseline import trial_seed
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run on one thread: these tensors are tiny, and on a busy 2-core machine OpenMP barriers make
-    two threads 5–10× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _brute_force(k, d, trials, seed):
     """min over trials of max_{i≠j}|cos|, redrawing each trial's matrix and working in float64."""
     maxima = []

@@ -6,22 +6,11 @@ import json
 import os
 
 import pytest
-import torch
 
 import repcap.packing
 from repcap.errors import CheckpointError, PackingError
 from repcap.sweeps import (PAPER_OPTIMISED_GRID, PAPER_RANDOM_GRID, default_grid, default_settings,
                            load_results, run_sweep)
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Run on one thread: these tensors are tiny, and on a busy 2-core machine OpenMP barriers make
-    two threads 5–10× slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_paper_grids_have_the_documented_shape():
