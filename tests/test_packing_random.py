@@ -73,7 +73,9 @@ def test_checkpoint_resumes_to_the_uninterrupted_answer(tmp_path):
     resumed = random_baseline(120, 16, 25, seed=3, progress=False, prune=False, checkpoint_path=path)
     assert resumed.samples == straight.samples
     assert resumed.eps == straight.eps
-    assert resumed.seconds >= first.seconds
+    # The resumed cell carries the checkpoint's elapsed time forward (a wall-clock comparison with
+    # `first.seconds` would be flaky: that includes set-up the checkpoint does not record).
+    assert resumed.seconds >= state["seconds"] > 0
     with pytest.raises(PackingError, match="more than the requested"):
         random_baseline(120, 16, 5, seed=3, progress=False, prune=False, checkpoint_path=path)
     with pytest.raises(CheckpointError, match="another run"):
