@@ -15,18 +15,14 @@ and checks that both give the same numbers.
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 import time
 
 import numpy as np
 
-
-def best_of(fn, repeats: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import best_of  # noqa: E402
 
 
 def main() -> None:

