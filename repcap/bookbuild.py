@@ -154,6 +154,10 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     """Execute (or reuse) every chapter for ``profile``; return what happened to each."""
     build_dir = build_dir or root / "_build"
     executed_dir = build_dir / "executed" / "notebooks"
+    # Chapters keep shared outputs (tables, sweeps) under the build folder: see notebook.output_root.
+    from repcap.notebook import OUTPUT_ENV
+
+    os.environ[OUTPUT_ENV] = str(Path(build_dir).resolve())
     digest = package_digest(root)
     if results_dir is not None:
         Path(results_dir).mkdir(parents=True, exist_ok=True)

@@ -61,6 +61,35 @@ def provenance(profile: str, data: str) -> None:
         print(text)
 
 
+OUTPUT_ENV = "REPCAP_OUTPUT"
+
+
+def output_root() -> Path:
+    """Where chapters keep files that other chapters or rebuilds read (tables, sweep results).
+
+    In order: ``$REPCAP_OUTPUT`` (the book build sets it to its ``_build`` folder, so test builds
+    stay in their own temporary folder); the ``_build`` folder of the repository checkout that
+    contains the working directory (a notebook opened from ``notebooks/``); else
+    ``./repcap-output`` (e.g. ``/content/repcap-output`` on Colab). The result never depends on
+    which folder the notebook was started from inside the checkout.
+    """
+    env = os.environ.get(OUTPUT_ENV)
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "repcap").is_dir():
+            return folder / "_build"
+    return here / "repcap-output"
+
+
+def output_path(*parts: str, profile: str = "default") -> Path:
+    """``output_root()/parts`` for the default profile, ``output_root()/profile/parts`` otherwise,
+    so a smoke run never overwrites the files of the book's default build."""
+    root = output_root()
+    return root.joinpath(*parts) if profile == "default" else root.joinpath(profile, *parts)
+
+
 def write_results(path: str | os.PathLike | None, results: dict[str, Any]) -> None:
     """Write ``results`` as JSON to ``path`` atomically (nothing when ``path`` is empty).
 

@@ -78,3 +78,30 @@ def test_bad_parameter_stops_before_anything_runs(tiny_book, tmp_path):
 def test_build_dir_must_be_named_build(tmp_path):
     with pytest.raises(Exception, match="must be named '_build'"):
         bookbuild.render(build_dir=tmp_path / "out")
+
+
+def test_output_root_follows_env_then_checkout_then_cwd(tmp_path, monkeypatch):
+    from repcap import notebook
+
+    monkeypatch.setenv(notebook.OUTPUT_ENV, str(tmp_path / "out"))
+    assert notebook.output_path("tables", "m.csv") == tmp_path / "out" / "tables" / "m.csv"
+    assert notebook.output_path("tables", profile="smoke") == tmp_path / "out" / "smoke" / "tables"
+    monkeypatch.delenv(notebook.OUTPUT_ENV)
+    repo = tmp_path / "repo"
+    (repo / "notebooks").mkdir(parents=True)
+    (repo / "repcap").mkdir()
+    (repo / "_toc.yml").write_text("root: x\n")
+    monkeypatch.chdir(repo / "notebooks")
+    assert notebook.output_root() == repo.resolve() / "_build"
+    monkeypatch.chdir(tmp_path)
+    assert notebook.output_root() == tmp_path.resolve() / "repcap-output"
+
+
+def test_build_points_chapters_at_its_own_output_folder(tiny_book, tmp_path, monkeypatch):
+    from repcap import notebook
+
+    root, table = tiny_book
+    monkeypatch.delenv(notebook.OUTPUT_ENV, raising=False)
+    bookbuild.execute_all("smoke", root=root, build_dir=tmp_path / "_build", table=table,
+                          notebooks=[root / "notebooks" / "ok.ipynb"])
+    assert notebook.output_root() == (tmp_path / "_build").resolve()
