@@ -75,3 +75,25 @@ def test_capacity_panels_draw():
     fig, (a1, a2) = cp.figure(1, 2)
     cp.sensitivity_panel(a1, eps, [1024, 2048], np.vstack([eps, 2 * eps]), marks=[(0.05, 0.1, "p")])
     cp.cosine_histograms(a2, {"h": (np.array([1, 2, 3]), np.array([-1, -0.5, 0.5, 1.0]))}, xlabel="cos")
+
+
+def test_objective_panels_draws_each_objective_and_the_reference():
+    from repcap.packing_grid import compare_objectives
+
+    def rec(k, d, eps, obj):
+        return {"kind": "optimised", "k": k, "d": d, "eps": eps, "settings": {"steps": 100, "objective": obj}}
+
+    recs = {"paper": [rec(40, 8, 0.5, "paper"), rec(80, 8, 0.6, "paper"), rec(8, 16, 0.09, "paper")],
+            "softmax": [rec(40, 8, 0.46, "softmax"), rec(80, 8, 0.57, "softmax"), rec(8, 16, 0.001, "softmax")]}
+    rows = compare_objectives(recs, reference=lambda k, d: 0.58 if (k, d) == (80, 8) else None)
+    fig, (left, right) = pp.figure(2)
+    assert pp.objective_panels(left, right, rows, labels={"softmax": "smooth max"}) is True
+    texts = [t.get_text() for t in left.get_legend().get_texts()]
+    assert texts == ["paper", "smooth max", "paper's released packings"]
+    # Left: the k ≤ d cell has no floor, so two points per objective.
+    assert [len(line.get_xdata()) for line in left.get_lines()[:2]] == [2, 2]
+    # Right: softmax's three ratios (spanning 0.011–0.95, so a log axis) and one released value.
+    ys = right.get_lines()[0].get_ydata()
+    assert np.allclose(sorted(ys), sorted([0.46 / 0.5, 0.57 / 0.6, 0.001 / 0.09]))
+    assert right.get_yscale() == "log"
+    assert right.get_lines()[1].get_ydata()[0] == pytest.approx(0.58 / 0.6)

@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from repcap.plots import COLORS
 
 __all__ = ["family_colors", "eps_curves", "convergence_panel", "residual_panel", "effective_c_curves", "floor_ratio_panel",
-           "cost_panel", "figure", "finish"]
+           "objective_panels", "cost_panel", "figure", "finish"]
 
 
 def family_colors(values: Sequence[float], cmap: str = "viridis") -> dict[float, tuple]:
@@ -209,6 +209,99 @@ def floor_ratio_panel(ax, ratio_k_over_d, ratio, *, member=None, reference: tupl
     if title:
         ax.set_title(title)
     ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+
+
+OBJECTIVE_COLORS = [COLORS["measured"], COLORS["fit"], COLORS["bound"], "#e7298a", "#e6ab02"]
+OBJECTIVE_MARKERS = ["o", "s", "^", "D", "v"]
+
+
+def objective_panels(left, right, rows: Sequence[Mapping], *, baseline: str = "paper",
+                     labels: Mapping[str, str] | None = None, reference_label: str = "paper's released packings",
+                     title_left: str = "", title_right: str = "") -> bool:
+    """Packing objectives side by side, from :func:`repcap.packing_grid.compare_objectives` rows.
+
+    ``left``: ε* / coherence floor against k/d, one marker and colour per objective (cells with k ≤ d
+    have no floor and are left out), released reference values as hollow circles. ``right``: each
+    other objective's ε* divided by the baseline's at the same cell, against k/d, with the line at 1
+    (below it the objective beats the baseline); reference values divided by the baseline's ε* as
+    hollow circles. Markers of different objectives are nudged apart along x so that equal k/d stay
+    readable. Returns whether any reference value was drawn.
+    """
+    names = list(rows[0]["eps"])
+    labels = {n: n for n in names} | dict(labels or {})
+    kd = np.array([r["k"] / r["d"] for r in rows], dtype=float)
+    nudge = {n: 1.0 + 0.035 * (i - (len(names) - 1) / 2) for i, n in enumerate(names)}
+    style = {n: {"color": OBJECTIVE_COLORS[i % len(OBJECTIVE_COLORS)],
+                 "marker": OBJECTIVE_MARKERS[i % len(OBJECTIVE_MARKERS)]} for i, n in enumerate(names)}
+    ref = np.array([r["reference"] for r in rows], dtype=float)
+    has_ref = np.isfinite(ref)
+    for n in names:
+        y = np.array([r["vs_floor"][n] for r in rows], dtype=float)
+        ok = np.isfinite(y)
+        left.plot(kd[ok] * nudge[n], y[ok], ls="none", ms=5.5, alpha=0.9, label=labels[n], **style[n])
+    ref_floor = np.array([r["reference_vs_floor"] for r in rows], dtype=float)
+    drew = bool(np.isfinite(ref_floor).any())
+    if drew:
+        ok = np.isfinite(ref_floor)
+        left.plot(kd[ok], ref_floor[ok], "o", ms=9, mfc="none", mec=COLORS["paper"], mew=1.1, label=reference_label)
+    left.axhline(1.0, color="#333333", lw=0.9)
+    left.annotate("best proven floor", xy=(0.99, 1.0), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                  textcoords="offset points", fontsize=8, color="#333333", ha="right")
+    left.set_xscale("log")
+    _ratio_ticks(left.xaxis, kd)
+    left.set(xlabel="k / d", ylabel="ε* / coherence floor")
+    finite = [r["vs_floor"][n] for r in rows for n in names if np.isfinite(r["vs_floor"][n])]
+    if finite:
+        left.set_ylim(min(0.9, min(finite) * 0.95), max(finite + [x for x in ref_floor if np.isfinite(x)]) * 1.08)
+    left.legend(fontsize=7.5, loc="best")
+    if title_left:
+        left.set_title(title_left)
+
+    ratios = []
+    for n in names:
+        if n == baseline:
+            continue
+        y = np.array([r["vs_baseline"][n] for r in rows], dtype=float)
+        ratios.append(y[np.isfinite(y)])
+        right.plot(kd * nudge[n], y, ls="none", ms=5.5, alpha=0.9, label=labels[n], **style[n])
+    if has_ref.any():
+        base = np.array([r["eps"][baseline] for r in rows], dtype=float)
+        right.plot(kd[has_ref], ref[has_ref] / base[has_ref], "o", ms=9, mfc="none", mec=COLORS["paper"], mew=1.1,
+                   label=reference_label)
+        ratios.append(ref[has_ref] / base[has_ref])
+        drew = True
+    right.axhline(1.0, color=style[baseline]["color"], lw=1.1)
+    right.annotate(f"{labels[baseline]} (= 1)", xy=(0.99, 1.0), xycoords=("axes fraction", "data"), xytext=(0, 4),
+                   textcoords="offset points", fontsize=8, color=style[baseline]["color"], ha="right")
+    values = np.concatenate(ratios) if ratios else np.array([1.0])
+    values = values[values > 0]
+    if values.size and values.max() / values.min() > 3:
+        # k ≤ d cells can differ by orders of magnitude (one objective reaches ~0, another stalls).
+        right.set_yscale("log")
+        from matplotlib.ticker import FuncFormatter
+
+        right.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        right.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if round(v / 10 ** np.floor(np.log10(v))) in (2, 5) else ""))
+    right.set_xscale("log")
+    _ratio_ticks(right.xaxis, kd)
+    right.set(xlabel="k / d", ylabel=f"ε* / ε* of {labels[baseline]}")
+    right.legend(fontsize=7.5, loc="best")
+    if title_right:
+        right.set_title(title_right)
+    return drew
+
+
+def _ratio_ticks(axis, values) -> None:
+    """Ticks for a log axis of ratios such as k/d: the data's own values (3 significant digits) when few."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
+
+    distinct = np.unique(np.round(np.asarray(values, dtype=float), 6))
+    if distinct.size <= 8:
+        axis.set_major_locator(FixedLocator(distinct))
+    else:
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def cost_panel(ax, work, seconds, *, fit_line: tuple[np.ndarray, np.ndarray] | None = None,
