@@ -48,3 +48,15 @@ def test_setup_cell_uses_the_configured_repository():
     setup = _sync_tool().setup_source(ROOT)
     assert f"git+{url}@" in setup
     assert 'if "google.colab" in sys.modules' in setup  # only on Colab
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_papermill_reads_the_same_parameters_as_repcap(nb):
+    """papermill's own parser must see every declared parameter (a comment it cannot parse makes it
+    drop the line and later warn 'Passed unknown parameter')."""
+    from papermill.translators import PythonTranslator
+
+    from repcap.profiles import declared_parameters, parameters_cell
+
+    seen = {p.name for p in PythonTranslator.inspect({"source": parameters_cell(nb)})}
+    assert seen == set(declared_parameters(nb))
