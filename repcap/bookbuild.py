@@ -1,6 +1,6 @@
 """Build the book: execute every chapter with papermill, then render the site with Jupyter Book 1.
 
-``python -m repcap.bookbuild [--profile default] [--jobs N] [--force]``
+``python -m repcap.bookbuild [--profile default] [--force]``
 
 1. **Execute.** Each notebook listed in ``_toc.yml`` is run by papermill with the parameters of the
    chosen profile (``repcap/profiles.yaml``; validated first, so a misspelt or wrongly typed parameter
@@ -9,9 +9,10 @@
 
        key = sha256(notebook source ‖ injected parameters ‖ every file of the repcap package)
 
-   so editing prose in ``book/`` or a markdown cell's neighbour rebuilds in seconds, while any
-   change to the package re-executes every chapter (jupyter-cache's own key misses that; tooling
-   pitfall 2).
+   so editing prose in ``book/`` rebuilds in seconds, while any change to the package re-executes
+   every chapter (jupyter-cache's own key misses that; tooling pitfall 2). A chapter that reads
+   another's outputs names it in its metadata (``"repcap": {"reads": ["03_two_classes"]}``); its key
+   then includes that chapter's key. Chapters execute one at a time, in reading order.
 2. **Render.** The executed notebooks and the narrative pages are staged in ``_build/site`` (files
    are copied only when their bytes change, so Sphinx re-reads only what changed) with a copy of
    ``_config.yml`` whose execution is turned off, and ``jupyter-book build -W -n --keep-going``
@@ -31,7 +32,6 @@ import shutil
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,12 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
 
     walk(toc)
     return found
+
+
+def reads(notebook: Path) -> list[str]:
+    """Chapters whose outputs ``notebook`` reads, from its metadata ``repcap.reads`` (file stems)."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return list(meta.get("repcap", {}).get("reads", []))
 
 
 def package_digest(root: Path = ROOT) -> str:
@@ -147,7 +153,7 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
     return time.perf_counter() - start
 
 
-def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None, jobs: int = 1,
+def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None,
                 force: bool = False, results_dir: Path | None = None,
                 notebooks: list[Path] | None = None,
                 table: dict | None = None) -> list[Execution]:
@@ -161,14 +167,23 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     digest = package_digest(root)
     if results_dir is not None:
         Path(results_dir).mkdir(parents=True, exist_ok=True)
-    plan = []
+    plan, keys = [], {}
     for nb in notebooks or toc_notebooks(root):
         extra = {}
         if results_dir is not None:
             extra["results_path"] = str(Path(results_dir).resolve() / f"{nb.stem}.json")
         # Validation raises ParameterError here, before any notebook runs.
         params = parameters_for(nb, profile, overrides=extra, table=table)
-        plan.append((nb, params, cache_key(nb, params, digest)))
+        key = cache_key(nb, params, digest)
+        # A chapter that reads another chapter's outputs (a table, a sweep) is re-executed whenever
+        # that chapter is: its key includes theirs. Chapters run in reading order, readers last.
+        for upstream in reads(nb):
+            if upstream not in keys:
+                raise RepcapError(f"{nb.name} reads the outputs of {upstream!r}, which is not executed "
+                                  f"before it (it must come earlier in _toc.yml)")
+            key = hashlib.sha256((key + keys[upstream]).encode()).hexdigest()
+        keys[nb.stem] = key
+        plan.append((nb, params, key))
 
     def run(item: tuple[Path, dict, str]) -> Execution:
         nb, params, key = item
@@ -185,19 +200,7 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
         print(f"[book] {nb.name}: done in {seconds:.1f} s", flush=True)
         return Execution(nb.name, True, seconds, key)
 
-    if jobs <= 1:
-        return [run(item) for item in plan]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(run, item) for item in plan]
-        errors, results = [], []
-        for fut in futures:
-            try:
-                results.append(fut.result())
-            except NotebookFailed as exc:
-                errors.append(str(exc))
-        if errors:
-            raise NotebookFailed("\n".join(errors))
-        return results
+    return [run(item) for item in plan]
 
 
 def _sync_file(src: Path, dst: Path) -> None:
@@ -261,11 +264,11 @@ def _check_build_dir(build_dir: Path) -> Path:
 
 
 def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None = None,
-          jobs: int = 1, force: bool = False, results_dir: Path | None = None,
+          force: bool = False, results_dir: Path | None = None,
           render_site: bool = True, table: dict | None = None) -> BuildReport:
     """Execute every chapter for ``profile`` and render the site; see the module docstring."""
     report = BuildReport(profile)
-    report.executions = execute_all(profile, root=root, build_dir=build_dir, jobs=jobs, force=force,
+    report.executions = execute_all(profile, root=root, build_dir=build_dir, force=force,
                                     results_dir=results_dir, table=table)
     if render_site:
         start = time.perf_counter()
@@ -277,7 +280,6 @@ def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m repcap.bookbuild", description=__doc__.split("\n")[0])
     parser.add_argument("--profile", default="default", choices=PROFILES)
-    parser.add_argument("--jobs", type=int, default=1, help="notebooks executed at once (default 1)")
     parser.add_argument("--force", action="store_true", help="re-execute even unchanged notebooks")
     parser.add_argument("--build-dir", type=Path, default=None,
                         help="a folder named _build for executed notebooks, the staged site and "
@@ -288,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        report = build(args.profile, build_dir=args.build_dir, jobs=args.jobs, force=args.force,
+        report = build(args.profile, build_dir=args.build_dir, force=args.force,
                        results_dir=args.results_dir, render_site=not args.no_render)
     except RepcapError as exc:
         print(f"[book] FAILED: {exc}", file=sys.stderr)

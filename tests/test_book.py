@@ -27,7 +27,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def smoke_book(tmp_path_factory):
     base = tmp_path_factory.mktemp("book")
     build_dir, results = base / "_build", base / "results"
-    report = bookbuild.build("smoke", build_dir=build_dir, jobs=1, results_dir=results, force=True)
+    report = bookbuild.build("smoke", build_dir=build_dir, results_dir=results, force=True)
     return report, results
 
 

@@ -105,3 +105,21 @@ def test_build_points_chapters_at_its_own_output_folder(tiny_book, tmp_path, mon
     bookbuild.execute_all("smoke", root=root, build_dir=tmp_path / "_build", table=table,
                           notebooks=[root / "notebooks" / "ok.ipynb"])
     assert notebook.output_root() == (tmp_path / "_build").resolve()
+
+
+def test_a_reader_reexecutes_when_the_chapter_it_reads_does(tiny_book, tmp_path):
+    root, table = tiny_book
+    reader = root / "notebooks" / "reader.ipynb"
+    _nb(reader, 'n: int = 2\nprofile: str = "default"\nresults_path: str = ""\n', "print(n)")
+    data = json.loads(reader.read_text())
+    data["metadata"]["repcap"] = {"reads": ["ok"]}
+    reader.write_text(json.dumps(data))
+    table["reader"] = {p: {"n": 1} for p in ("smoke", "default", "paper")}
+    nbs = [root / "notebooks" / "ok.ipynb", reader]
+    kw = dict(root=root, build_dir=tmp_path / "_build", table=table, notebooks=nbs)
+    assert [e.executed for e in bookbuild.execute_all("smoke", **kw)] == [True, True]
+    assert [e.executed for e in bookbuild.execute_all("smoke", **kw)] == [False, False]
+    table["ok"]["smoke"]["n"] = 5  # only the upstream chapter changed
+    assert [e.executed for e in bookbuild.execute_all("smoke", **kw)] == [True, True]
+    with pytest.raises(Exception, match="not executed before it"):
+        bookbuild.execute_all("smoke", **{**kw, "notebooks": [reader]})
