@@ -13,12 +13,13 @@ half-way resumes from its checkpoint in ``<results file>.checkpoints/``. Grids:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from repcap.errors import CheckpointError, PackingError
 from repcap.packing import checkpoint as ckpt
@@ -106,8 +107,41 @@ def _check_cells(cells: Iterable) -> list[tuple[int, int]]:
     return out
 
 
+@contextlib.contextmanager
+def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
+               poll: float = 0.5) -> Iterator[float]:
+    """Hold the exclusive lock of ``results_path`` for the duration of the ``with`` block.
+
+    Yields the seconds spent waiting for it. ``timeout`` (seconds, default: wait forever) bounds the
+    wait; past it a :class:`PackingError` says which file is locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield 0.0
+        return
+    lock_path = Path(str(results_path) + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    began = time.monotonic()
+    with open(lock_path, "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if timeout is not None and time.monotonic() - began > timeout:
+                    raise PackingError(f"another process has held {lock_path} for more than {timeout:.0f} s; "
+                                       "wait for it to finish (it is computing the same sweep) or stop it")
+                time.sleep(poll)
+        try:
+            yield time.monotonic() - began
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, trials: int | None = None,
-              steps: int | None = None, seed: int = 0, progress: bool = True, **kw: Any) -> list[dict]:
+              steps: int | None = None, seed: int = 0, progress: bool = True,
+              lock_timeout: float | None = None, **kw: Any) -> list[dict]:
     """Run every (k, d) cell of ``cells`` not yet in ``results_path``; return the records of all of them.
 
     ``kind="random"`` computes :func:`repcap.packing.random_baseline` (``trials``, default 1000);
@@ -118,7 +152,19 @@ def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, tr
     match. Optimised cells checkpoint every ``checkpoint_every`` steps in
     ``<results_path>.checkpoints/`` (removed once the cell is recorded), so an interrupted sweep
     continues mid-cell when it is started again.
+
+    The whole sweep runs under :func:`sweep_lock` on ``results_path``: two processes given the same
+    sweep (two chapters of a book built in parallel, two terminals) compute each cell once, and the
+    second finds every cell recorded. ``lock_timeout`` bounds the wait (default: wait).
     """
+    with sweep_lock(results_path, timeout=lock_timeout):
+        return _run_sweep_unlocked(kind, cells, results_path, trials=trials, steps=steps, seed=seed,
+                                   progress=progress, **kw)
+
+
+def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathLike, *,
+                        trials: int | None, steps: int | None, seed: int, progress: bool,
+                        **kw: Any) -> list[dict]:
     from tqdm.auto import tqdm
 
     from repcap.packing import optimise_packing, random_baseline

@@ -1,4 +1,4 @@
-"""repcap.sweep_lock: two processes on one sweep compute each cell once and see the same records."""
+"""repcap.sweeps locking: two processes on one sweep compute each cell once and see the same records."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import time
 import pytest
 
 from repcap.errors import PackingError
-from repcap.sweep_lock import locked_run_sweep, sweep_lock
+from repcap.sweeps import run_sweep, sweep_lock
 
 SCRIPT = """
 import json, sys, time
-from repcap.sweep_lock import locked_run_sweep
+from repcap.sweeps import run_sweep
 t0 = time.time()
-records = locked_run_sweep("random", [(20, 8), (30, 8)], sys.argv[1], trials=30, seed=1, progress=False,
+records = run_sweep("random", [(20, 8), (30, 8)], sys.argv[1], trials=30, seed=1, progress=False,
                            device="cpu")
 print(json.dumps({"eps": [r["eps"] for r in records], "start": t0, "end": time.time()}))
 """
@@ -33,14 +33,14 @@ def test_two_processes_share_one_sweep(tmp_path):
     # Each cell recorded exactly once: the second process found both cells done.
     assert sorted((r["k"], r["d"]) for r in lines) == [(20, 8), (30, 8)]
     # The same computation in this process is a pure cache hit with identical values.
-    again = locked_run_sweep("random", [(20, 8), (30, 8)], results, trials=30, seed=1, progress=False, device="cpu")
+    again = run_sweep("random", [(20, 8), (30, 8)], results, trials=30, seed=1, progress=False, device="cpu")
     assert [r["eps"] for r in again] == outs[0]["eps"]
 
 
 def test_lock_times_out_with_a_clear_message(tmp_path):
     results = tmp_path / "sweep.jsonl"
     holder = subprocess.Popen([sys.executable, "-c",
-                               "import sys, time\nfrom repcap.sweep_lock import sweep_lock\n"
+                               "import sys, time\nfrom repcap.sweeps import sweep_lock\n"
                                "with sweep_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(30)\n",
                                str(results)], stdout=subprocess.PIPE, text=True)
     try:
