@@ -61,11 +61,12 @@ _T_CAP = 1 << 17
 UPPER_BOUNDS = ("relative", "levenshtein", "orthoplex", "moment")
 
 
-def _pair(a, b):
+def _pair(a, b, names=("k", "d")):
     try:
         a_arr, b_arr = np.broadcast_arrays(a, b)
     except ValueError as exc:
-        raise DomainError(f"k and d have shapes {np.shape(a)} and {np.shape(b)}, which do not broadcast") from exc
+        raise DomainError(f"{names[0]} and {names[1]} have shapes {np.shape(a)} and {np.shape(b)}, "
+                          "which do not broadcast") from exc
     return np.asarray(a_arr, dtype=float), np.asarray(b_arr, dtype=float)
 
 
@@ -227,13 +228,7 @@ def coherence_floor(k, d, return_name=False):
 # --------------------------------------------------------------------------------------------
 
 def _d_eps(d, eps):
-    d = _check_d(d)
-    eps = _check_unit(eps, "eps")
-    try:
-        d, eps = np.broadcast_arrays(d, eps)
-    except ValueError as exc:
-        raise DomainError(f"d and eps have shapes {d.shape} and {eps.shape}, which do not broadcast") from exc
-    return np.asarray(d, dtype=float), np.asarray(eps, dtype=float)
+    return _pair(_check_d(d), _check_unit(eps, "eps"), names=("d", "eps"))
 
 
 def log10_relative_bound(d, eps):
