@@ -8,7 +8,7 @@ env:
 	tools/setup_env.sh
 
 book: env
-	$(PY) -m repcap.bookbuild --profile default $(ARGS)
+	$(PY) -m repcap.book.build --profile default $(ARGS)
 
 test:
 	tools/setup_env.sh browser

@@ -2,11 +2,11 @@
 
     python benchmarks/bench_capacity_helpers.py [--quick]
 
-1. ``repcap.unembedding.diagonal_cosines`` (float64 accumulation in row blocks) against the one-line
+1. ``repcap.studies.unembedding.diagonal_cosines`` (float64 accumulation in row blocks) against the one-line
    baseline that converts both matrices to float64 at once and reduces them whole.
-2. ``repcap.feasibility.band_curves`` (vectorised over ε) against calling
-   ``repcap.bounds.bounds_band`` once per ε (what a notebook loop would do).
-3. ``repcap.feasibility.model_band`` for the 31 Class 2 models of Table 1, vectorised against a loop.
+2. ``repcap.geometry.feasibility.band_curves`` (vectorised over ε) against calling
+   ``repcap.geometry.bounds.bounds_band`` once per ε (what a notebook loop would do).
+3. ``repcap.geometry.feasibility.model_band`` for the 31 Class 2 models of Table 1, vectorised against a loop.
 
 Each line prints the best of several repeats and the ratio baseline / ours (> 1: ours is faster),
 and checks that both give the same numbers.
@@ -29,8 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     args = parser.parse_args()
-    from repcap import bounds, catalog, feasibility
-    from repcap.unembedding import diagonal_cosines
+    from repcap import catalog
+    from repcap.geometry import bounds, feasibility
+    from repcap.studies.unembedding import diagonal_cosines
 
     rng = np.random.default_rng(0)
     V, d = (30000, 512) if args.quick else (152064, 1024)

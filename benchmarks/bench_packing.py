@@ -7,7 +7,7 @@ Sections (run one or several; ``step`` is the default and takes about a minute):
                 one run; prints the ratio (target ≤ 1.5).
 ``objectives``  the paper's loss and the alternatives at equal steps on the CPU-sized cells of the
                 paper's grid, with ε*/ε*_paper against the released values.
-``grid``        the default CPU grids (``repcap.sweeps.default_grid(kind, "cpu")``) with their default
+``grid``        the default CPU grids (``repcap.packing.sweeps.default_grid(kind, "cpu")``) with their default
                 trials/steps: seconds per cell, ε* per cell, ratios to the released values where the
                 cell is in the paper's grid, and for optimised cells the random baseline of the same cell.
 
@@ -32,7 +32,7 @@ import torch
 from repcap.packing import optimise_packing, random_baseline
 from repcap.packing.objectives import make_objective, paper_learning_rate
 from repcap.packing.optimise import PREFERRED_BLOCK, PackingRun
-from repcap.sweeps import default_grid, default_settings, load_results, run_sweep
+from repcap.packing.sweeps import default_grid, default_settings, load_results, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPER_DATA = ROOT.parent / "shared" / "reference" / "data"
@@ -113,10 +113,10 @@ def bench_objectives(steps: int, cells, names) -> None:
 
 def bench_grid(out: Path, steps: int | None) -> None:
     try:  # the teammate's parameter-free prediction of the best-of-T median (theory.md §2.2)
-        from repcap.null import best_of_trials_median as predict
+        from repcap.geometry.null import best_of_trials_median as predict
     except ImportError:
         predict = None
-        print("repcap.null.best_of_trials_median is not available: no null-model column")
+        print("repcap.geometry.null.best_of_trials_median is not available: no null-model column")
     rand_paper = _paper_values("random_packing.json")
     opt_paper = _paper_values("optimized_packing.json")
     for kind in ("random", "optimised"):

@@ -2,11 +2,11 @@
 
     python benchmarks/bench_relations.py [--quick]
 
-1. ``repcap.relations.analogy`` (king − man + woman: float32 block scan, float64 re-rank of the top
+1. ``repcap.studies.relations.analogy`` (king − man + woman: float32 block scan, float64 re-rank of the top
    candidates) against the one-liner that converts the whole matrix to float64, normalises it and
    takes one matrix–vector product.
-2. ``repcap.relations.nearest_tokens`` for a word, same comparison.
-3. ``repcap.survey.sampled_eps`` (exact moments of the m sampled rows from a d × d Gram) against
+2. ``repcap.studies.relations.nearest_tokens`` for a word, same comparison.
+3. ``repcap.studies.survey.sampled_eps`` (exact moments of the m sampled rows from a d × d Gram) against
    materialising the m × m cosine matrix in float64 and taking µ and σ of its upper triangle.
 
 Real offline models: gemma-3-270m (262144 × 640) for 1–2 (all-MiniLM-L6-v2 with --quick), MiniLM for 3.
@@ -39,7 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="MiniLM instead of Gemma, fewer repeats")
     args = parser.parse_args()
-    from repcap import relations, survey
+    from repcap.studies import relations, survey
     from repcap.sources import load_embedding
 
     repeats = 2 if args.quick else 3

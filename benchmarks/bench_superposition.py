@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from repcap import superposition as sp
+from repcap.studies import superposition as sp
 
 
 def _timed(fn):

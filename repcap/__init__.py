@@ -1,20 +1,17 @@
 """repcap: how many near-orthogonal directions a transformer's latent space can hold.
 
-The helper package of the repcap book. Modules, one job each (data flows top to bottom):
+The helper package of the repcap book. Its folders are the pipeline (data flows top to bottom; a
+lower layer never imports a higher one, and ``tests/test_layering.py`` checks it):
 
-``sources``      a model name, hub id, local directory, GGUF file or array -> :class:`Embedding`
-``catalog``      the models the book knows (the paper's Table 1, the offline models)
-``superposition`` the toy model of superposition and feature-geometry measures
-``similarity``   exact ε = µ + 2σ from a d×d Gram, bootstrap CIs, the all-pairs and sampled passes
-``relations``    token lookup across tokenizers, nearest neighbours, primary tokens, analogies
-``survey``       ε and class for a list of models, the shift/spread decomposition, the CSV table
-``packing``      random and optimised packings of k unit vectors in R^d
-``sweeps``       resumable (k, d) grids of packing cells
-``laws``         the JL / Eq. 6 / Eq. 7 laws, the paper's fitting procedure, capacity
-``bounds``       proven bounds on line packings (Welch, Levenshtein, moments, greedy/GV, ...)
-``null``         the random null law: pairwise-cosine density and tail, extremes of max |cos|
-``plots``        every figure helper, one visual style
-``profiles``     the smoke / default / paper parameter sets of the notebooks
+``errors``, ``catalog``  the exceptions every layer raises; the models the book knows (Table 1, offline)
+``sources``     a model name, hub id, local directory, GGUF file or array -> :class:`Embedding`
+``similarity``  exact ε = µ + 2σ from a d×d Gram, bootstrap CIs, the all-pairs and sampled passes
+``laws``        the JL / Eq. 6 / Eq. 7 laws, the paper's fitting procedure, capacity
+``geometry``    what is proven about line packings: bounds, the random null law, the feasibility band
+``packing``     random and optimised packings, resumable sweeps, grids, their cost, the paper's release
+``studies``     the analysis behind one chapter (superposition, relations, survey, capacity table, ...)
+``book``        the book's machinery: build, notebook helpers, profiles, tables, plots
+``cli``         the ``repcap`` command, a thin shell over the layers above
 
 Importing ``repcap`` is cheap: torch and transformers load only when a module needs them.
 """

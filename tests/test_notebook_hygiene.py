@@ -56,7 +56,7 @@ def test_papermill_reads_the_same_parameters_as_repcap(nb):
     drop the line and later warn 'Passed unknown parameter')."""
     from papermill.translators import PythonTranslator
 
-    from repcap.profiles import declared_parameters, parameters_cell
+    from repcap.book.profiles import declared_parameters, parameters_cell
 
     seen = {p.name for p in PythonTranslator.inspect({"source": parameters_cell(nb)})}
     assert seen == set(declared_parameters(nb))

@@ -10,7 +10,7 @@ import pytest
 
 from repcap.cli import main
 from repcap.packing import optimise_packing, random_baseline
-from repcap.sweeps import load_results
+from repcap.packing.sweeps import load_results
 
 
 def test_pack_prints_the_same_eps_as_the_library(capsys):

@@ -1,4 +1,4 @@
-"""repcap.packing_grid: the cells a chapter runs, their results file, and grid summaries."""
+"""repcap.packing.grid: the cells a chapter runs, their results file, and grid summaries."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import math
 
 import numpy as np
 
-from repcap.bounds import coherence_floor
-from repcap.packing_grid import (compare_objectives, grid_cells, grid_summary, late_improvement, objective_summary,
+from repcap.geometry.bounds import coherence_floor
+from repcap.packing.grid import (compare_objectives, grid_cells, grid_summary, late_improvement, objective_summary,
                                  recorded_cells, results_file)
-from repcap.sweeps import PAPER_OPTIMISED_GRID, default_grid
+from repcap.packing.sweeps import PAPER_OPTIMISED_GRID, default_grid
 
 
 def test_grid_cells_named_and_overridden():

@@ -84,7 +84,7 @@ def test_checkpoint_resumes_to_the_uninterrupted_answer(tmp_path):
 
 def test_single_draw_maxima_follow_the_poisson_beta_law():
     # theory.md §2.2: P(max|cos| ≤ x) ≈ exp(−C(k,2) I_{1−x²}((d−1)/2, 1/2)); KS distance ≈ 0.07–0.09
-    # at these sizes for 200 draws. Computed here with scipy, independently of repcap.null.
+    # at these sizes for 200 draws. Computed here with scipy, independently of repcap.geometry.null.
     from scipy import special
 
     k, d, trials = 200, 64, 200
@@ -107,7 +107,7 @@ def _law_median(k, d):
 
 
 def test_best_of_trials_agrees_with_the_null_module_prediction():
-    from repcap import null
+    from repcap.geometry import null
 
     # The minimum of T trials sits at CDF level 1 − 0.5^(1/T) (theory.md §2.2). One cell gives one
     # draw of that minimum; its spread at T = 100 is a few per cent, so we allow 5 %.

@@ -28,7 +28,7 @@ import importlib.util, subprocess, sys
 if "google.colab" in sys.modules and importlib.util.find_spec("repcap") is None:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                     "repcap[hf] @ git+{url}@{branch}"], check=True)
-from repcap.notebook import setup
+from repcap.book.notebook import setup
 DEVICE = setup()'''
 
 

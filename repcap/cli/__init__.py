@@ -1,4 +1,5 @@
 """The ``repcap`` command: a thin shell over the package's modules.
+May import any layer; nothing in the package imports it.
 
 Each sub-command lives in its own module of this package and exposes two things:
 

@@ -99,7 +99,7 @@ def _run_capacity(args) -> dict:
         result["note"] = ("eps >= 0.1: the paper reports no capacity here (Table 1: 'indeterminate'); "
                           "the numbers above are the formulas' vacuous values")
     if args.bounds:
-        from repcap.bounds import bounds_band
+        from repcap.geometry.bounds import bounds_band
 
         band = bounds_band(args.d, args.eps)
         result["bounds"] = {name: {"log10_count": b["log10_count"], "kind": b["kind"],

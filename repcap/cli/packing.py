@@ -110,7 +110,7 @@ def run_random(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     """A whole grid: where the results went, how many cells, total seconds, and ε* per cell."""
-    from repcap.sweeps import default_grid, default_settings, run_sweep
+    from repcap.packing.sweeps import default_grid, default_settings, run_sweep
 
     cells = default_grid(args.kind, args.grid)
     settings = default_settings(args.kind, args.grid)

@@ -1,4 +1,5 @@
-"""Packings of k unit vectors in R^d: random (paper Eq. 5) and optimised (paper §3.3).
+"""Packing: k unit vectors in R^d, random (Eq. 5) and optimised (§3.3), and their experiments.
+May import ``repcap.errors``, ``repcap.laws`` and ``repcap.geometry`` (never sources, studies, book, cli).
 
 Modules, one job each:
 
@@ -9,6 +10,10 @@ Modules, one job each:
 ``optimise``         Adam on the normalised vectors, checkpointed and resumable
 ``hardware``         devices, dtypes, memory budgets
 ``checkpoint``       atomic checkpoint and results files
+``sweeps``           resumable (k, d) grids of cells, one JSON record per finished cell
+``grid``             the cells a chapter runs, their results file, grid summaries
+``cost``             floating-point work per cell, fitted throughput, the time a grid would take
+``released``         the paper's released sweeps (random and optimised), read for comparison
 
 Torch is imported only when a packing is computed.
 """

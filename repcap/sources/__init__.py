@@ -1,4 +1,5 @@
 """Embedding sources: a model name, hub id, folder, GGUF file or array -> :class:`Embedding`.
+May import ``repcap.errors`` and ``repcap.catalog`` only: the bottom layer of the data pipeline.
 
 Public API::
 

@@ -1,0 +1,310 @@
+"""Build the book: execute every chapter with papermill, then render the site with Jupyter Book 1.
+
+``python -m repcap.book.build [--profile default] [--force]``
+
+1. **Execute.** Each notebook listed in ``_toc.yml`` is run by papermill with the parameters of the
+   chosen profile (``repcap/book/profiles.yaml``; validated first, so a misspelt or wrongly typed parameter
+   is an error). papermill records the injected parameters in the executed copy. Executed copies go
+   to ``_build/executed/``; a notebook is re-executed only when its *cache key* changes:
+
+       key = sha256(notebook source ‖ injected parameters ‖ every file of the repcap package)
+
+   so editing prose in ``book/`` rebuilds in seconds, while any change to the package re-executes
+   every chapter (jupyter-cache's own key misses that; tooling pitfall 2). A chapter that reads
+   another's outputs names it in its metadata (``"repcap": {"reads": ["03_two_classes"]}``); its key
+   then includes that chapter's key. Chapters execute one at a time, in reading order.
+2. **Render.** The executed notebooks and the narrative pages are staged in ``_build/site`` (files
+   are copied only when their bytes change, so Sphinx re-reads only what changed) with a copy of
+   ``_config.yml`` whose execution is turned off, and ``jupyter-book build -W -n --keep-going``
+   writes ``_build/html``.
+
+Any error fails the build and names the notebook and the cell. The failed, partially executed copy
+is kept in ``_build/executed/failed/`` for inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from repcap.errors import RepcapError
+from repcap.book.profiles import PROFILES, parameters_for
+
+ROOT = Path(__file__).resolve().parents[2]
+KEY_VERSION = "1"  # bump to invalidate every cached execution
+
+
+class NotebookFailed(RepcapError):
+    """A chapter raised while executing; the message names the notebook and the cell."""
+
+
+@dataclass
+class Execution:
+    notebook: str
+    executed: bool  # False when the cached copy was reused
+    seconds: float
+    key: str
+
+
+@dataclass
+class BuildReport:
+    profile: str
+    executions: list[Execution] = field(default_factory=list)
+    render_seconds: float | None = None
+    html_dir: Path | None = None
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """Notebook files named in ``_toc.yml``, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[Path] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                path = root / f"{node['file']}.ipynb"
+                if path.exists():
+                    found.append(path)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(toc)
+    return found
+
+
+def reads(notebook: Path) -> list[str]:
+    """Chapters whose outputs ``notebook`` reads, from its metadata ``repcap.reads`` (file stems)."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return list(meta.get("repcap", {}).get("reads", []))
+
+
+def package_digest(root: Path = ROOT) -> str:
+    """sha256 over the repcap package's source and data files (paths and bytes), except this module."""
+    h = hashlib.sha256()
+    for path in sorted((root / "repcap").rglob("*")):
+        # The build tool itself does not change what a chapter computes (KEY_VERSION covers that).
+        if path == root / "repcap" / "book" / "build.py":
+            continue
+        if path.is_file() and path.suffix in {".py", ".yaml", ".yml", ".csv", ".json", ".txt"}:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def cache_key(notebook: Path, params: dict[str, Any], digest: str) -> str:
+    h = hashlib.sha256(KEY_VERSION.encode())
+    h.update(notebook.read_bytes())
+    h.update(json.dumps(params, sort_keys=True).encode())
+    h.update(digest.encode())
+    return h.hexdigest()
+
+
+def _kernel_env() -> None:
+    # The venv's kernelspec says "python"; make sure that is this interpreter's environment even
+    # when the caller did not activate the venv.
+    bindir = str(Path(sys.executable).parent)
+    if not os.environ.get("PATH", "").startswith(bindir):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+
+def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeout: int = 1800,
+                     log_output: bool = False) -> float:
+    """Run one notebook with papermill into ``out``; raise :class:`NotebookFailed` naming the cell."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    _kernel_env()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_suffix(".partial.ipynb")
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
+            kernel_name="python3", execution_timeout=timeout, start_timeout=120,
+            progress_bar=False, log_output=log_output, report_mode=False,
+        )
+    except PapermillExecutionError as exc:
+        failed = out.parent / "failed" / notebook.name
+        failed.parent.mkdir(parents=True, exist_ok=True)
+        if partial.exists():
+            os.replace(partial, failed)
+        first = "\n".join(f"    {line}" for line in exc.source.splitlines()[:6])
+        raise NotebookFailed(
+            f"{notebook.relative_to(notebook.parent.parent)} failed in cell {exc.cell_index} "
+            f"(In [{exc.exec_count}]): {exc.ename}: {exc.evalue}\n{first}\n"
+            f"  executed copy with the traceback: {failed}"
+        ) from None
+    except Exception as exc:  # kernel death, timeout: still name the notebook
+        raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {exc}") from exc
+    os.replace(partial, out)  # only a complete execution replaces the cached copy
+    return time.perf_counter() - start
+
+
+def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None,
+                force: bool = False, results_dir: Path | None = None,
+                notebooks: list[Path] | None = None,
+                table: dict | None = None) -> list[Execution]:
+    """Execute (or reuse) every chapter for ``profile``; return what happened to each."""
+    build_dir = build_dir or root / "_build"
+    executed_dir = build_dir / "executed" / "notebooks"
+    # Chapters keep shared outputs (tables, sweeps) under the build folder: see notebook.output_root.
+    from repcap.book.notebook import OUTPUT_ENV
+
+    os.environ[OUTPUT_ENV] = str(Path(build_dir).resolve())
+    digest = package_digest(root)
+    if results_dir is not None:
+        Path(results_dir).mkdir(parents=True, exist_ok=True)
+    plan, keys = [], {}
+    for nb in notebooks or toc_notebooks(root):
+        extra = {}
+        if results_dir is not None:
+            extra["results_path"] = str(Path(results_dir).resolve() / f"{nb.stem}.json")
+        # Validation raises ParameterError here, before any notebook runs.
+        params = parameters_for(nb, profile, overrides=extra, table=table)
+        key = cache_key(nb, params, digest)
+        # A chapter that reads another chapter's outputs (a table, a sweep) is re-executed whenever
+        # that chapter is: its key includes theirs. Chapters run in reading order, readers last.
+        for upstream in reads(nb):
+            if upstream not in keys:
+                raise RepcapError(f"{nb.name} reads the outputs of {upstream!r}, which is not executed "
+                                  f"before it (it must come earlier in _toc.yml)")
+            key = hashlib.sha256((key + keys[upstream]).encode()).hexdigest()
+        keys[nb.stem] = key
+        plan.append((nb, params, key))
+
+    def run(item: tuple[Path, dict, str]) -> Execution:
+        nb, params, key = item
+        out = executed_dir / nb.name
+        keyfile = out.with_suffix(".key")
+        if not force and out.exists() and keyfile.exists() and keyfile.read_text() == key:
+            print(f"[book] {nb.name}: unchanged, reusing the executed copy", flush=True)
+            return Execution(nb.name, False, 0.0, key)
+        print(f"[book] {nb.name}: executing with profile '{profile}'", flush=True)
+        seconds = execute_notebook(nb, out, params)
+        tmp = keyfile.with_suffix(".key.tmp")
+        tmp.write_text(key)
+        os.replace(tmp, keyfile)
+        print(f"[book] {nb.name}: done in {seconds:.1f} s", flush=True)
+        return Execution(nb.name, True, seconds, key)
+
+    return [run(item) for item in plan]
+
+
+def _sync_file(src: Path, dst: Path) -> None:
+    if dst.exists() and dst.read_bytes() == src.read_bytes():
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(src, dst)
+
+
+def stage_site(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
+    """Lay out the sources Jupyter Book renders: pages, executed notebooks, static files, config."""
+    build_dir = build_dir or root / "_build"
+    site = build_dir / "site"
+    wanted: dict[Path, Path] = {}
+    for path in (root / "book").rglob("*"):
+        if path.is_file():
+            wanted[site / path.relative_to(root)] = path
+    for path in (root / "_static").rglob("*"):
+        if path.is_file():
+            wanted[site / path.relative_to(root)] = path
+    for nb in toc_notebooks(root):
+        executed = build_dir / "executed" / "notebooks" / nb.name
+        if not executed.exists():
+            raise RepcapError(f"{nb.name} has not been executed; run the execute step first")
+        wanted[site / "notebooks" / nb.name] = executed
+    wanted[site / "_toc.yml"] = root / "_toc.yml"
+    for dst, src in wanted.items():
+        _sync_file(src, dst)
+    for path in list(site.rglob("*")):  # drop pages that no longer exist
+        if path.is_file() and path not in wanted and path.name != "_config.yml":
+            path.unlink()
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    config.setdefault("execute", {})["execute_notebooks"] = "off"  # executed by papermill above
+    text = yaml.safe_dump(config, sort_keys=False)
+    cfg = site / "_config.yml"
+    if not cfg.exists() or cfg.read_text() != text:
+        cfg.write_text(text)
+    return site
+
+
+def render(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
+    """Render the staged site with ``jupyter-book build -W -n --keep-going`` into ``build_dir/html``."""
+    build_dir = _check_build_dir(build_dir or root / "_build")
+    site = stage_site(root=root, build_dir=build_dir)
+    jb = Path(sys.executable).parent / "jupyter-book"
+    # Jupyter Book writes to <path-output>/_build/html, hence the parent of build_dir.
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(site),
+           "--path-output", str(build_dir.parent), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+        raise RepcapError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
+    return build_dir / "html"
+
+
+def _check_build_dir(build_dir: Path) -> Path:
+    if build_dir.name != "_build":
+        raise RepcapError(f"the build directory must be named '_build' (Jupyter Book writes to "
+                          f"<parent>/_build/html); got {build_dir}")
+    return build_dir
+
+
+def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None = None,
+          force: bool = False, results_dir: Path | None = None,
+          render_site: bool = True, table: dict | None = None) -> BuildReport:
+    """Execute every chapter for ``profile`` and render the site; see the module docstring."""
+    report = BuildReport(profile)
+    report.executions = execute_all(profile, root=root, build_dir=build_dir, force=force,
+                                    results_dir=results_dir, table=table)
+    if render_site:
+        start = time.perf_counter()
+        report.html_dir = render(root=root, build_dir=build_dir)
+        report.render_seconds = time.perf_counter() - start
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m repcap.book.build", description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="default", choices=PROFILES)
+    parser.add_argument("--force", action="store_true", help="re-execute even unchanged notebooks")
+    parser.add_argument("--build-dir", type=Path, default=None,
+                        help="a folder named _build for executed notebooks, the staged site and "
+                             "html (default: the repository's _build)")
+    parser.add_argument("--results-dir", type=Path, default=None,
+                        help="collect each chapter's key numbers as JSON here")
+    parser.add_argument("--no-render", action="store_true", help="execute only")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    try:
+        report = build(args.profile, build_dir=args.build_dir, force=args.force,
+                       results_dir=args.results_dir, render_site=not args.no_render)
+    except RepcapError as exc:
+        print(f"[book] FAILED: {exc}", file=sys.stderr)
+        return 1
+    ran = sum(e.executed for e in report.executions)
+    print(f"[book] {ran} notebook(s) executed, {len(report.executions) - ran} reused; "
+          f"total {time.perf_counter() - start:.1f} s")
+    if report.html_dir:
+        print(f"[book] site: {report.html_dir / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Small helpers every chapter notebook calls: device report, provenance line, results file.
+
+Nothing here computes a result; it keeps the chapters' boilerplate to one line each.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from repcap import __version__
+
+
+def device() -> str:
+    """``"cuda"`` when a CUDA GPU is usable, else ``"cpu"`` (torch is imported lazily)."""
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def describe_device() -> str:
+    """One line naming the device the chapter runs on, e.g. ``GPU: NVIDIA A100 (80 GB)``."""
+    if device() == "cuda":
+        import torch
+
+        props = torch.cuda.get_device_properties(0)
+        return f"GPU: {props.name} ({props.total_memory / 2**30:.0f} GB)"
+    return f"CPU: {os.cpu_count()} cores ({platform.machine()})"
+
+
+def setup() -> str:
+    """Apply the book's plot style, print the device, and return ``"cuda"`` or ``"cpu"``."""
+    import warnings
+
+    from repcap.book.plots import use_style
+
+    # tqdm.auto wants ipywidgets inside a kernel and warns without them; the book renders static
+    # pages, where a text progress bar is what we want anyway.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    use_style()
+    print(f"repcap {__version__} · {describe_device()}")
+    return device()
+
+
+def provenance(profile: str, data: str) -> None:
+    """Display the line that says which profile and which data produced this page."""
+    text = (f"**Produced with** profile `{profile}` · data: {data} · {describe_device()} · "
+            f"repcap {__version__}")
+    try:
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    except ImportError:  # plain Python
+        print(text)
+
+
+OUTPUT_ENV = "REPCAP_OUTPUT"
+
+
+def output_root() -> Path:
+    """Where chapters keep files that other chapters or rebuilds read (tables, sweep results).
+
+    In order: ``$REPCAP_OUTPUT`` (the book build sets it to its ``_build`` folder, so test builds
+    stay in their own temporary folder); the ``_build`` folder of the repository checkout that
+    contains the working directory (a notebook opened from ``notebooks/``); else
+    ``./repcap-output`` (e.g. ``/content/repcap-output`` on Colab). The result never depends on
+    which folder the notebook was started from inside the checkout.
+    """
+    env = os.environ.get(OUTPUT_ENV)
+    if env:
+        return Path(env)
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "repcap").is_dir():
+            return folder / "_build"
+    return here / "repcap-output"
+
+
+def output_path(*parts: str, profile: str = "default") -> Path:
+    """``output_root()/parts`` for the default profile, ``output_root()/profile/parts`` otherwise,
+    so a smoke run never overwrites the files of the book's default build."""
+    root = output_root()
+    return root.joinpath(*parts) if profile == "default" else root.joinpath(profile, *parts)
+
+
+def write_results(path: str | os.PathLike | None, results: dict[str, Any]) -> None:
+    """Write ``results`` as JSON to ``path`` atomically (nothing when ``path`` is empty).
+
+    The test suite passes ``results_path`` to every notebook and asserts on this file.
+    """
+    if not path:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(_finite(results), fh, indent=2, default=_default, allow_nan=False)
+    os.replace(tmp, target)
+
+
+def _finite(obj: Any) -> Any:
+    """NaN and infinities become None, so the file is strict JSON that any reader accepts."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
+        return _finite(obj.tolist())
+    return obj
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")

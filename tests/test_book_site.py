@@ -1,0 +1,177 @@
+"""The whole book under the `smoke` profile: every chapter executes, the site renders, and every page
+passes a check in headless Chromium (math typeset, figures load, no error output, internal links resolve).
+
+One module-scoped build serves all tests here; run the suite with ``--dist loadfile`` so that pytest-xdist
+keeps this module on one worker.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from repcap.book import build as bookbuild
+
+from conftest import ROOT
+
+NOTEBOOKS = bookbuild.toc_notebooks(ROOT)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def smoke_book(tmp_path_factory):
+    base = tmp_path_factory.mktemp("book")
+    build_dir, results = base / "_build", base / "results"
+    report = bookbuild.build("smoke", build_dir=build_dir, results_dir=results, force=True)
+    return report, results
+
+
+def test_every_chapter_executes_and_reports(smoke_book):
+    report, results = smoke_book
+    assert [e.notebook for e in report.executions] == [nb.name for nb in NOTEBOOKS]
+    for nb in NOTEBOOKS:
+        data = json.loads((results / f"{nb.stem}.json").read_text())
+        assert data, f"{nb.name} wrote no results"
+        assert data.get("profile") == "smoke", f"{nb.name} must record its profile in its results"
+
+
+def _results(smoke_book, stem):
+    return json.loads((smoke_book[1] / f"{stem}.json").read_text())
+
+
+def test_chapter1_numbers(smoke_book):
+    from repcap.book.profiles import parameters_for
+
+    data = _results(smoke_book, "01_superposition")
+    params = parameters_for(ROOT / "notebooks" / "01_superposition.ipynb", "smoke")
+    for row in data["null"]:  # d·Var(cos) = 1 for random directions
+        assert row["var_times_d"] == pytest.approx(1.0, abs=0.15)
+    assert len(data["counts"]["median"]) == len(params["count_dims"])
+    low, high = data["llama2_7b_band_log10"]  # theory.md §2.8 item 10: 10^4.44 to 10^55.95
+    assert low == pytest.approx(4.44, abs=0.01) and high == pytest.approx(55.95, abs=0.01)
+    for section, m in (("toy", params["toy_hidden"]), ("geometry", params["geo_hidden"])):
+        table = data[section]["table"]
+        assert all(r["sum_dimensionality"] <= m + 1e-9 for r in table)  # Σ D_i ≤ m
+        assert all(r["loss"] > 0 and r["no_superposition_loss"] > 0 for r in table)
+
+
+def test_chapter2_numbers(smoke_book):
+    import math
+
+    data = _results(smoke_book, "02_embedding_similarity")
+    assert (data["vocab_size"], data["d_model"]) == (30522, 384)  # all-MiniLM-L6-v2
+    assert data["pairs"] == (data["vocab_size"] - data["zero_rows"]) * (data["vocab_size"] - data["zero_rows"] - 1) // 2
+    assert data["eps"] == pytest.approx(data["mean"] + 2 * data["std"], rel=1e-12)
+    assert data["null_eps"] == pytest.approx(2 / math.sqrt(384))
+    assert data["random_eps"] == pytest.approx(data["null_eps"], rel=0.02)  # Gaussian matrix ≈ 2/√d
+    low, high = data["ci"]
+    assert low < data["eps"] < high
+    assert data["class"] == ("Class 1" if data["eps"] > 0.2 else "Class 2" if data["eps"] < 0.1 else "between")
+
+
+def test_chapter3_numbers(smoke_book):
+    data = _results(smoke_book, "03_two_classes")
+    assert data["rows"] and not data["failures"]
+    for row in data["rows"]:
+        assert row["eps"] == pytest.approx(row["mean"] + 2 * row["std"], rel=1e-9)
+
+
+def test_chapter4_numbers(smoke_book, paper_data):
+    data = _results(smoke_book, "04_jl_random")
+    assert data["llama_k_C8"] == pytest.approx(8.4, abs=0.05)  # paper Eq. 4
+    assert data["llama_k_C3029"] == pytest.approx(277, rel=0.01)  # paper §3.2
+    assert data["paper_refit_C"] == pytest.approx(3.0295, rel=1e-3)  # the paper's released data
+
+
+def test_chapter5_numbers(smoke_book, paper_data):
+    data = _results(smoke_book, "05_optimised_packing")
+    assert data["paper_refits"]["eq6"]["params"]["C"] == pytest.approx(1.2934, rel=1e-3)
+    assert data["floor_ratio_min"] >= 1.0  # no packing beats a proven coherence floor
+
+
+def test_chapter6_numbers(smoke_book):
+    data = _results(smoke_book, "06_capacity")
+    assert data["n_paper_rows"] == 44 and data["n_determinate"] == 31
+    assert data["max_rel_diff_table1"] < 0.005  # Eq. 7 reproduces Table 1 within 0.5 %
+    assert "Llama 2 70B" in data["outside_band"]  # below the greedy existence guarantee
+
+
+def test_executed_copies_record_parameters(smoke_book):
+    import nbformat
+
+    report, _ = smoke_book
+    for nb in NOTEBOOKS:
+        executed = nbformat.read(report.html_dir.parent / "executed" / "notebooks" / nb.name, 4)
+        assert executed.metadata.papermill.parameters["profile"] == "smoke"
+        assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+
+def _pages(html_dir: Path) -> list[Path]:
+    skip = {"genindex.html", "search.html"}
+    return sorted(p for p in html_dir.rglob("*.html")
+                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+                  and p.name != "index.html")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
+def test_every_page_in_headless_chromium(smoke_book):
+    from playwright.sync_api import sync_playwright
+
+    report, _ = smoke_book
+    html_dir = report.html_dir
+    pages = _pages(html_dir)
+    chapter_pages = {html_dir / "notebooks" / f"{nb.stem}.html" for nb in NOTEBOOKS}
+    assert chapter_pages <= set(pages), "a chapter page is missing from the site"
+    problems = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        for path in pages:
+            name = path.relative_to(html_dir)
+            page.goto(path.as_uri(), wait_until="load")
+            has_math = page.evaluate("() => !!window.MathJax")
+            if has_math:
+                page.evaluate("() => MathJax.startup.promise")
+            text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
+            for raw in (r"\(", r"\[", "$$"):
+                if raw in text:
+                    problems.append(f"{name}: raw TeX {raw!r} left on the page")
+            if re.search(r"\\(frac|varepsilon|sqrt|mu|sigma)\b", text):
+                problems.append(f"{name}: untypeset TeX command")
+            broken = page.evaluate("() => Array.from(document.images)"
+                                   ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
+            problems += [f"{name}: image does not load: {src}" for src in broken]
+            if path in chapter_pages:
+                if page.evaluate("() => document.querySelectorAll('.cell_output img').length") == 0:
+                    problems.append(f"{name}: a chapter without a single figure")
+                if page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
+                    problems.append(f"{name}: no typeset math on a chapter page")
+                colab = page.evaluate("() => Array.from(document.querySelectorAll('a'))"
+                                      ".map(a => a.href).filter(h => h.includes('colab.research.google.com'))")
+                if not any(h.endswith(f"notebooks/{path.stem}.ipynb") for h in colab):
+                    problems.append(f"{name}: no Colab launch link to the notebook")
+            errors = page.evaluate("() => Array.from(document.querySelectorAll("
+                                   "'.output.traceback, .output.error, .output.stderr'))"
+                                   ".map(e => e.innerText)")
+            for err in errors:
+                if re.search(r"Traceback|Error|Warning", err):
+                    problems.append(f"{name}: error output in a cell: {err[:200]!r}")
+            links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'))"
+                                  ".map(a => a.getAttribute('href'))")
+            for href in links:
+                url = urlparse(href)
+                if url.scheme or href.startswith("#") or not url.path:
+                    continue
+                target = (path.parent / unquote(url.path)).resolve()
+                if not target.exists():
+                    problems.append(f"{name}: link to a missing page: {href}")
+        browser.close()
+    assert not problems, "\n".join(problems)

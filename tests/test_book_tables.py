@@ -1,0 +1,62 @@
+"""repcap.book.tables: Markdown tables and the paper's number style."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from repcap.errors import DomainError
+from repcap.book.tables import log10_sci, markdown_table, sci, show_table
+
+
+def test_sci_matches_the_papers_style():
+    assert sci(3.99e7) == "3.99e7"
+    assert sci(39944630.0) == "3.99e7"
+    assert sci(8.15e15) == "8.15e15"
+    assert sci(0.0645, 2) == "6.5e-2"
+    assert sci(None) == sci(float("nan")) == "–"
+    assert sci(math.inf) == "∞" and sci(0.0) == "0"
+
+
+def test_log10_sci_without_overflow():
+    assert log10_sci(math.log10(3.99e7)) == "3.99e7"
+    assert log10_sci(224.7) == "5.01e224"
+    assert log10_sci(9.99999) == "1.00e10"  # rounding carries into the next decade
+    assert log10_sci(float("inf")) == "∞" and log10_sci(None) == "–"
+
+
+def test_markdown_table_formats_and_escapes():
+    rows = [{"name": "a|b", "x": 1.23456, "y": None}, {"name": "c", "x": float("nan"), "y": 2e9}]
+    text = markdown_table(rows, [("model", "name", ""), ("x", "x", ".2f"), ("y", "y", sci),
+                                 ("twice", lambda r: 2 * (r["y"] or 0), ".0f")])
+    lines = text.splitlines()
+    assert lines[0] == "| model | x | y | twice |"
+    assert lines[1] == "|---|---|---|---|"
+    assert lines[2] == "| a\\|b | 1.23 | – | 0 |"
+    assert lines[3] == "| c | – | 2.00e9 | 4000000000 |"
+    header = markdown_table(rows[:1], [("max |cos|", "x", ".1f"), ("name", "name", "")]).splitlines()
+    assert header[0] == "| max \\|cos\\| | name |"  # a pipe in a header does not split the column
+    assert header[2] == "| 1.2 | a\\|b |"
+    with pytest.raises(DomainError):
+        markdown_table(rows, [])
+    with pytest.raises(DomainError):
+        markdown_table(rows, [("only two", "x")])
+
+
+def test_show_table_uses_given_display(capsys):
+    seen = []
+    text = show_table([{"a": 1}], [("A", "a", "d")], title="T", display=seen.append)
+    assert seen == [text] and text.startswith("**T**\n\n| A |")
+    show_table([{"a": 1}], [("A", "a", "d")])  # no IPython kernel: printed
+    assert "| 1 |" in capsys.readouterr().out
+
+
+def test_html_table_escapes_and_captions():
+    from repcap.book.tables import html_table
+
+    text = html_table([{"a": "<b>&", "x": 1.5}], [("A<", "a", ""), ("x", "x", ".1f")], title="T & U")
+    assert text.startswith('<div class="repcap-table-wrap" style="overflow-x: auto')
+    assert '<table class="table repcap-table"><caption><strong>T &amp; U</strong></caption>' in text
+    assert "<th>A&lt;</th>" in text and "<td>&lt;b&gt;&amp;</td>" in text and "<td>1.5</td>" in text
+    assert text.count("<tr>") == 2
