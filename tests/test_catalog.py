@@ -24,14 +24,14 @@ def max_k(d, eps):
 
 def test_counts_and_keys():
     paper = catalog.paper_models()
-    assert len(paper) == 44  # the 45th row will be supplied later
+    assert len(paper) == 45
     indeterminate = [m for m in paper if m["capacity_paper"] is None]
-    assert len(indeterminate) == 13 and len(paper) - len(indeterminate) == 31
+    assert len(indeterminate) == 14 and len(paper) - len(indeterminate) == 31
     required = {"name", "hub_id", "family", "d_model", "vocab_size", "tied", "eps_paper",
                 "capacity_paper", "class_paper", "source"}
     for m in catalog.all_models():
         assert required <= set(m)
-    assert len({m["name"] for m in paper}) == 44 and len({m["hub_id"] for m in paper}) == 44
+    assert len({m["name"] for m in paper}) == 45 and len({m["hub_id"] for m in paper}) == 45
 
 
 def test_class_rule_and_capacity_are_consistent_with_eq7():
@@ -61,7 +61,7 @@ def test_rows_equal_the_reference_table():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and re.fullmatch(r"\d+", cells[1]) and "/" in cells[5]:
             table[cells[0]] = cells
-    assert len(table) == 44
+    assert len(table) == 45
     for m in catalog.paper_models():
         name, d, eps, cap, klass, hub = table[m["name"]]
         assert int(d) == m["d_model"] and float(eps) == m["eps_paper"] and hub == m["hub_id"]
@@ -92,3 +92,16 @@ def test_unknown_values_are_none_not_guesses():
 def test_find_unknown():
     with pytest.raises(ModelNotFoundError):
         catalog.find("GPT-5")
+
+
+def test_gemma3_270m_is_a_paper_row_and_an_offline_model():
+    paper = catalog.find("Gemma 3 270M")
+    offline = catalog.find("gemma-3-270m")
+    spec = find_offline("gemma-3-270m")
+    assert paper["source"] == "paper Table 1" and offline["source"] == "offline"
+    assert (paper["eps_paper"], paper["capacity_paper"], paper["class_paper"]) == (0.41554, None, 1)
+    for row in (paper, offline):
+        assert (row["d_model"], row["vocab_size"], row["tied"], row["hub_id"]) == (
+            spec.d_model, spec.vocab_size, spec.tied, spec.hub_id)
+    # A hub id names the paper's row, whose reported figures are what a lookup by hub id wants.
+    assert catalog.find("google/gemma-3-270m")["name"] == "Gemma 3 270M"
