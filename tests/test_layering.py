@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: What each layer may import besides itself and the package root (``__version__``). The order is the
 #: pipeline of the book: sources <- similarity <- studies <- book <- cli, with laws <- geometry <- packing.
+_BELOW_BOOK = {"errors", "catalog", "sources", "similarity", "laws", "geometry", "packing"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "catalog": {"errors"},
@@ -23,10 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     "laws": {"errors"},
     "geometry": {"errors", "laws"},
     "packing": {"errors", "laws", "geometry"},
-    "studies": {"errors", "catalog", "sources", "similarity", "laws", "geometry", "packing"},
-    "book": {"errors", "catalog", "sources", "similarity", "laws", "geometry", "packing", "studies"},
-    "cli": {"errors", "catalog", "sources", "similarity", "laws", "geometry", "packing", "studies",
-            "book"},
+    "studies": _BELOW_BOOK,
+    "book": _BELOW_BOOK | {"studies"},
+    "cli": _BELOW_BOOK | {"studies", "book"},
 }
 #: The only modules allowed directly in repcap/; everything else lives in a layer's folder.
 LOOSE_MODULES = {"__init__.py", "catalog.py", "errors.py"}
@@ -59,9 +59,9 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> set[str]:
 
 def _layer(name: str) -> str:
     parts = name.split(".")
-    if len(parts) < 2 or parts[1] in {"__version__"}:
+    if len(parts) < 2 or parts[1] == "__version__":
         return "root"
-    return parts[1].removesuffix(".py")
+    return parts[1]
 
 
 def layer_violations(package_root: Path) -> list[str]:
