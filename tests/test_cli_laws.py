@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import PAPER_DATA
+
 from repcap.cli import main
 from repcap.laws import PAPER_EQ7, capacity, eq6_eps, eq7_eps, jl_eps
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / ".." / "shared" / "reference" / "data"
+DATA = PAPER_DATA  # the paper's released sweeps, vendored in the package
 
 _D = np.array([32, 64, 128, 256, 512, 1024, 2048, 4096], dtype=float)
 _K = np.arange(2000, 32001, 4000, dtype=float)
@@ -51,8 +53,6 @@ def test_fit_json_triples_single_form(tmp_path, capsys):
         assert out["eq7"]["params"][name] == pytest.approx(value, rel=1e-4)
 
 
-@pytest.mark.skipif(not (DATA / "optimized_packing.json").is_file(),
-                    reason="the paper's released sweep data (../shared/reference/data) is absent")
 def test_fit_on_the_papers_released_sweep(capsys):
     out = _run_json(capsys, ["fit", str(DATA / "optimized_packing.json")])
     assert out["eq6"]["params"]["C"] == pytest.approx(1.293401, rel=1e-5)

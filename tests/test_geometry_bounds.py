@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import PAPER_DATA
+
 from repcap.geometry.bounds import (
     bounds_band,
     coherence_floor,
@@ -31,7 +33,7 @@ from repcap.geometry.bounds import (
 from repcap.errors import DomainError
 from repcap.geometry.null import pair_tail
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "data"
+DATA = PAPER_DATA  # the paper's released sweeps, vendored in the package
 
 
 def _gram(x):
@@ -353,8 +355,6 @@ def test_llama2_70b_table_entry_is_below_the_existence_guarantee():
     assert log10_greedy_count(8192, 0.09962) > math.log10(8.15e15) + 2.5
 
 
-@pytest.mark.skipif(not (DATA / "optimized_packing.json").is_file(),
-                    reason="the paper's released sweep data (../shared/reference/data) is absent")
 def test_papers_optimised_sweep_sits_above_every_floor():
     cells = np.array(json.loads((DATA / "optimized_packing.json").read_text()), dtype=float)
     k, d, eps = cells[k_gt_d := cells[:, 0] > cells[:, 1]].T

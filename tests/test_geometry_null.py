@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from conftest import PAPER_DATA
 from scipy import integrate, stats
 
 from repcap.errors import DomainError
@@ -22,7 +24,7 @@ from repcap.geometry.null import (
     pair_tail,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "data"
+DATA = PAPER_DATA  # the paper's released sweeps, vendored in the package
 
 
 def _unit_rows(rng, shape):
@@ -159,8 +161,6 @@ def test_extreme_value_forms_match_theory_sheet():
     assert d * m * m - 4 * math.log(k) + math.log(math.log(k)) == pytest.approx(-2.491, abs=1e-3)
 
 
-@pytest.mark.skipif(not (DATA / "random_packing.json").is_file(),
-                    reason="the paper's released sweep data (../shared/reference/data) is absent")
 def test_parameter_free_prediction_of_the_papers_random_baseline():
     cells = np.array(json.loads((DATA / "random_packing.json").read_text()), dtype=float)
     pred = best_of_trials_median(cells[:, 0], cells[:, 1], 1000)

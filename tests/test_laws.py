@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import PAPER_DATA
+
 from repcap.errors import DataFileError, DomainError, FitError, RepcapError
 from repcap.laws import (
     FORMS,
@@ -33,9 +35,7 @@ from repcap.laws import (
     read_points,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "data"
-needs_data = pytest.mark.skipif(not (DATA / "optimized_packing.json").is_file(),
-                                reason="the paper's released sweep data (../shared/reference/data) is absent")
+DATA = PAPER_DATA  # the paper's released sweeps, vendored in the package
 
 # Table 1 of the paper (Appendix D): (model, d_model, eps, capacity) for the 31 finite rows ...
 TABLE1_FINITE = [
@@ -141,7 +141,6 @@ def _sig3(x):
     return float(f"{x:.3g}")
 
 
-@needs_data
 def test_fits_reproduce_paper_on_released_data():
     rnd = read_points(DATA / "random_packing.json")
     opt = read_points(DATA / "optimized_packing.json")

@@ -1,5 +1,5 @@
 """The paper's printed fit statistics (repcap.laws.PAPER_REPORTED_FITS) against the same fits
-recomputed here from the paper's released sweep data (skipped when ../shared/reference/data is absent)."""
+recomputed here from the paper's released sweep data (vendored in the package)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import PAPER_DATA
+
 from repcap.laws import FORMS, PAPER_EQ6_C, PAPER_EQ7, PAPER_JL_OPTIMISED_C, PAPER_JL_RANDOM_C, PAPER_REPORTED_FITS
 from repcap.laws import fit_form, read_points
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "data"
+DATA = PAPER_DATA  # the paper's released sweeps, vendored in the package
 FILES = {"random": "random_packing.json", "optimised": "optimized_packing.json"}
-needs_data = pytest.mark.skipif(not all((DATA / f).is_file() for f in FILES.values()),
-                                reason="the paper's released sweep data (../shared/reference/data) is absent")
 
 ENTRIES = [(data, form) for data, forms in PAPER_REPORTED_FITS.items() for form in forms]
 
@@ -45,7 +45,6 @@ def test_printed_constants_are_the_rounded_full_precision_constants():
             assert abs(constants[name] - printed) <= _last_digit(printed) / 2 + 1e-12, (key, name)
 
 
-@needs_data
 @pytest.mark.parametrize("data, form", ENTRIES)
 def test_reported_values_match_a_refit_of_the_released_data(data, form):
     pts = read_points(DATA / FILES[data])
@@ -64,7 +63,6 @@ def test_reported_values_match_a_refit_of_the_released_data(data, form):
         assert abs(got - printed) <= _last_digit(printed), (stat, got, printed)
 
 
-@needs_data
 def test_the_headline_mape_ratio_follows_from_the_printed_values_and_the_refit():
     opt = read_points(DATA / FILES["optimised"])
     refit = fit_form("jl", opt.k, opt.d, opt.eps).mape / fit_form("eq6", opt.k, opt.d, opt.eps).mape

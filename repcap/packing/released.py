@@ -1,7 +1,9 @@
-r"""The paper's released sweep data, for comparison figures: found locally, or downloaded once.
+r"""The paper's released sweep data, vendored with the package (MIT, the author's notice beside it).
 
-The author's repository (github.com/Alex-Guha/representational-capacity, MIT licence) ships the two
-packing sweeps behind the paper's Figures 6–8 as JSON lists of ``[k, d, eps]``:
+The author's repository (github.com/Alex-Guha/representational-capacity, ``code/vector_packing/`` at
+commit c2d8f9f0, MIT licence) ships the two packing sweeps behind the paper's Figures 6–8 as JSON
+lists of ``[k, d, eps]``. Both files are copied byte for byte into ``repcap/data/paper/`` with the
+licence text (``LICENSE-author-data.txt``), so every comparison is drawn offline, in every build:
 
 ``random``     ``random_packing.json``: 256 cells, k = 2000…32000 step 2000, d = 256…4096 step 256;
                :math:`\varepsilon^*_{\text{random}}(k, d) = \min_{t \le 1000} \max_{i \ne j} |\cos(v_i^{(t)}, v_j^{(t)})|`
@@ -9,45 +11,28 @@ packing sweeps behind the paper's Figures 6–8 as JSON lists of ``[k, d, eps]``
 ``optimised``  ``optimized_packing.json``: 166 cells, d = 32…4096; ε* = max_{i≠j} |G_ij| after 5000 Adam
                steps on Σ_{i≠j} |G_ij|^p (paper §3.3).
 
-The book never copies these files into the project. :func:`load_paper_sweep` looks for them, in order:
-
-1. the directory named by the environment variable ``REPCAP_PAPER_DATA``;
-2. ``../shared/reference/data`` beside the repository checkout (this workplace and CI have it there);
-3. the repcap cache (``$REPCAP_CACHE``, else ``~/.cache/repcap``), under ``paper_data/``;
-4. a download from the author's repository at a pinned commit into that cache (atomic write: a
-   temporary file renamed into place, so an interrupted download leaves nothing half-written).
-
-If all four fail it returns ``None`` and reports a one-line message ("not available offline; the
-comparison is skipped"), which the chapters print.
+:func:`load_paper_sweep` reads the vendored copy; :func:`read_sweep_file` reads any file of the same
+format (a user's own rerun of the author's code) with the same checks.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import tempfile
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from repcap.errors import DataFileError, DomainError, DownloadError, OfflineError
+from repcap.errors import DataFileError, DomainError
 
 __all__ = [
     "FILES",
     "EXPECTED_CELLS",
-    "PAPER_DATA_ENV",
-    "BASE_URL",
     "PaperSweep",
     "shared_cells",
-    "cache_dir",
-    "candidate_dirs",
-    "locate_paper_data",
-    "download_paper_data",
+    "vendored_path",
     "read_sweep_file",
     "load_paper_sweep",
 ]
@@ -56,14 +41,6 @@ __all__ = [
 FILES = {"random": "random_packing.json", "optimised": "optimized_packing.json"}
 #: Number of (k, d) cells each released file holds; a file with a different count is not the paper's.
 EXPECTED_CELLS = {"random": 256, "optimised": 166}
-PAPER_DATA_ENV = "REPCAP_PAPER_DATA"
-#: The author's repository at the commit the book was checked against (HEAD on 2026-06-02); pinned so
-#: that a later change upstream cannot silently change the comparison.
-BASE_URL = ("https://raw.githubusercontent.com/Alex-Guha/representational-capacity/"
-            "c2d8f9f065f9eaaf2e32a23ec68e9481fa0bf5c2/code/vector_packing/")
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-_OFFLINE_MESSAGE = ("the paper's released {kind} sweep ({file}) is not available offline; "
-                    "the comparison is skipped")
 
 
 @dataclass(frozen=True)
@@ -75,8 +52,8 @@ class PaperSweep:
     kind : ``"random"`` or ``"optimised"``.
     k, d : int arrays, the number of vectors and the dimension of each cell.
     eps : float array, the released ε* of each cell.
-    source : the file path the data were read from (a local copy or the cache).
-    origin : ``"env"``, ``"shared"``, ``"cache"`` or ``"download"``: how the file was found.
+    source : the file path the data were read from.
+    origin : ``"vendored"`` (the copy inside the package) or ``"file"`` (a path given by the caller).
     """
 
     kind: str
@@ -106,7 +83,7 @@ def shared_cells(sweep: PaperSweep | None, k, d, eps, *, predict=None) -> list[d
     (:meth:`PaperSweep.lookup`), a row ``{"k", "d", "ours": ε_i, "paper": ε_paper, "diff"}`` with
     :math:`\text{diff} = \varepsilon_i / \varepsilon_\text{paper} - 1`; plus ``"law"`` =
     ``predict(k_i, d_i)`` when a prediction function is given. ``k`` and ``d`` keep the values passed.
-    Empty when ``sweep`` is None (the paper's data are unavailable) or no cell is shared.
+    Empty when ``sweep`` is None or no cell is shared.
     """
     k_arr, d_arr, e_arr = (np.asarray(x).ravel() for x in (k, d, eps))
     if not (k_arr.size == d_arr.size == e_arr.size):
@@ -131,35 +108,10 @@ def _check_kind(kind: str) -> str:
     return kind
 
 
-def cache_dir() -> Path:
-    """The repcap cache directory: ``$REPCAP_CACHE``, else ``~/.cache/repcap`` (as the embedding cache)."""
-    if os.environ.get("REPCAP_CACHE"):
-        return Path(os.environ["REPCAP_CACHE"]).expanduser()
-    return Path.home() / ".cache" / "repcap"
-
-
-def candidate_dirs() -> list[tuple[str, Path]]:
-    """The local directories searched, in order, as ``[(origin, path), ...]``.
-
-    ``env`` (``$REPCAP_PAPER_DATA``, only when set), ``shared`` (``../shared/reference/data`` beside the
-    checkout) and ``cache`` (``paper_data/`` in :func:`cache_dir`).
-    """
-    dirs = []
-    if os.environ.get(PAPER_DATA_ENV):
-        dirs.append(("env", Path(os.environ[PAPER_DATA_ENV]).expanduser()))
-    dirs.append(("shared", _REPO_ROOT.parent / "shared" / "reference" / "data"))
-    dirs.append(("cache", cache_dir() / "paper_data"))
-    return dirs
-
-
-def locate_paper_data(kind: str) -> tuple[Path, str] | None:
-    """``(path, origin)`` of the first local copy of the ``kind`` sweep, or ``None`` (no network used)."""
+def vendored_path(kind: str) -> Path:
+    """Path of the vendored copy of the ``kind`` sweep inside the installed package."""
     name = FILES[_check_kind(kind)]
-    for origin, directory in candidate_dirs():
-        path = directory / name
-        if path.is_file():
-            return path, origin
-    return None
+    return Path(str(resources.files("repcap") / "data" / "paper" / name))
 
 
 def read_sweep_file(path: str | os.PathLike, kind: str, *, origin: str = "file") -> PaperSweep:
@@ -176,7 +128,7 @@ def read_sweep_file(path: str | os.PathLike, kind: str, *, origin: str = "file")
     except FileNotFoundError as exc:
         raise DataFileError(f"{path} does not exist; pass the path of {FILES[kind]}") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{path} is not a JSON file ({exc}); delete it so that it is fetched again") from exc
+        raise DataFileError(f"{path} is not a JSON file ({exc})") from exc
     return _parse(raw, kind, str(path), origin)
 
 
@@ -201,76 +153,14 @@ def _parse(raw, kind: str, source: str, origin: str) -> PaperSweep:
                       origin=origin)
 
 
-def download_paper_data(kind: str, *, base_url: str = BASE_URL, directory: str | os.PathLike | None = None,
-                        timeout: float = 10.0) -> Path:
-    """Fetch the ``kind`` sweep from ``base_url`` into ``directory`` (default: the cache) and return its path.
+def load_paper_sweep(kind: str, path: str | os.PathLike | None = None) -> PaperSweep:
+    """The paper's released ``kind`` sweep (``"random"`` or ``"optimised"``).
 
-    The body is checked (:func:`read_sweep_file`'s rules) before it is written to a temporary file in
-    the target directory and renamed into place, so an interrupted or corrupt download never leaves a
-    partial file under the final name. Raises :class:`OfflineError` when the server cannot be reached,
-    :class:`DownloadError` when the transfer fails or is cut short, :class:`DataFileError` when the body
-    is not the released data.
-    """
-    name = FILES[_check_kind(kind)]
-    target_dir = Path(directory) if directory is not None else cache_dir() / "paper_data"
-    url = base_url.rstrip("/") + "/" + name
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            expected = response.headers.get("Content-Length")
-            body = response.read()
-    except http.client.IncompleteRead as exc:
-        raise DownloadError(f"{url}: the connection closed after {len(exc.partial)} bytes; try again") from exc
-    except urllib.error.HTTPError as exc:
-        raise DownloadError(f"{url} answered HTTP {exc.code}; the file may have moved upstream. "
-                            f"Set {PAPER_DATA_ENV} to a directory holding {name}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise OfflineError(f"cannot reach {url} ({reason}); connect to the network or set "
-                           f"{PAPER_DATA_ENV} to a directory holding {name}") from exc
-    except http.client.HTTPException as exc:
-        raise DownloadError(f"{url}: the server sent a malformed response ({exc!r}); try again") from exc
-    if expected is not None and expected.isdigit() and int(expected) != len(body):
-        raise DownloadError(f"{url}: received {len(body)} of {expected} bytes; try again")
-    try:
-        raw = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFileError(f"{url} did not return JSON ({exc}); the upstream file may have changed") from exc
-    _parse(raw, kind, url, "download")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(body)
-        os.replace(tmp, target_dir / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target_dir / name
-
-
-def load_paper_sweep(kind: str, *, download: bool = True, base_url: str = BASE_URL,
-                     timeout: float = 10.0,
-                     report: Callable[[str], None] | None = print) -> PaperSweep | None:
-    """The paper's released ``kind`` sweep (``"random"`` or ``"optimised"``), or ``None`` if unavailable.
-
-    Searches :func:`candidate_dirs`; if no local copy exists and ``download`` is true, fetches it
-    (:func:`download_paper_data`) into the cache. When that fails too (no network, HTTP error, bad
-    body), ``report`` is called with a one-line message (by default it is printed) and ``None`` is
-    returned, so a chapter can skip its comparison instead of failing. A local file that exists but
-    is malformed is an error (:class:`DataFileError`), not a silent skip.
+    Reads the copy vendored in the package (:func:`vendored_path`), or ``path`` when given (a file of
+    the same format). Raises :class:`DataFileError` when the file is missing or malformed: a broken
+    installation is an error, never a silently skipped comparison.
     """
     kind = _check_kind(kind)
-    found = locate_paper_data(kind)
-    if found is not None:
-        return read_sweep_file(found[0], kind, origin=found[1])
-    message = _OFFLINE_MESSAGE.format(kind=kind, file=FILES[kind])
-    if download:
-        try:
-            path = download_paper_data(kind, base_url=base_url, timeout=timeout)
-        except (OfflineError, DownloadError, DataFileError) as exc:
-            message = f"{message} ({exc})"
-        else:
-            return read_sweep_file(path, kind, origin="download")
-    if report is not None:
-        report(message)
-    return None
+    if path is not None:
+        return read_sweep_file(path, kind, origin="file")
+    return read_sweep_file(vendored_path(kind), kind, origin="vendored")
