@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from repcap.errors import DataFileError, DomainError, ParameterError, RepcapError
+from repcap.sources import offline
 
 __all__ = [
     "SurveyRow",
@@ -45,6 +46,7 @@ __all__ = [
     "write_table",
     "read_table",
     "pick_examples",
+    "figure5b_subset",
     "choose_examples",
     "ExampleHistograms",
     "example_histograms",
@@ -452,12 +454,20 @@ def reported_points() -> list[dict[str, Any]]:
             for m in catalog.paper_models() if m.get("eps_paper") is not None and m.get("d_model")]
 
 
+def figure5b_subset(points: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The models of the paper's Figure 5b ("the second class, zoomed in"): the reported points with
+    ε < 0.1, without the Gemma family and Llama 2 70B, which the paper's plotting code leaves out."""
+    return [p for p in points if p["eps"] < 0.1 and p.get("family") != "Gemma"
+            and p["name"] != "Llama 2 70B"]
+
+
 def join_reported(rows: Iterable[SurveyRow]) -> list[dict[str, Any]]:
     """Measured rows beside the paper's reported ε for the same model (matched by hub id or name).
 
     Each dict: ``name``, ``paper_name``, ``d_model``, ``eps`` (measured), ``eps_paper``,
     ``diff`` = eps − eps_paper, ``rel_diff`` = diff / eps_paper, ``klass`` (ours) and
-    ``class_paper``. Rows of models the paper did not measure are left out.
+    ``class_paper``. An offline copy (e.g. ``gemma-3-270m``) matches through its upstream hub id.
+    Rows of models the paper did not measure are left out.
     """
     reported = reported_points()
     index = {}
@@ -468,6 +478,9 @@ def join_reported(rows: Iterable[SurveyRow]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
         p = index.get(r.name.lower())
+        spec = offline.find(r.name) if p is None else None
+        if spec is not None and spec.hub_id:  # an offline copy of a model the paper measured
+            p = index.get(spec.hub_id.lower())
         if p is None:
             continue
         diff = r.eps - p["eps"]
