@@ -16,7 +16,9 @@
 2. **Render.** The executed notebooks and the narrative pages are staged in ``_build/site`` (files
    are copied only when their bytes change, so Sphinx re-reads only what changed) with a copy of
    ``_config.yml`` whose execution is turned off, and ``jupyter-book build -W -n --keep-going``
-   writes ``_build/html``.
+   writes ``_build/html``. Staged notebooks carry presentation tags (``repcap.book.presentation``:
+   parameter and plumbing cells hidden, wide figures full-width); ``book/verdict.md`` is written from
+   the chapters' results (``_build/results/*.json``, ``repcap.book.verdict``).
 
 Any error fails the build and names the notebook and the cell. The failed, partially executed copy
 is kept in ``_build/executed/failed/`` for inspection.
@@ -42,6 +44,8 @@ from repcap.errors import RepcapError
 from repcap.book.profiles import PROFILES, parameters_for
 
 ROOT = Path(__file__).resolve().parents[2]
+#: The page under book/ that the build writes from the chapters' results (repcap.book.verdict).
+VERDICT_PAGE = "verdict.md"
 KEY_VERSION = "1"  # bump to invalidate every cached execution
 
 
@@ -168,13 +172,13 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
 
     os.environ[OUTPUT_ENV] = str(Path(build_dir).resolve())
     digest = package_digest(root)
-    if results_dir is not None:
-        Path(results_dir).mkdir(parents=True, exist_ok=True)
+    # Every build collects the chapters' key numbers: the verdict page is made from them.
+    results_dir = Path(results_dir) if results_dir is not None else Path(build_dir) / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
     plan, keys = [], {}
     for nb in notebooks or toc_notebooks(root):
         extra = {}
-        if results_dir is not None:
-            extra["results_path"] = str(Path(results_dir).resolve() / f"{nb.stem}.json")
+        extra["results_path"] = str(results_dir.resolve() / f"{nb.stem}.json")
         # Validation raises ParameterError here, before any notebook runs.
         params = parameters_for(nb, profile, overrides=extra, table=table)
         key = cache_key(nb, params, digest)
@@ -213,7 +217,20 @@ def _sync_file(src: Path, dst: Path) -> None:
     shutil.copy2(src, dst)
 
 
-def stage_site(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
+def _stage_notebook(src: Path, dst: Path) -> None:
+    """Write the executed notebook with its presentation tags (repcap.book.presentation)."""
+    from repcap.book.presentation import presentable
+
+    text = json.dumps(presentable(json.loads(src.read_text(encoding="utf-8"))), indent=1,
+                      ensure_ascii=False)
+    if dst.exists() and dst.read_text(encoding="utf-8") == text:
+        return  # unchanged: keep its mtime so Sphinx does not re-read it
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_text(text, encoding="utf-8")
+
+
+def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
+               results_dir: Path | None = None) -> Path:
     """Lay out the sources Jupyter Book renders: pages, executed notebooks, static files, config."""
     build_dir = build_dir or root / "_build"
     site = build_dir / "site"
@@ -230,8 +247,18 @@ def stage_site(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
             raise RepcapError(f"{nb.name} has not been executed; run the execute step first")
         wanted[site / "notebooks" / nb.name] = executed
     wanted[site / "_toc.yml"] = root / "_toc.yml"
+    verdict_page = site / "book" / VERDICT_PAGE
     for dst, src in wanted.items():
-        _sync_file(src, dst)
+        if dst == verdict_page:
+            continue  # generated below from the chapters' results, not copied
+        if dst.suffix == ".ipynb":
+            _stage_notebook(src, dst)
+        else:
+            _sync_file(src, dst)
+    if verdict_page in wanted:
+        from repcap.book.verdict import write_page
+
+        write_page(results_dir or build_dir / "results", verdict_page)
     for path in list(site.rglob("*")):  # drop pages that no longer exist
         if path.is_file() and path not in wanted and path.name != "_config.yml":
             path.unlink()
@@ -244,10 +271,11 @@ def stage_site(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
     return site
 
 
-def render(*, root: Path = ROOT, build_dir: Path | None = None) -> Path:
+def render(*, root: Path = ROOT, build_dir: Path | None = None,
+           results_dir: Path | None = None) -> Path:
     """Render the staged site with ``jupyter-book build -W -n --keep-going`` into ``build_dir/html``."""
     build_dir = _check_build_dir(build_dir or root / "_build")
-    site = stage_site(root=root, build_dir=build_dir)
+    site = stage_site(root=root, build_dir=build_dir, results_dir=results_dir)
     jb = Path(sys.executable).parent / "jupyter-book"
     # Jupyter Book writes to <path-output>/_build/html, hence the parent of build_dir.
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(site),
@@ -275,7 +303,7 @@ def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None
                                     results_dir=results_dir, table=table)
     if render_site:
         start = time.perf_counter()
-        report.html_dir = render(root=root, build_dir=build_dir)
+        report.html_dir = render(root=root, build_dir=build_dir, results_dir=results_dir)
         report.render_seconds = time.perf_counter() - start
     return report
 

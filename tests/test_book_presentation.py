@@ -1,0 +1,66 @@
+"""repcap.book.presentation: the tags the staged copy of a chapter gets, and never its source."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from repcap.book.presentation import WIDE_PX, png_width, presentable  # noqa: E402
+
+
+def _png(width_in: float, dpi: int = 140) -> str:
+    fig = plt.figure(figsize=(width_in, 2.0), dpi=dpi)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _code(source: str, tags=(), outputs=()) -> dict:
+    return {"cell_type": "code", "metadata": {"tags": list(tags)}, "source": source,
+            "outputs": list(outputs), "execution_count": 1}
+
+
+@pytest.mark.parametrize("width_in", [3.0, 7.5, 13.0])
+def test_png_width_reads_the_header(width_in):
+    assert png_width(_png(width_in)) == round(width_in * 140)
+
+
+def test_tags_added_to_a_copy_only():
+    wide = {"output_type": "display_data", "data": {"image/png": _png(13.0)}, "metadata": {}}
+    narrow = {"output_type": "display_data", "data": {"image/png": _png(7.5)}, "metadata": {}}
+    nb = {"cells": [
+        _code("x = 1", tags=["parameters"]),
+        _code("x = 2", tags=["injected-parameters"]),
+        _code("check_parameters(globals())", tags=["check-parameters"]),
+        _code("plot()", outputs=[wide]),
+        _code("plot()", outputs=[narrow]),
+        _code("  write_results(results_path, {})"),
+        _code("print(write_results)"),
+        {"cell_type": "markdown", "metadata": {}, "source": "text"},
+    ]}
+    before = copy.deepcopy(nb)
+    out = presentable(nb)
+    assert nb == before  # the source notebook is untouched
+    tags = [c["metadata"].get("tags", []) for c in out["cells"]]
+    assert tags[0] == ["parameters", "hide-cell"]
+    assert tags[1] == ["injected-parameters", "remove-cell"]
+    assert tags[2] == ["check-parameters", "remove-cell"]
+    assert tags[3] == ["full-width"] and 13.0 * 140 > WIDE_PX
+    assert tags[4] == [] and 7.5 * 140 < WIDE_PX
+    assert tags[5] == ["remove-cell"]
+    assert tags[6] == []  # mentions write_results but is not the plumbing call
+    assert tags[7] == []
+
+
+def test_idempotent():
+    nb = {"cells": [_code("x = 1", tags=["parameters", "hide-cell"])]}
+    assert presentable(presentable(nb)) == presentable(nb)
+    assert presentable(nb)["cells"][0]["metadata"]["tags"] == ["parameters", "hide-cell"]

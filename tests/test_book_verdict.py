@@ -1,0 +1,101 @@
+"""repcap.book.verdict: statuses follow the stated rules, numbers come from the results, gaps are errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from repcap.book import verdict as V
+from repcap.errors import RepcapError
+
+
+def _results() -> dict:
+    """Results shaped like the chapters' files, with the paper's own numbers where it has them."""
+    trend = {"n": 31, "slope": -0.089, "spearman": -0.40, "p_value": 0.02,
+             "spearman_scaled": 0.66, "p_value_scaled": 5e-5}
+    return {
+        "03_two_classes": {"profile": "test", "rows": [
+            {"name": "all-MiniLM-L6-v2", "class": "Class 1", "d_model": 384, "eps": 0.2014}],
+            "trend_class2_reported": trend, "trend_fig5b_reported": dict(trend, n=27)},
+        "04_jl_random": {"profile": "test", "llama_k_C3029": 277.2, "llama_k_C8": 8.4,
+                         "llama_greedy": 27752.3, "llama_random_best_of_1000": 636.0,
+                         "paper_refit_C": 3.0295, "law_fit_C": 2.959, "paper_null_median_rel": 0.013},
+        "05_optimised_packing": {
+            "profile": "test", "steps": 5000,
+            "paper_refits": {"jl": {"mape": 975.3}, "eq6": {"mape": 7.95}},
+            "fits": {"jl": {"mape": 26.6}, "eq6": {"mape": 3.85}},
+            "paper_floor_ratio_min": 1.3, "paper_floor_ratio_max": 2.5,
+            "objective_comparison": {"median_ratio_to_paper": {"paper": 1.0, "softmax": 0.874}}},
+        "06_capacity": {"profile": "test", "widen_factor": 4.1, "loosen_factor": 2.3e9},
+    }
+
+
+def _status(results, claim):
+    return claim(results).status
+
+
+def test_statuses_on_the_papers_numbers():
+    r = _results()
+    got = {c.__name__: c(r).status for c in V.CLAIMS}
+    assert got == {"_two_classes": V.CAVEAT, "_width_trend": V.CAVEAT, "_jl_count": V.CAVEAT,
+                   "_jl_constant": V.CAVEAT, "_kd_law": V.CAVEAT, "_upper_bound": V.FAILS,
+                   "_sensitivity": V.HOLDS}
+
+
+@pytest.mark.parametrize("chapter, keys, value, claim, status", [
+    ("03_two_classes", ("trend_class2_reported", "p_value"), 0.24, V._width_trend, V.FAILS),
+    ("03_two_classes", ("trend_class2_reported", "spearman_scaled"), -0.1, V._width_trend, V.HOLDS),
+    ("03_two_classes", ("trend_class2_reported", "spearman"), 0.2, V._width_trend, V.FAILS),
+    ("04_jl_random", ("llama_k_C3029",), 301.0, V._jl_count, V.FAILS),
+    ("04_jl_random", ("paper_refit_C",), 3.2, V._jl_constant, V.FAILS),
+    ("05_optimised_packing", ("paper_refits", "jl", "mape"), 500.0, V._kd_law, V.FAILS),
+    ("06_capacity", ("loosen_factor",), 2.0, V._sensitivity, V.FAILS),
+])
+def test_each_rule_flips_with_its_number(chapter, keys, value, claim, status):
+    r = copy.deepcopy(_results())
+    target = r[chapter]
+    for key in keys[:-1]:
+        target = target[key]
+    target[keys[-1]] = value
+    assert claim(r).status == status
+
+
+def test_upper_bound_holds_only_at_the_floor_and_unbeaten():
+    r = _results()
+    r["05_optimised_packing"]["paper_floor_ratio_min"] = 1.0
+    r["05_optimised_packing"]["objective_comparison"]["median_ratio_to_paper"]["softmax"] = 1.05
+    assert V._upper_bound(r).status == V.HOLDS
+
+
+def test_evidence_carries_the_results_numbers():
+    r = _results()
+    text = V.render(V.verdicts(r), "test")
+    assert "C = 3.0295" in text and "277 directions" in text and "27,752" in text
+    assert "975.3 %" in text and "7.95 %" in text and "1.30–2.50" in text
+    assert "-12.6 %" in text and "10^9.4" in text
+    assert "(../notebooks/04_jl_random.ipynb)" in text
+    assert "1 hold, 5 hold with a caveat, 1 do not hold" in text
+
+
+def test_missing_results_are_an_error_naming_the_chapter(tmp_path):
+    r = _results()
+    del r["06_capacity"]
+    with pytest.raises(RepcapError, match="06_capacity"):
+        V.verdicts(r)
+    r = _results()
+    del r["04_jl_random"]["law_fit_C"]
+    with pytest.raises(RepcapError, match="law_fit_C from 04_jl_random"):
+        V.verdicts(r)
+
+
+def test_write_page_from_a_results_folder(tmp_path):
+    for stem, data in _results().items():
+        (tmp_path / f"{stem}.json").write_text(json.dumps(data))
+    page = V.write_page(tmp_path, tmp_path / "site" / "verdict.md")
+    text = page.read_text()
+    assert text.startswith("# Verdict") and "profile `test`" in text
+    (tmp_path / "04_jl_random.json").write_text("{broken")
+    with pytest.raises(RepcapError, match="04_jl_random.json"):
+        V.load_results(tmp_path)
