@@ -163,6 +163,35 @@ def test_primary_tokens_from_the_similarity_engine(minilm):
             assert e.cos == pytest.approx(float(x[rows.tolist().index(e.index)] @ unit64(minilm.matrix[[p.index]])[0]), abs=1e-5)
 
 
+def test_placeholder_mask_on_minilm(minilm):
+    mask = R.placeholder_mask(minilm.tokens)
+    unused = [t for t in minilm.tokens if t.startswith("[unused") and t.endswith("]")]
+    assert int(mask.sum()) == len(unused) + ("[PAD]" in minilm.tokens)
+    assert len(unused) == 994  # BERT's uncased vocabulary reserves [unused0] … [unused993]
+    assert not R.placeholder_mask(["unused", "[unused]", "king", "<unused>"]).any()
+
+
+def test_primary_tokens_skip_placeholders_against_brute_force(minilm):
+    # rows: every placeholder plus a random sample of ordinary tokens
+    mask = R.placeholder_mask(minilm.tokens)
+    rng = np.random.default_rng(5)
+    rows = np.sort(np.concatenate([np.flatnonzero(mask)[:300],
+                                   rng.choice(np.flatnonzero(~mask), 1200, replace=False)]))
+    sub = Embedding.from_array(np.asarray(minilm.matrix[rows]), name="minilm-sample",
+                               tokens=[minilm.tokens[i] for i in rows])
+    nn, nn_cos = _brute_nn(unit64(sub.matrix))
+    skip = R.placeholder_mask(sub.tokens)
+    got = R.primary_tokens(sub, SimpleNamespace(nn_index=nn, nn_cos=nn_cos), top=3, skip=skip)
+    keep = ~skip & ~skip[nn]  # neither the chooser nor the chosen is a placeholder
+    values, counts = np.unique(nn[keep], return_counts=True)
+    order = np.lexsort((values, -counts))[:3]
+    assert [p.index for p in got] == values[order].tolist()
+    assert [p.count for p in got] == counts[order].tolist()
+    assert not any(R.PLACEHOLDER_PATTERN.match(p.token) for p in got)
+    with pytest.raises(EmbeddingError, match="skip has"):
+        R.primary_tokens(sub, SimpleNamespace(nn_index=nn, nn_cos=nn_cos), skip=skip[:-1])
+
+
 def test_primary_tokens_rejects_bad_input(minilm):
     with pytest.raises(EmbeddingError, match="entries"):
         R.primary_tokens(minilm, SimpleNamespace(nn_index=np.zeros(3, int), nn_cos=np.zeros(2)))

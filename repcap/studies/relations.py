@@ -33,11 +33,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import re
+
 import numpy as np
 
 from repcap.errors import EmbeddingError, TokenNotFoundError
 
 __all__ = [
+    "PLACEHOLDER_PATTERN",
+    "placeholder_mask",
     "CONVENTIONS",
     "SPACE_MARKERS",
     "SEMANTIC_PAIRS",
@@ -380,7 +384,21 @@ def nearest_tokens(emb, query, *, k: int = 10, exclude: Iterable[int] = (),
 # primary tokens, pairs, analogies
 # --------------------------------------------------------------------------------------------
 
-def primary_tokens(emb, nearest, *, top: int = 3, examples: int = 3) -> list[PrimaryToken]:
+#: Vocabulary entries reserved for later use, which training never sees, so their rows stay near
+#: initialisation and become "hubs" of nearest-neighbour graphs: BERT's ``[unused17]``, Gemma's
+#: ``<unused42>``, Llama 3's ``<|reserved_special_token_3|>``, T5's ``<extra_id_0>``, ``[PAD]``.
+PLACEHOLDER_PATTERN = re.compile(
+    r"^(\[unused\d+\]|<unused\d+>|<\|reserved_special_token_\d+\|>|<extra_id_\d+>|\[PAD\]|<pad>)$")
+
+
+def placeholder_mask(tokens) -> np.ndarray:
+    """Boolean mask of the placeholder tokens (:data:`PLACEHOLDER_PATTERN`) in ``tokens``."""
+    return np.fromiter((bool(PLACEHOLDER_PATTERN.match(str(t))) for t in tokens), dtype=bool,
+                       count=len(tokens))
+
+
+def primary_tokens(emb, nearest, *, top: int = 3, examples: int = 3,
+                   skip=None) -> list[PrimaryToken]:
     r"""The tokens most often chosen as cosine nearest neighbour (the paper's "primary tokens").
 
     With :math:`\mathrm{nn}(i)` the nearest other non-zero row of row :math:`i` and :math:`c_i`
@@ -396,6 +414,9 @@ def primary_tokens(emb, nearest, *, top: int = 3, examples: int = 3) -> list[Pri
     the k-th analysed row (negative for dropped zero rows) and ``nn_cos[k]`` its cosine; the k-th
     analysed row is ``sample_index[k]`` after a sampled pass, else row k itself. A sampled pass
     counts choices among the sampled rows only.
+
+    ``skip`` (a boolean mask over the vocabulary, e.g. :func:`placeholder_mask`) removes rows from
+    the count both as choosers and as chosen tokens.
     """
     nn_index = np.asarray(nearest.nn_index, dtype=np.int64).ravel()
     nn_cos = np.asarray(nearest.nn_cos, dtype=np.float64).ravel()
@@ -414,6 +435,11 @@ def primary_tokens(emb, nearest, *, top: int = 3, examples: int = 3) -> list[Pri
                              f"{len(tokens)} rows; pass the nearest neighbours of this embedding")
     convention = token_convention(tokens)
     chose = np.flatnonzero(nn_index >= 0)
+    if skip is not None:
+        skip = np.asarray(skip, dtype=bool).ravel()
+        if skip.size != len(tokens):
+            raise EmbeddingError(f"skip has {skip.size} entries but the vocabulary has {len(tokens)}")
+        chose = chose[~skip[rows[chose]] & ~skip[nn_index[chose]]]
     counts = np.bincount(nn_index[chose], minlength=len(tokens))
     order = np.lexsort((np.arange(counts.size), -counts))
     out = []
