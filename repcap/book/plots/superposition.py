@@ -86,9 +86,10 @@ def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.nda
     if marker:
         right.plot([marker["d"], marker["d"]], [marker["low"], marker["high"]], color=COLORS["paper"],
                    lw=2.5, marker="_", ms=12, label=marker["label"])
-    # log10 N spans 0.1 to 10^3 over this range of d: a log axis keeps every ε readable.
+    # The count N itself spans 10^0.1 to 10^1000 over this range of d, so the axis shows its number
+    # of decimal digits, log10 N, and spaces those logarithmically to keep every ε readable.
     right.set(xscale="log", yscale="log", xlabel="dimension d",
-              ylabel=r"$\log_{10}$ of the number of directions (log scale)",
+              ylabel="decimal digits of N, $\\log_{10} N$",
               title="Proven range: greedy guarantee to upper bound")
     # headroom above the highest curve keeps the legend (upper left) clear of the data
     top_band = max(float(np.nanmax(curves["upper"])) for curves in band.values())
