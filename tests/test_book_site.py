@@ -101,6 +101,22 @@ def test_chapter6_numbers(smoke_book):
     assert "Llama 2 70B" in data["outside_band"]  # below the greedy existence guarantee
 
 
+def test_verdict_page_numbers_equal_the_chapters(smoke_book):
+    from repcap.book import verdict
+
+    report, results = smoke_book
+    expected = verdict.verdicts(verdict.load_results(results))
+    html = (report.html_dir / "book" / "verdict.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", html)
+    for v in expected:
+        assert v.claim.split(",")[0] in text
+    data = _results(smoke_book, "04_jl_random")
+    assert f"C = {data['paper_refit_C']:.4f}" in text
+    assert f"{data['llama_greedy']:,.0f}" in text
+    staged = (report.html_dir.parent / "site" / "book" / "verdict.md").read_text(encoding="utf-8")
+    assert staged == verdict.render(expected, "smoke")
+
+
 def test_executed_copies_record_parameters(smoke_book):
     import nbformat
 
@@ -116,6 +132,44 @@ def _pages(html_dir: Path) -> list[Path]:
     return sorted(p for p in html_dir.rglob("*.html")
                   if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
                   and p.name != "index.html")
+
+
+# Outputs whose content is wider than their box (clipped or scrolling), and plumbing left visible.
+_PAGE_CHECKS = """() => {
+  const out = [];
+  const visible = e => e.offsetParent !== null;
+  document.querySelectorAll('.cell_output pre, .cell_output .repcap-table-wrap, .cell_output img')
+    .forEach(e => {
+      if (!visible(e)) return;
+      const wide = e.tagName === 'IMG'
+        ? e.getBoundingClientRect().width > e.closest('.cell_output').clientWidth + 2
+        : e.scrollWidth > e.clientWidth + 2;
+      if (wide)
+        out.push('output wider than its box: ' + (e.innerText || e.src || '').slice(0, 80));
+    });
+  document.querySelectorAll('.cell .cell_input').forEach(e => {
+    if (visible(e) && /^\\s*write_results\\(/.test(e.innerText))
+      out.push('the write_results plumbing cell is visible');
+  });
+  document.querySelectorAll('.tag_injected-parameters, .tag_check-parameters').forEach(e => {
+    if (visible(e)) out.push('a parameter-plumbing cell is visible');
+  });
+  return out;
+}"""
+
+# For each figure of a page, the number of the first "Figure N.M." caption that follows its cell
+# (within the next few elements), or null.
+_FIGURE_NUMBERS = """() => Array.from(document.querySelectorAll('.cell_output img')).map(img => {
+  let node = img.closest('.cell');
+  for (let hops = 0; node && hops < 4; hops++) {
+    node = node.nextElementSibling;
+    if (!node) break;
+    const m = (node.innerText || '').trim().match(/^Figure (\\d+\\.\\d+)\\./);
+    if (m) return m[1];
+    if (node.querySelector && node.querySelector('.cell_output img')) break;
+  }
+  return null;
+})"""
 
 
 @pytest.mark.browser
@@ -164,6 +218,21 @@ def test_every_page_in_headless_chromium(smoke_book):
             for err in errors:
                 if re.search(r"Traceback|Error|Warning", err):
                     problems.append(f"{name}: error output in a cell: {err[:200]!r}")
+            problems += [f"{name}: {p}" for p in page.evaluate(_PAGE_CHECKS)]
+            if path in chapter_pages:
+                chapter = int(path.stem.split("_")[0])
+                numbers = page.evaluate(_FIGURE_NUMBERS)
+                for n, number in enumerate(numbers, 1):
+                    if number is None:
+                        problems.append(f"{name}: figure {n} of the page has no 'Figure {chapter}.x.' caption")
+                    elif not number.startswith(f"{chapter}."):
+                        problems.append(f"{name}: figure {n} is captioned Figure {number}")
+                found = [x for x in numbers if x]
+                if len(set(found)) != len(found):
+                    problems.append(f"{name}: figure numbers repeat: {found}")
+            text_all = page.inner_text("body")
+            for hit in re.findall(r"(?<![\w.~])/(?:tmp|work|home|root|usr|opt)/\S*|site-packages\S*", text_all):
+                problems.append(f"{name}: prints a filesystem path: {hit[:120]}")
             links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'))"
                                   ".map(a => a.getAttribute('href'))")
             for href in links:

@@ -35,6 +35,21 @@ def test_notebook_is_clean(nb):
     assert len(tagged) == 1, f"{nb.name} needs exactly one cell tagged 'parameters'"
 
 
+#: Longest code line a chapter may hold: the rendered code cell shows about 90 characters.
+MAX_CODE_LINE = 88
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_the_page(nb):
+    """Code cells never scroll sideways on the rendered page (the setup cell is hidden there)."""
+    data = json.loads(nb.read_text(encoding="utf-8"))
+    long = [(i, line) for i, cell in enumerate(data["cells"])
+            if cell["cell_type"] == "code" and "setup" not in cell.get("metadata", {}).get("tags", [])
+            for line in "".join(cell["source"]).split("\n") if len(line) > MAX_CODE_LINE]
+    assert not long, f"{nb.name}: {len(long)} code line(s) over {MAX_CODE_LINE} characters, " \
+                     f"first in cell {long[0][0]}: {long[0][1][:60]}…"
+
+
 def test_notebooks_match_the_sync_tool():
     """The Colab install line comes from _config.yml; outputs and kernels are normalised."""
     bad = _sync_tool().out_of_sync(ROOT)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 from matplotlib.lines import Line2D
 
@@ -202,6 +203,11 @@ def floor_ratio_panel(ax, ratio_k_over_d, ratio, *, member=None, reference: tupl
     ax.annotate("best proven floor: no packing can go below", xy=(0.99, 1.0), xycoords=("axes fraction", "data"),
                 xytext=(0, 4), textcoords="offset points", fontsize=8, color="#333333", ha="right")
     ax.set_xscale("log")
+    # Plain labels at 1-2-5 steps only: matplotlib would also label minor ticks on a span of less
+    # than a decade, and those labels collide.
+    ax.xaxis.set_major_locator(mticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.set(xlabel="k / d", ylabel="ε* / coherence floor")
     top = np.nanmax(np.concatenate([y[np.isfinite(y)]] + [np.asarray(r[1], dtype=float) for r in (reference, random)
                                                           if r is not None]))
