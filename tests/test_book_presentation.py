@@ -64,3 +64,31 @@ def test_idempotent():
     nb = {"cells": [_code("x = 1", tags=["parameters", "hide-cell"])]}
     assert presentable(presentable(nb)) == presentable(nb)
     assert presentable(nb)["cells"][0]["metadata"]["tags"] == ["parameters", "hide-cell"]
+
+
+@pytest.mark.parametrize("width_in, expected", [
+    (4.0, 9 * 96 / 140),            # shown at natural size: 9 pt of CSS = 6.17 pt at 140 dpi
+    (7.5, 9 * 96 * 1050 / (140 * 784)),   # scaled into the 784 px column
+    (13.0, 9 * 96 * 1820 / (140 * 1066)),  # wider than 1300 px: full width, 1066 px
+])
+def test_min_font_pt_closed_form(width_in, expected):
+    from repcap.book.plots import min_font_pt
+
+    assert min_font_pt(width_in) == pytest.approx(expected, rel=1e-12)
+
+
+def test_book_style_raises_small_text_when_a_figure_is_drawn():
+    from repcap.book.plots import min_font_pt, use_style
+
+    use_style()
+    try:
+        fig, ax = plt.subplots(figsize=(13.0, 3.0), dpi=140)
+        small = ax.text(0.5, 0.5, "small", fontsize=5)
+        big = ax.set_title("big", fontsize=20)
+        fig.savefig(io.BytesIO(), format="png")
+        assert small.get_fontsize() == pytest.approx(min_font_pt(13.0))
+        assert big.get_fontsize() == 20
+        plt.close(fig)
+    finally:
+        matplotlib.rcdefaults()
+        matplotlib.use("Agg")

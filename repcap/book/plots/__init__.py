@@ -42,8 +42,61 @@ def use_style() -> None:
             "grid.alpha": 0.25,
             "legend.frameon": False,
             "axes.prop_cycle": mpl.cycler(color=CYCLE),
+            # every pyplot figure passes through legible() when drawn (see _legible_on_draw)
+            "figure.hooks": ["repcap.book.plots:_legible_on_draw"],
         }
     )
+
+
+#: Widths (CSS px) of the page's text column and of a full-width cell at a 1400 px window, and the
+#: natural width (px at the book's dpi of 140) above which the build makes a figure full-width
+#: (repcap.book.presentation.WIDE_PX).
+COLUMN_PX, FULL_WIDTH_PX, WIDE_PX = 784, 1066, 1300
+#: Smallest text a reader should see at 100 % zoom, in CSS points.
+MIN_TEXT_PT = 9.0
+
+
+def min_font_pt(width_in: float, dpi: float = 140.0) -> float:
+    r"""Smallest font size (pt) that renders at :data:`MIN_TEXT_PT` for a figure ``width_in`` wide.
+
+    An image of natural width :math:`n = W\cdot\mathrm{dpi}` px is shown at
+    :math:`s = \min(1, c/n)` of its size, :math:`c` the column (or full-width) width; text of
+    :math:`F` pt then measures :math:`F\cdot\mathrm{dpi}\cdot s/96` CSS pt, so the minimum is
+    :math:`F = 9\cdot 96/(\mathrm{dpi}\cdot s)`.
+    """
+    natural = width_in * dpi
+    container = FULL_WIDTH_PX if natural > WIDE_PX else COLUMN_PX
+    scale = min(1.0, container / natural)
+    return MIN_TEXT_PT * 96.0 / (dpi * scale)
+
+
+def legible(fig):
+    """Raise every text of ``fig`` below :func:`min_font_pt` to it, and redo its layout; return fig.
+
+    The book's style applies it to every pyplot figure when it is drawn, so no chapter shows text
+    below 9 pt at the page's width whatever sizes its plot code chose."""
+    from matplotlib.text import Text
+
+    floor = min_font_pt(fig.get_size_inches()[0], fig.dpi)
+    changed = False
+    for text in fig.findobj(Text):
+        if text.get_text() and text.get_fontsize() < floor:
+            text.set_fontsize(floor)
+            changed = True
+    if changed and fig.get_layout_engine() is not None:
+        fig.get_layout_engine().execute(fig)
+    return fig
+
+
+def _legible_on_draw(fig) -> None:
+    """``figure.hooks`` entry: make ``fig`` call :func:`legible` before each draw."""
+    draw = fig.draw
+
+    def legible_draw(renderer):
+        legible(fig)
+        return draw(renderer)
+
+    fig.draw = legible_draw
 
 
 def caption(ax, text: str) -> None:
