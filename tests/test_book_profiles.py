@@ -89,3 +89,17 @@ def test_parameters_cell_holds_the_default_profile(nb):
     for key, value in default.items():
         assert declared[key] == value, f"{nb.name}: parameters cell {key}={declared[key]!r} " \
                                        f"but profiles.yaml default has {value!r}"
+
+
+@pytest.mark.parametrize("profile", profiles.PROFILES)
+def test_capacity_chapter_reads_the_packing_chapters_cells(profile):
+    """Chapter 6 fits Eq. 7 to chapter 5's packings: the same cells and settings in every profile,
+    or it would recompute (or silently read) packings of another configuration."""
+    def effective(name):  # the parameters cell's defaults, overridden by the profile
+        nb = ROOT / "notebooks" / name
+        declared = {k: v for k, (_, v) in profiles.declared_parameters(nb).items()}
+        return {**declared, **profiles.parameters_for(nb, profile)}
+
+    ch5, ch6 = effective("05_optimised_packing.ipynb"), effective("06_capacity.ipynb")
+    for key in ("grid", "d_values", "k_values", "steps", "objective", "seed"):
+        assert ch6[key] == ch5[key], f"{profile}: chapter 6 {key}={ch6[key]!r}, chapter 5 {ch5[key]!r}"
