@@ -150,23 +150,37 @@ def bench_grid(out: Path, steps: int | None) -> None:
               "(0 when every cell was already recorded)")
 
 
+SECTIONS = ("step", "objectives", "grid")
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sections", nargs="*", default=["step"], choices=["step", "objectives", "grid"])
+    # No `choices=` here: with nargs="*" argparse checks the whole default list against the choices
+    # and rejects it (Python 3.11), so the sections are validated below.
+    parser.add_argument("sections", nargs="*", metavar="SECTION",
+                        help=f"any of {', '.join(SECTIONS)} (default: step)")
     parser.add_argument("--steps", type=int, default=None,
                         help="objectives: steps per run (default 5000); grid: override the optimised steps")
     parser.add_argument("--repeats", type=int, default=7, help="step: timed repetitions per size")
     parser.add_argument("--configs", default=",".join(OBJECTIVE_CONFIGS),
                         help=f"objectives: comma-separated subset of {','.join(OBJECTIVE_CONFIGS)}")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    parser.add_argument("--quick", action="store_true",
+                        help="seconds: small cells, 2 repetitions (what the test suite runs)")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "repcap-bench-packing",
                         help="grid: folder of the results files (resumable)")
     args = parser.parse_args(argv)
+    args.sections = args.sections or ["step"]
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if "step" in args.sections:
-        bench_step([(2000, 32), (2000, 128), (2000, 512), (4000, 256), (8000, 128)], args.repeats)
+        sizes = ([(500, 32), (500, 128)] if args.quick
+                 else [(2000, 32), (2000, 128), (2000, 512), (4000, 256), (8000, 128)])
+        bench_step(sizes, 2 if args.quick else args.repeats)
     if "objectives" in args.sections:
         bench_objectives(args.steps or 5000, [(2000, 32), (2000, 64), (2000, 128)], args.configs.split(","))
     if "grid" in args.sections:

@@ -248,7 +248,11 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true", help="skip the full V x V Gram")
     parser.add_argument("--models", nargs="*", help="offline models (default: all)")
     parser.add_argument("--sample", type=int, default=20000, help="m of the sampled pass")
+    parser.add_argument("--quick", action="store_true",
+                        help="seconds: all-MiniLM-L6-v2 only, one repetition, no naive Gram")
     args = parser.parse_args()
+    if args.quick:
+        args.models, args.reps, args.skip_naive, args.sample = ["all-MiniLM-L6-v2"], 1, True, 2000
     if args.child:
         print(json.dumps(CHILDREN[args.child]()))
         return

@@ -158,7 +158,8 @@ def bench_gguf_header() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--small", action="store_true", help="a smaller checkpoint (quick check)")
+    parser.add_argument("--small", "--quick", action="store_true", dest="small",
+                        help="a smaller checkpoint (seconds; what the test suite runs)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench_hub(Path(tmp), args.small)

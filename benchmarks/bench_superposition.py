@@ -32,7 +32,11 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=10)
     parser.add_argument("--models", type=int, default=8)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--quick", action="store_true",
+                        help="seconds: 30 steps, 2 models (what the test suite runs)")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.models = 30, 2
     import torch
 
     S = list(sp.sparsities_from_density(30.0, args.models))
