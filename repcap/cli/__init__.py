@@ -9,8 +9,10 @@ Each sub-command lives in its own module of this package and exposes two things:
     does the work through the library API and returns plain, JSON-serialisable data.
 
 ``main`` prints that dict as one JSON object with ``--json``, or as readable ``key: value`` lines
-otherwise. A :class:`repcap.errors.RepcapError` (bad input) is printed to stderr without a
-traceback and exits with status 2; ``--debug`` shows the traceback.
+otherwise. A :class:`repcap.errors.RepcapError` (bad input) or an ``OSError`` (full disk, no
+permission) is printed to stderr as one line and exits with status 2; warnings are printed as one
+``repcap CMD: warning: ...`` line; Ctrl-C exits 130 and SIGTERM 143, both after the same cleanup.
+``--debug`` shows tracebacks and raw warnings.
 """
 
 from __future__ import annotations
@@ -77,12 +79,44 @@ def _print_human(result: dict) -> None:
         print(f"{key:<{width}}  {value}")
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread on SIGTERM, so that the cleanup written for Ctrl-C (temporary files
+    removed, partial results discarded) runs for a terminated run too."""
+
+
+def _raise_terminated(signum, frame):  # noqa: ARG001 (signal handler signature)
+    raise Terminated()
+
+
+def _one_line_warnings(command: str):
+    """A ``warnings.showwarning`` that prints ``repcap CMD: warning: message`` and nothing else."""
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+        print(f"repcap {command}: warning: {str(message).splitlines()[0]}", file=sys.stderr)
+    return show
+
+
+def _describe_os_error(exc: OSError) -> str:
+    where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+    return f"{exc.strerror or exc}{where}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
+    previous_term = None
+    try:  # only the main thread may install handlers (tests call main() from others)
+        previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:
+        pass
+    previous_show = warnings.showwarning
+    if not args.debug:
+        warnings.showwarning = _one_line_warnings(args.command)
     try:
         result = args.func(args)
     except RepcapError as exc:
@@ -90,9 +124,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"repcap {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except Terminated:
+        print(f"repcap {args.command}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"repcap {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the disk, the permissions, a path that is a file: one line, no traceback
+        if args.debug:
+            raise
+        print(f"repcap {args.command}: error: {_describe_os_error(exc)}", file=sys.stderr)
+        return 2
+    finally:
+        warnings.showwarning = previous_show
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     try:
         if getattr(args, "json", False):
             print(json.dumps(_jsonable(result)))

@@ -36,25 +36,56 @@ def register(subparsers) -> None:
                         help="run the streaming pass over all pairs (min, max, top pairs)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="B",
                         help="token-bootstrap replicates for an interval of eps (0: none)")
-    parser.add_argument("--level", type=float, default=0.95, help="coverage of the interval")
+    parser.add_argument("--level", type=float, default=None,
+                        help="coverage of the bootstrap interval (default 0.95; needs --bootstrap)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the sample")
-    parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16", "float16"),
-                        help="precision of the pair pass's products (bfloat16: as the paper's "
-                             "GPU runs)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    parser.add_argument("--memory-budget", default="256MB", metavar="SIZE",
-                        help="memory for the pair pass's blocks, e.g. 256MB, 2GiB")
-    parser.add_argument("--top", type=int, default=10, metavar="N",
-                        help="most similar pairs to list when a pass runs")
+    parser.add_argument("--dtype", default=None, choices=("float32", "bfloat16", "float16"),
+                        help="precision of the pair pass's products (default float32; bfloat16: "
+                             "as the paper's GPU runs; needs --pairs or --sample)")
+    parser.add_argument("--device", default=None,
+                        help="cpu or cuda for the pair pass (default: cuda when available)")
+    parser.add_argument("--memory-budget", default=None, metavar="SIZE",
+                        help="memory for the pair pass's blocks, e.g. 256MB, 2GiB (default 256MB)")
+    parser.add_argument("--top", type=int, default=None, metavar="N",
+                        help="most similar pairs to list when a pass runs (default 10)")
+    parser.add_argument("--tensor", help="name of the embedding tensor, when the checkpoint is "
+                                         "ambiguous (as for `repcap info`)")
+    parser.add_argument("--revision", help="hub branch, tag or commit (hub ids only)")
+    parser.add_argument("--cache-dir", help="cache root (default $REPCAP_CACHE or ~/.cache/repcap)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
+#: Options that only the pair pass (--pairs / --sample) or the bootstrap uses, with their defaults.
+PASS_OPTIONS = {"dtype": "float32", "device": None, "memory_budget": "256MB", "top": 10}
+BOOTSTRAP_OPTIONS = {"level": 0.95}
+
+
+def _reject_unused(args: argparse.Namespace) -> None:
+    """An option that the requested computation never reads is a mistake, not a no-op."""
+    from repcap.errors import ParameterError
+
+    passes = args.pairs or args.sample is not None
+    for group, needs, applies in ((PASS_OPTIONS, "--pairs or --sample", passes),
+                                  (BOOTSTRAP_OPTIONS, "--bootstrap", bool(args.bootstrap))):
+        unused = [n for n in group if getattr(args, n) is not None and not applies]
+        if unused:
+            flags = ", ".join("--" + n.replace("_", "-") for n in unused)
+            verb = "applies" if len(unused) == 1 else "apply"
+            raise ParameterError(f"{flags} only {verb} with {needs}")
+
+
 def run(args: argparse.Namespace) -> dict:
     from repcap.similarity import epsilon_report
+    from repcap.sources import load_embedding
 
-    return epsilon_report(args.model, sample=args.sample, pairs=args.pairs,
+    _reject_unused(args)
+    opts = {name: default if getattr(args, name) is None else getattr(args, name)
+            for name, default in {**PASS_OPTIONS, **BOOTSTRAP_OPTIONS}.items()}
+    emb = load_embedding(args.model, revision=args.revision, cache_dir=args.cache_dir,
+                         progress=not args.no_progress, tensor=args.tensor)
+    return epsilon_report(emb, sample=args.sample, pairs=args.pairs,
                           bootstrap=args.bootstrap, seed=args.seed, progress=not args.no_progress,
-                          level=args.level, dtype=args.dtype, device=args.device,
-                          memory_budget=args.memory_budget, top_pairs=args.top)
+                          level=opts["level"], dtype=opts["dtype"], device=opts["device"],
+                          memory_budget=opts["memory_budget"], top_pairs=opts["top"])

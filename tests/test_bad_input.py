@@ -1,0 +1,73 @@
+"""Bad input and faults at the command line: one clear line on stderr, a known exit status, no
+traceback, nothing left behind. (Each case is a row of issue 15's table or a case that already
+worked and must keep working.)"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT
+
+
+def _repcap(*args, env=None, timeout=120):
+    proc = subprocess.run([sys.executable, "-m", "repcap.cli", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT, env={**os.environ, **(env or {})})
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["epsilon", "all-MiniLM-L6-v2", "--level", "0.9"], "--level only applies with --bootstrap"),
+    (["epsilon", "all-MiniLM-L6-v2", "--device", "cpu"], "--device only applies with --pairs or --sample"),
+    (["epsilon", "all-MiniLM-L6-v2", "--memory-budget", "abc"],
+     "--memory-budget only applies with --pairs or --sample"),
+    (["epsilon", "no-such-model-anywhere"], "no-such-model-anywhere"),
+])
+def test_cli_mistakes_get_one_line_and_exit_2(args, fragment):
+    code, out, err = _repcap(*args)
+    assert code == 2 and out == ""
+    line = _one_line(err)
+    assert line.startswith(f"repcap {args[0]}: error: ") and fragment in line
+
+
+def test_epsilon_accepts_the_tensor_option_its_errors_recommend():
+    code, out, err = _repcap("epsilon", "all-MiniLM-L6-v2", "--json", "--no-progress",
+                             "--tensor", "embeddings.word_embeddings.weight")
+    assert code == 0, err
+    assert '"vocab_size": 30522' in out
+
+
+def test_cache_path_under_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    code, out, err = _repcap("info", "SmolLM2-135M-Instruct", "--no-progress",
+                             "--cache-dir", str(blocker / "cache"))
+    assert code == 2
+    line = _one_line(err)
+    assert line.startswith("repcap info: error: Not a directory")
+    assert list(tmp_path.iterdir()) == [blocker]  # nothing written beside it
+
+
+def test_sigterm_exits_143_after_cleanup(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-m", "repcap.cli", "random-baseline", "--k", "20000",
+                             "--d", "1024", "--trials", "1000"], cwd=tmp_path, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    time.sleep(5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert _one_line(err.split("\r")[-1]) == "repcap random-baseline: terminated"
+    assert not list(tmp_path.iterdir())
