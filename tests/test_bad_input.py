@@ -71,3 +71,44 @@ def test_sigterm_exits_143_after_cleanup(tmp_path):
     assert proc.returncode == 143
     assert _one_line(err.split("\r")[-1]) == "repcap random-baseline: terminated"
     assert not list(tmp_path.iterdir())
+
+
+def test_fit_on_points_that_cannot_identify_the_k_over_d_laws(tmp_path):
+    import json
+
+    path = tmp_path / "small_k.json"
+    path.write_text(json.dumps([[k, d, 0.01 * k / d] for k in (10, 20, 30, 40) for d in (64, 128)]))
+    code, out, err = _repcap("fit", str(path))
+    assert code == 2 and out == ""
+    line = _one_line(err)
+    assert "only the 0 point(s) with k > d" in line and "eq6" in line
+
+
+def test_fit_warns_once_when_a_file_mixes_run_settings(tmp_path):
+    import json
+    import math
+
+    lines = [json.dumps({"k": k, "d": d, "eps": math.sqrt(1.3 * math.log(k / d) / d),
+                         "settings": {"steps": steps}})
+             for k in (2000, 4000, 8000) for d in (64, 128) for steps in (1000, 5000)]
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, out, err = _repcap("fit", str(path), "--json")
+    assert code == 0
+    line = _one_line(err)
+    assert line.startswith("repcap fit: warning: ") and "mixes run settings (steps: 1000, 5000)" in line
+
+
+def test_eq7_needs_more_informative_points_than_parameters():
+    import numpy as np
+
+    from repcap.errors import FitError
+    from repcap.laws import fit_form
+
+    # 4 points with k > d and 6 with k ≤ d: 10 points, but Eq. 7's 4 parameters see only 4
+    k = np.array([100, 200, 300, 400, 500, 600, 3000, 4000, 5000, 6000], dtype=float)
+    d = np.full(10, 1024.0)
+    eps = np.where(k > d, np.sqrt(0.46 * np.log(np.maximum(k / d, 1.0001)) / d), 1e-4)
+    with pytest.raises(FitError, match="only the 4 point"):
+        fit_form("eq7", k, d, eps)
+    assert fit_form("eq6", k, d, eps).n == 10  # one parameter, four informative points: fine

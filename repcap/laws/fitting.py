@@ -109,6 +109,11 @@ def fit_form(form: str, k, d, eps, p0: Sequence[float] | None = None,
     if k.size <= n_par:
         raise FitError(f"the {form} form has {n_par} parameter(s) and needs more than {n_par} "
                        f"points, got {k.size}")
+    # The k/d forms are identically 0 where k ≤ d: such points cannot inform their parameters.
+    informative = int(np.sum(k > d)) if form in ("eq6", "eq7") else k.size
+    if informative <= n_par:
+        raise FitError(f"the {form} form is 0 wherever k ≤ d, so only the {informative} point(s) "
+                       f"with k > d inform its {n_par} parameter(s); it needs more than {n_par}")
     p0 = tuple(spec.p0 if p0 is None else p0)
     lower, upper = (spec.lower, spec.upper) if bounds is None else bounds
     if not (len(p0) == len(lower) == len(upper) == n_par):
@@ -129,6 +134,9 @@ def fit_form(form: str, k, d, eps, p0: Sequence[float] | None = None,
     stats = metrics(eps, yhat)
     with np.errstate(invalid="ignore"):
         err = np.sqrt(np.diag(pcov)) if np.all(np.isfinite(pcov)) else np.full(n_par, np.nan)
+    # A standard error of exactly 0 means the covariance is undefined (a parameter pinned at a
+    # bound, no residual degrees of freedom), not a perfectly known parameter: report NaN.
+    err = np.where(err > 0, err, np.nan)
     return Fit(
         form=form,
         params={p: float(v) for p, v in zip(spec.params, popt)},

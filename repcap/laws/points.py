@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,6 +138,28 @@ def _number(value, what: str, row: int) -> float:
         raise DataFileError(f"row {row}: {what} = {value!r} is not a number") from exc
 
 
+#: Record fields that change a packing's ε besides (k, d): a fit over records that differ in them
+#: mixes two experiments.
+SETTING_FIELDS = ("steps", "trials", "objective", "dtype", "lr_schedule", "lr", "exponent")
+
+
+def _warn_mixed_settings(records, source: str) -> None:
+    """Warn (once) when sweep records of one file were made with different run settings."""
+    seen: dict[str, set] = {}
+    for rec in records:
+        if not isinstance(rec, dict):
+            return
+        settings = rec.get("settings") if isinstance(rec.get("settings"), dict) else rec
+        for key in SETTING_FIELDS:
+            if key in settings:
+                seen.setdefault(key, set()).add(json.dumps(settings[key], sort_keys=True))
+    mixed = {k: sorted(v) for k, v in seen.items() if len(v) > 1}
+    if mixed:
+        what = "; ".join(f"{k}: {', '.join(v)}" for k, v in mixed.items())
+        warnings.warn(f"{source or 'the data'} mixes run settings ({what}); the fit treats them as "
+                      "one experiment", stacklevel=3)
+
+
 def points_from_records(records, source: str = "") -> Points:
     """Turn a list of ``[k, d, eps]`` triples or ``{k, d, eps}`` mappings into :class:`Points`."""
     if not isinstance(records, list) or not records:
@@ -157,6 +180,7 @@ def points_from_records(records, source: str = "") -> Points:
             rows.append(tuple(_number(rec[cols[n]], n, i) for n in ("k", "d", "eps")))
         else:
             raise DataFileError(f"row {i} of {source or 'the data'} is neither a triple nor a record")
+    _warn_mixed_settings(records, source)
     arr = np.asarray(rows, dtype=float)
     bad_kd = ~np.isfinite(arr[:, :2]).all(axis=1)
     if bad_kd.any():
