@@ -112,3 +112,38 @@ def test_eq7_needs_more_informative_points_than_parameters():
     with pytest.raises(FitError, match="only the 4 point"):
         fit_form("eq7", k, d, eps)
     assert fit_form("eq6", k, d, eps).n == 10  # one parameter, four informative points: fine
+
+
+def test_check_parameters_from_a_kernel_history():
+    from repcap.book.profiles import check_parameters
+    from repcap.errors import ParameterError
+
+    params = 'model: str = "all-MiniLM-L6-v2"\nbootstrap: int = 200\n'
+    ns = {"model": "all-MiniLM-L6-v2", "bootstrap": 200}
+    check_parameters(["import x", params], ns, "ch")  # interactive run: nothing injected
+    with pytest.raises(ParameterError, match="unknown parameter 'modle'; did you mean 'model'"):
+        check_parameters(["import x", params, '# Parameters\nmodle = "x"\n'],
+                         {**ns, "modle": "x"}, "ch")
+    with pytest.raises(ParameterError, match="'bootstrap' must be int, got 'abc'"):
+        check_parameters(["import x", params, '# Parameters\nbootstrap = "abc"\n'],
+                         {**ns, "bootstrap": "abc"}, "ch")
+    with pytest.raises(ParameterError, match="'bootstrap' must be int"):  # edited by hand
+        check_parameters(["import x", params], {**ns, "bootstrap": 1.5}, "ch")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["-p", "modle", "x"], "unknown parameter 'modle'; did you mean 'model'?"),
+    (["-p", "bootstrap", "abc"], "parameter 'bootstrap' must be int, got 'abc'"),
+])
+def test_a_bare_papermill_call_is_checked_in_the_third_cell(tmp_path, args, fragment):
+    out = tmp_path / "out.ipynb"
+    proc = subprocess.run([sys.executable, "-m", "papermill", "02_embedding_similarity.ipynb",
+                           str(out), "-k", "python3", *args], capture_output=True, text=True,
+                          timeout=180, cwd=ROOT / "notebooks")
+    assert proc.returncode != 0 and fragment in proc.stderr
+    import json
+
+    cells = json.loads(out.read_text())["cells"]
+    failed = [i for i, c in enumerate(cells)
+              if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert failed and "check-parameters" in cells[failed[0]]["metadata"]["tags"]

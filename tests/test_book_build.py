@@ -80,6 +80,13 @@ def test_build_dir_must_be_named_build(tmp_path):
         bookbuild.render(build_dir=tmp_path / "out")
 
 
+def test_misnamed_build_dir_is_refused_before_any_chapter_runs(tiny_book, tmp_path):
+    root, table = tiny_book
+    with pytest.raises(Exception, match="must be named '_build'"):
+        bookbuild.build("smoke", root=root, build_dir=tmp_path / "elsewhere", table=table)
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_output_root_follows_env_then_checkout_then_cwd(tmp_path, monkeypatch):
     from repcap.book import notebook
 

@@ -5,7 +5,8 @@
     python tools/sync_notebooks.py --check  # exit 1 and list what is out of sync (the tests run this)
 
 For every notebooks/*.ipynb: the cell tagged ``setup`` gets the Colab install line built from
-``repository.url`` and ``repository.branch`` in _config.yml (the one place the URL lives); code cells
+``repository.url`` and ``repository.branch`` in _config.yml (the one place the URL lives); a cell
+tagged ``check-parameters`` follows the parameters cell (repcap.book.profiles.check_parameters); code cells
 lose their outputs and execution counts; the kernelspec becomes ``python3``; papermill metadata left by
 a local run is dropped.
 """
@@ -32,13 +33,38 @@ from repcap.book.notebook import setup
 DEVICE = setup()'''
 
 
+#: The cell after the parameters (and after papermill's injected cell, which papermill puts right
+#: below the parameters cell): misspelt or mistyped parameters fail here, before any work.
+CHECK_SOURCE = """\
+# Reject misspelt or mistyped parameters (e.g. papermill -p modle x) before any work.
+from repcap.book.profiles import check_parameters
+check_parameters(chapter={stem!r})"""
+CHECK_TAG = "check-parameters"
+
+
 def setup_source(root: Path = ROOT) -> str:
     repo = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))["repository"]
     return SETUP_TEMPLATE.format(url=repo["url"].rstrip("/"), branch=repo.get("branch", "main"))
 
 
-def clean(nb: dict, setup: str) -> dict:
+def _with_check_cell(nb: dict, stem: str) -> None:
+    """Put the check-parameters cell right after the parameters cell, with the current source."""
+    tags = [c.get("metadata", {}).get("tags", []) for c in nb["cells"]]
+    params = [i for i, t in enumerate(tags) if "parameters" in t]
+    nb["cells"] = [c for c, t in zip(nb["cells"], tags) if CHECK_TAG not in t or not params]
+    if not params:
+        return
+    at = [i for i, c in enumerate(nb["cells"])
+          if "parameters" in c.get("metadata", {}).get("tags", [])][0] + 1
+    nb["cells"].insert(at, {"cell_type": "code", "id": f"check-{stem[:2]}",
+                            "metadata": {"tags": [CHECK_TAG]}, "execution_count": None,
+                            "outputs": [], "source": CHECK_SOURCE.format(stem=stem)})
+
+
+def clean(nb: dict, setup: str, stem: str = "") -> dict:
     nb = json.loads(json.dumps(nb))  # deep copy
+    if stem:
+        _with_check_cell(nb, stem)
     nb.setdefault("metadata", {})["kernelspec"] = dict(KERNELSPEC)
     nb["metadata"].setdefault("language_info", {"name": "python"})
     for key in ("papermill", "widgets", "toc-autonumbering"):
@@ -73,8 +99,9 @@ def out_of_sync(root: Path = ROOT) -> list[str]:
         nb = json.loads(path.read_text(encoding="utf-8"))
         if not any("setup" in c.get("metadata", {}).get("tags", []) for c in nb["cells"]):
             bad.append(f"{path.name}: no cell tagged 'setup'")
-        elif dumps(clean(nb, setup)) != path.read_text(encoding="utf-8"):
-            bad.append(f"{path.name}: outputs, kernelspec or setup cell differ from the clean form")
+        elif dumps(clean(nb, setup, path.stem)) != path.read_text(encoding="utf-8"):
+            bad.append(f"{path.name}: outputs, kernelspec, setup or check-parameters cell differ "
+                       "from the clean form")
     return bad
 
 
@@ -89,7 +116,7 @@ def main(argv: list[str]) -> int:
     setup = setup_source()
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         text = path.read_text(encoding="utf-8")
-        new = dumps(clean(json.loads(text), setup))
+        new = dumps(clean(json.loads(text), setup, path.stem))
         if new != text:
             path.write_text(new, encoding="utf-8")
             print(f"synced {path.name}")

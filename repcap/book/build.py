@@ -299,6 +299,8 @@ def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None
           render_site: bool = True, table: dict | None = None) -> BuildReport:
     """Execute every chapter for ``profile`` and render the site; see the module docstring."""
     report = BuildReport(profile)
+    if render_site:  # refuse a misnamed build folder before hours of execution, not after
+        _check_build_dir(build_dir or root / "_build")
     report.executions = execute_all(profile, root=root, build_dir=build_dir, force=force,
                                     results_dir=results_dir, table=table)
     if render_site:

@@ -62,13 +62,18 @@ def declared_parameters(nb_path: str | Path) -> dict[str, tuple[str, Any]]:
     Every assignment must be annotated (``x: int = 3``); a bare ``x = 3`` is an error because
     papermill and this module could not type-check it.
     """
-    tree = ast.parse(parameters_cell(nb_path))
+    return declared_in_source(parameters_cell(nb_path), str(nb_path))
+
+
+def declared_in_source(source: str, label: str = "the parameters cell") -> dict[str, tuple[str, Any]]:
+    """:func:`declared_parameters` of a parameters cell's source text."""
+    tree = ast.parse(source)
     out: dict[str, tuple[str, Any]] = {}
     for node in tree.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
             out[node.target.id] = (ast.unparse(node.annotation), ast.literal_eval(node.value))
         elif isinstance(node, (ast.Assign, ast.AugAssign)):
-            raise ParameterError(f"{nb_path}: parameters must be annotated (name: type = value): "
+            raise ParameterError(f"{label}: parameters must be annotated (name: type = value): "
                                  f"{ast.unparse(node)!r}")
     return out
 
@@ -102,8 +107,10 @@ def validate(nb_path: str | Path, params: dict[str, Any]) -> dict[str, Any]:
     Raises :class:`ParameterError` for an unknown name (with the closest declared name) or a value
     of the wrong type.
     """
-    declared = declared_parameters(nb_path)
-    name = Path(nb_path).name
+    return _validate(declared_parameters(nb_path), params, Path(nb_path).name)
+
+
+def _validate(declared: dict[str, tuple[str, Any]], params: dict[str, Any], name: str) -> dict[str, Any]:
     checked = {}
     for key, value in params.items():
         if key not in declared:
@@ -133,3 +140,50 @@ def parameters_for(nb_path: str | Path, profile: str, overrides: dict[str, Any] 
         raise ParameterError(f"profiles.yaml has no entry for notebook {stem!r}")
     params = {**(table[stem][profile] or {}), "profile": profile, **(overrides or {})}
     return validate(nb_path, params)
+
+
+#: The first line papermill writes into the cell it injects after the parameters cell.
+PAPERMILL_MARKER = "# Parameters"
+
+
+def check_parameters(history: list[str] | None = None, namespace: dict[str, Any] | None = None,
+                     chapter: str = "this chapter") -> None:
+    """Reject misspelt or mistyped chapter parameters before any heavy work.
+
+    Called by each chapter's cell tagged ``check-parameters`` (written by tools/sync_notebooks.py),
+    which runs right after the parameters cell and papermill's injected cell. From the kernel's
+    input history (IPython's ``In``) it takes the parameters cell, the latest input made only of
+    annotated assignments, and any papermill cell after it (its first line is ``# Parameters``):
+    an injected name the parameters cell does not declare is an error naming the closest declared
+    one, and every declared parameter's current value (``namespace``) must have its declared type.
+    So ``papermill … -p modle x`` or ``-p bootstrap abc`` fails in the third cell, with one line.
+    """
+    if history is None or namespace is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is None:
+            return
+        history = shell.user_ns.get("In", []) if history is None else history
+        namespace = shell.user_ns if namespace is None else namespace
+    declared, start = None, -1
+    for i in range(len(history) - 1, -1, -1):
+        try:
+            body = ast.parse(history[i]).body
+        except SyntaxError:
+            continue
+        if body and all(isinstance(n, ast.AnnAssign) for n in body):
+            declared, start = declared_in_source(history[i]), i
+            break
+    if declared is None:
+        return  # not run cell by cell from the top: nothing to compare with
+    injected: dict[str, Any] = {}
+    for source in history[start + 1:]:
+        if source.lstrip().startswith(PAPERMILL_MARKER):
+            for node in ast.parse(source).body:
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            injected[target.id] = namespace.get(target.id)
+    _validate(declared, injected, chapter)
+    _validate(declared, {k: namespace[k] for k in declared if k in namespace}, chapter)
