@@ -17,6 +17,7 @@ finished cells recorded, and the same call resumes. Dask is optional (``pip inst
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -84,11 +85,13 @@ def connect(address: str, *, gpus: bool = False, timeout: float = 20.0) -> Itera
 
 def _local_cluster(distributed, n: int, gpus: bool):
     if not gpus:
+        # A cell that raises is reported by the driver; the workers' own tracebacks would only repeat it.
         return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                        dashboard_address=None)
+                                        dashboard_address=None, silence_logs=logging.CRITICAL)
     # One worker per GPU, each seeing only its own card, so `cuda` inside a task is that card.
     workers = {f"gpu-{i}": {"cls": distributed.Nanny,
                             "options": {"nthreads": 1, "resources": {"GPU": 1},
+                                        "silence_logs": logging.CRITICAL,
                                         "env": {"CUDA_VISIBLE_DEVICES": str(i)}}}
                for i in range(n)}
     return distributed.SpecCluster(workers=workers, scheduler={
