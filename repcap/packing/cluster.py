@@ -194,7 +194,11 @@ def run_sweep_on_cluster(kind: str, cells: Iterable, results_path: str | os.Path
     with sweeps.sweep_lock(path, timeout=lock_timeout):
         specs = sweeps.plan_cells(kind, cells, path, trials=trials, steps=steps, seed=seed, **kw)
         records = sweeps.load_results(path) if path.exists() else []
-        todo = {sweeps.cell_key(s): s for s in specs if sweeps.find_record(records, s) is None}
+        missing = [s for s in specs if sweeps.find_record(records, s) is None]
+        # Largest cells first (the scheduler starts tasks in submission order): the last cells to
+        # finish are then small ones, and workers idle less at the end of the grid.
+        missing.sort(key=lambda s: -s["k"] ** 2 * s["d"])
+        todo = {sweeps.cell_key(s): s for s in missing}
         if todo:
             _distributed()
             if len(todo) >= LARGE_SUBMISSION:
