@@ -72,6 +72,9 @@ def register(subparsers) -> None:
     sweep.add_argument("--sharpness", type=float, default=None, help="optimised: τ of softmax / α of exp")
     sweep.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
                        help="optimised: learning-rate schedule (default: the objective's own)")
+    sweep.add_argument("--dtype", default=None,
+                       help="precision: random float16/float32/float64, optimised float32/float64 "
+                            "(default float32; the paper's random grid used float16)")
     sweep.add_argument("--seed", type=int, default=0)
     sweep.add_argument("--device", default=None)
     sweep.add_argument("--progress", action="store_true", help="show progress bars on stderr")
@@ -125,7 +128,7 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     if args.trials is not None:
         settings["trials"] = args.trials
     extra = {"device": args.device} if args.device else {}
-    for name in ("objective", "sharpness", "lr_schedule"):
+    for name in ("objective", "sharpness", "lr_schedule", "dtype"):
         if getattr(args, name) is not None:
             extra[name] = getattr(args, name)
     if args.cluster:
