@@ -14,7 +14,7 @@ from conftest import ROOT
 def _pyproject_requirements() -> dict[str, Requirement]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = list(meta["dependencies"])
-    for extra in ("hf", "book", "test", "lab"):
+    for extra in ("hf", "book", "test", "lab", "cluster"):
         reqs += meta["optional-dependencies"][extra]
     return {Requirement(r).name.lower(): Requirement(r) for r in reqs}
 

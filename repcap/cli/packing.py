@@ -6,6 +6,7 @@ Examples::
     repcap pack --k 2000 --d 32 --objective softmax --lr-schedule cosine
     repcap random-baseline --k 2000 --d 256 --trials 1000
     repcap sweep --kind optimised --grid cpu --results results/optimised.jsonl
+    repcap sweep --kind random --grid cpu --results results/random.jsonl --cluster local:2
 """
 
 from __future__ import annotations
@@ -71,9 +72,17 @@ def register(subparsers) -> None:
     sweep.add_argument("--sharpness", type=float, default=None, help="optimised: τ of softmax / α of exp")
     sweep.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
                        help="optimised: learning-rate schedule (default: the objective's own)")
+    sweep.add_argument("--dtype", default=None,
+                       help="precision: random float16/float32/float64, optimised float32/float64 "
+                            "(default float32; the paper's random grid used float16)")
     sweep.add_argument("--seed", type=int, default=0)
     sweep.add_argument("--device", default=None)
     sweep.add_argument("--progress", action="store_true", help="show progress bars on stderr")
+    sweep.add_argument("--cluster", default=None, metavar="ADDRESS",
+                       help="compute the cells as tasks on a Dask cluster: a scheduler address "
+                            "(tcp://host:8786) or local:N for N local workers (needs repcap[cluster])")
+    sweep.add_argument("--retries", type=int, default=0,
+                       help="with --cluster: reruns of a cell that raised (lost workers are always rerun)")
     add_json_flag(sweep)
     sweep.set_defaults(func=run_sweep_command)
 
@@ -119,11 +128,22 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     if args.trials is not None:
         settings["trials"] = args.trials
     extra = {"device": args.device} if args.device else {}
-    for name in ("objective", "sharpness", "lr_schedule"):
+    for name in ("objective", "sharpness", "lr_schedule", "dtype"):
         if getattr(args, name) is not None:
             extra[name] = getattr(args, name)
-    records = run_sweep(args.kind, cells, args.results, seed=args.seed, progress=args.progress,
-                        **settings, **extra)
-    return {"results": str(args.results), "kind": args.kind, "grid": args.grid, "cells": len(records),
-            "seconds": round(sum(r.get("seconds") or 0.0 for r in records), 3),
-            "eps": [[r["k"], r["d"], r["eps"]] for r in records]}
+    if args.cluster:
+        from repcap.packing.cluster import run_sweep_on_cluster
+
+        records = run_sweep_on_cluster(args.kind, cells, args.results, cluster=args.cluster,
+                                       seed=args.seed, progress=args.progress, retries=args.retries,
+                                       **settings, **extra)
+    else:
+        records = run_sweep(args.kind, cells, args.results, seed=args.seed, progress=args.progress,
+                            **settings, **extra)
+    failed = [r for r in records if r.get("status") == "failed"]
+    out = {"results": str(args.results), "kind": args.kind, "grid": args.grid, "cells": len(records),
+           "failed": len(failed), "seconds": round(sum(r.get("seconds") or 0.0 for r in records), 3),
+           "eps": [[r["k"], r["d"], r["eps"]] for r in records]}
+    if failed:
+        out["errors"] = [[r["k"], r["d"], r["error"]] for r in failed]
+    return out

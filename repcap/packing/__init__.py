@@ -11,6 +11,7 @@ Modules, one job each:
 ``hardware``         devices, dtypes, memory budgets
 ``checkpoint``       atomic checkpoint and results files
 ``sweeps``           resumable (k, d) grids of cells, one JSON record per finished cell
+``cluster``          the cells of a sweep as tasks on a Dask cluster (optional extra ``cluster``)
 ``grid``             the cells a chapter runs, their results file, grid summaries
 ``cost``             floating-point work per cell, fitted throughput, the time a grid would take
 ``released``         the paper's released sweeps (random and optimised), read for comparison

@@ -3,7 +3,9 @@
 A sweep appends each finished cell to a JSON-lines results file (the whole file is rewritten
 atomically, so a crash leaves either the old or the new file). Restarted with the same arguments it
 skips every cell already recorded with the same settings, and an optimised cell that was interrupted
-half-way resumes from its checkpoint in ``<results file>.checkpoints/``. Grids:
+half-way resumes from its checkpoint in ``<results file>.checkpoints/``. A cell computed elsewhere
+(:mod:`repcap.packing.cluster`) that raised gets a failure record (``status="failed"``, its
+``error``, ``eps`` None); it does not count as done, and the cell's record replaces it. Grids:
 
 ``PAPER_RANDOM_GRID``     256 cells, k = 2000…32000 (step 2000) × d = 256…4096 (step 256) (paper Eq. 5)
 ``PAPER_OPTIMISED_GRID``  166 cells: k = 2000…32000 (step 2000) for d ≤ 768, and
@@ -167,7 +169,36 @@ def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathL
                         **kw: Any) -> list[dict]:
     from tqdm.auto import tqdm
 
-    from repcap.packing import optimise_packing, random_baseline
+    path = Path(results_path)
+    specs = plan_cells(kind, cells, path, trials=trials, steps=steps, seed=seed, **kw)
+    records = load_results(path) if path.exists() else []
+    out: list[dict] = []
+    bar = tqdm(specs, disable=not progress, desc=f"{kind} sweep", unit="cell")
+    for spec in bar:
+        found = find_record(records, spec)
+        if found is not None:
+            out.append(found)
+            continue
+        bar.set_postfix(k=spec["k"], d=spec["d"], refresh=True)
+        record = compute_cell(spec, progress=progress)
+        record_cell(path, record, spec)
+        records = [r for r in records if not is_failure_of(r, spec)] + [record]
+        out.append(record)
+    bar.close()
+    _remove_empty_dir(_checkpoint_dir(path))
+    return out
+
+
+def plan_cells(kind: str, cells: Iterable, results_path: str | os.PathLike, *, trials: int | None = None,
+               steps: int | None = None, seed: int = 0, **kw: Any) -> list[dict]:
+    """One plain, picklable *cell spec* per (k, d) of ``cells``, checked, in order.
+
+    A spec holds ``kind, k, d, seed``, the ``settings`` that identify the result (what
+    :func:`find_record` matches), ``count`` (trials or steps), ``options`` (the keyword arguments
+    for the cell function) and ``checkpoint`` (an absolute path in ``<results file>.checkpoints/``,
+    so a worker that shares the folder resumes a cell another worker began). :func:`compute_cell`
+    runs a spec anywhere: in this process or on a cluster worker.
+    """
     from repcap.packing.optimise import optimised_settings
     from repcap.packing.random_baseline import random_settings
 
@@ -180,51 +211,94 @@ def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathL
     if kind == "random":
         if steps is not None:
             raise PackingError("a random sweep takes `trials`, not `steps`")
-        trials = 1000 if trials is None else trials
+        count = 1000 if trials is None else trials
     else:
         if trials is not None:
             raise PackingError("an optimised sweep takes `steps`, not `trials`")
-        steps = 5000 if steps is None else steps
+        count = 5000 if steps is None else steps
     kw.pop("return_vectors", None)  # vectors never go into the results file
-
-    path = Path(results_path)
-    records = load_results(path) if path.exists() else []
-    out: list[dict] = []
-    bar = tqdm(cells, disable=not progress, desc=f"{kind} sweep", unit="cell")
-    for k, d in bar:
+    path = Path(results_path).absolute()
+    specs = []
+    for k, d in cells:
         if kind == "random":
-            settings = random_settings(trials, dtype=kw.get("dtype", "float32"))
+            settings = random_settings(count, dtype=kw.get("dtype", "float32"))
         else:
-            settings = optimised_settings(k, d, steps=steps, **{key: kw[key] for key in (
+            settings = optimised_settings(k, d, steps=count, **{key: kw[key] for key in (
                 "objective", "lr", "exponent", "sharpness", "lr_schedule", "dtype") if key in kw})
-        found = _find(records, kind, k, d, seed, settings)
-        if found is not None:
-            out.append(found)
-            continue
-        bar.set_postfix(k=k, d=d, refresh=True)
-        ckpt_path = _checkpoint_path(path, kind, k, d, seed, settings)
-        if kind == "random":
-            result = random_baseline(k, d, trials, seed=seed, progress=progress,
-                                     checkpoint_path=ckpt_path, **kw)
-        else:
-            result = optimise_packing(k, d, steps=steps, seed=seed, progress=progress,
-                                      checkpoint_path=ckpt_path, **kw)
-        record = result.to_dict()
-        record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
-        _append_record(path, record)
-        records.append(record)
-        ckpt_path.unlink(missing_ok=True)
-        out.append(record)
-    bar.close()
-    _remove_empty_dir(_checkpoint_dir(path))
-    return out
+        settings = json.loads(json.dumps(settings))  # as they read back from the results file
+        specs.append({"kind": kind, "k": k, "d": d, "seed": seed, "settings": settings, "count": count,
+                      "options": dict(kw),
+                      "checkpoint": str(_checkpoint_path(path, kind, k, d, seed, settings))})
+    return specs
+
+
+def cell_key(spec: dict) -> str:
+    """A name of the cell that is the same in every process: ``optimised-k2000-d32-s0-<digest>``."""
+    return Path(spec["checkpoint"]).stem
+
+
+def compute_cell(spec: dict, *, progress: bool = False) -> dict:
+    """Run the cell ``spec`` (:func:`plan_cells`) and return its results-file record.
+
+    The record is :meth:`CellResult.to_dict` plus ``finished`` (local time stamp). The cell
+    checkpoints to ``spec["checkpoint"]`` and resumes from it when the file exists.
+    """
+    from repcap.packing import optimise_packing, random_baseline
+
+    kind, k, d, seed = spec["kind"], spec["k"], spec["d"], spec["seed"]
+    if kind == "random":
+        result = random_baseline(k, d, spec["count"], seed=seed, progress=progress,
+                                 checkpoint_path=spec["checkpoint"], **spec["options"])
+    else:
+        result = optimise_packing(k, d, steps=spec["count"], seed=seed, progress=progress,
+                                  checkpoint_path=spec["checkpoint"], **spec["options"])
+    record = result.to_dict()
+    record["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S")
+    return record
+
+
+def failure_record(spec: dict, message: str) -> dict:
+    """The record of a cell that raised: ``status="failed"``, ``error`` its message, ``eps`` None.
+
+    :func:`find_record` never counts it as done, so the next run of the sweep tries the cell
+    again, and the cell's record then replaces it.
+    """
+    return {"kind": spec["kind"], "k": spec["k"], "d": spec["d"], "eps": None, "seed": spec["seed"],
+            "settings": spec["settings"], "status": "failed", "error": str(message),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def record_cell(results_path: str | os.PathLike, record: dict, spec: dict) -> None:
+    """Append ``record`` of cell ``spec`` to the results file, atomically.
+
+    An earlier failure record of the same cell is dropped in the same write, so a cell has one
+    record; after a successful record the cell's checkpoint is removed. Only the process that holds
+    the file's lock (the sweep's driver) calls this.
+    """
+    path = Path(results_path)
+    _append_record(path, record, drop=lambda old: is_failure_of(old, spec))
+    if record.get("status") != "failed":
+        Path(spec["checkpoint"]).unlink(missing_ok=True)
+
+
+def find_record(records: list[dict], spec: dict) -> dict | None:
+    """The finished record of cell ``spec`` among ``records`` (failure records do not count)."""
+    return _find(records, spec["kind"], spec["k"], spec["d"], spec["seed"], spec["settings"])
+
+
+def is_failure_of(record: dict, spec: dict) -> bool:
+    """Whether ``record`` is a failure record (:func:`failure_record`) of cell ``spec``."""
+    return (record.get("status") == "failed" and record.get("kind") == spec["kind"]
+            and record.get("k") == spec["k"] and record.get("d") == spec["d"]
+            and record.get("seed") == spec["seed"] and record.get("settings") == spec["settings"])
 
 
 def _find(records: list[dict], kind: str, k: int, d: int, seed: int, settings: dict) -> dict | None:
     wanted = json.loads(json.dumps(settings))  # compare as they read back from JSON
     for record in records:
         if (record.get("kind") == kind and record.get("k") == k and record.get("d") == d
-                and record.get("seed") == seed and record.get("settings") == wanted):
+                and record.get("seed") == seed and record.get("settings") == wanted
+                and record.get("status") != "failed"):
             return record
     return None
 
@@ -239,6 +313,11 @@ def _checkpoint_path(results_path: Path, kind: str, k: int, d: int, seed: int, s
     return _checkpoint_dir(results_path) / f"{kind}-k{k}-d{d}-s{seed}-{digest}.{suffix}"
 
 
+def remove_checkpoint_dir(results_path: str | os.PathLike) -> None:
+    """Remove ``<results file>.checkpoints/`` when no cell left a checkpoint in it."""
+    _remove_empty_dir(_checkpoint_dir(Path(results_path)))
+
+
 def _remove_empty_dir(folder: Path) -> None:
     try:
         folder.rmdir()
@@ -246,12 +325,27 @@ def _remove_empty_dir(folder: Path) -> None:
         pass
 
 
-def _append_record(path: Path, record: dict) -> None:
-    """Add one JSON line to ``path`` by rewriting the file atomically (old lines kept byte for byte)."""
+def _append_record(path: Path, record: dict, drop=None) -> None:
+    """Add one JSON line to ``path`` by rewriting the file atomically.
+
+    Old lines are kept byte for byte, except those whose record ``drop(record)`` is true.
+    """
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if old and not old.endswith("\n"):
         old += "\n"
+    if drop is not None and old:
+        kept = [line for line in old.splitlines(keepends=True)
+                if not (line.strip() and _droppable(line, drop))]
+        old = "".join(kept)
     ckpt.atomic_write_text(path, old + json.dumps(record) + "\n")
+
+
+def _droppable(line: str, drop) -> bool:
+    try:
+        row = json.loads(line)
+    except ValueError:  # a damaged line stays for load_results to report
+        return False
+    return isinstance(row, dict) and drop(row)
 
 
 def load_results(path: str | os.PathLike, kind: str | None = None) -> list[dict]:
