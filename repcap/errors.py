@@ -72,3 +72,10 @@ class TokenNotFoundError(RepcapError):
 class SimilarityError(RepcapError):
     """A similarity computation that cannot run as asked: bins or value range, product dtype,
     device, memory budget, sample size, bootstrap settings."""
+
+
+class StorageError(RepcapError):
+    """A cache or results directory that cannot take a write: full disk, read-only, not a
+    directory, no permission. The message names the directory and how to choose another
+    (``--cache-dir`` or ``$REPCAP_CACHE``)."""
+

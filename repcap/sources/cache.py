@@ -18,6 +18,7 @@ Root: the ``cache_dir`` argument, else ``$REPCAP_CACHE``, else ``~/.cache/repcap
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -28,7 +29,7 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from repcap.errors import EmbeddingError, RepcapError
+from repcap.errors import EmbeddingError, RepcapError, StorageError
 from repcap.sources.embedding import non_finite_message, row_stats
 
 _SAFE = re.compile(r"[^A-Za-z0-9._=+-]")
@@ -53,16 +54,111 @@ def slug(text: str) -> str:
     return safe
 
 
+# Errors of the file system that the user fixes by pointing the cache elsewhere (or freeing space).
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                            errno.EEXIST, errno.EDQUOT, errno.EFBIG})
+_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
+
+
+def storage_error(directory: Path, exc: OSError) -> StorageError:
+    """The one-line StorageError for an OSError raised while writing under ``directory``."""
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+              errno.EROFS: "it is on a read-only file system",
+              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+              errno.ENOTDIR: "a path component is a file, not a directory",
+              errno.EEXIST: "a path component is a file, not a directory",
+              errno.EFBIG: "the file is too large for this file system"}.get(
+                  exc.errno, exc.strerror or str(exc))
+    fix = "free space there or choose" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "choose"
+    return StorageError(f"cannot write the cache under {directory}: {reason}; {fix} another "
+                        "directory with --cache-dir or $REPCAP_CACHE")
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete ``.NAME.<pid>.<hex>.tmp`` files in ``directory`` whose writing process is dead.
+
+    A process killed by SIGKILL (or a power cut) cannot clean up after itself; the pid in the
+    name lets the next user of the directory tell such leftovers from a concurrent live write.
+    """
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        match = _TMP_NAME.match(name)
+        if match and not _pid_alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                (directory / name).unlink()
+                removed.append(directory / name)
+    return removed
+
+
+def preallocate(path: Path, nbytes: int) -> None:
+    """Reserve ``nbytes`` for ``path`` on disk before it is written through a memory map.
+
+    A write through ``np.memmap`` into a sparse file on a full disk kills the process with
+    SIGBUS; reserving the blocks first turns that into ENOSPC here, before any work is done.
+    """
+    if nbytes <= 0:
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        try:
+            os.posix_fallocate(fd, 0, nbytes)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", -1)):
+                raise
+            # A file system without fallocate: compare with the free space instead.
+            import shutil
+            if shutil.disk_usage(path.parent).free < nbytes:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; on success move it onto ``target``, else delete."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Yield a temporary path next to ``target``; on success move it onto ``target``, else delete.
+
+    File-system refusals (full disk, read-only, not a directory, no permission) become a
+    one-line :class:`StorageError`; the temporary file is removed on every exit, including
+    KeyboardInterrupt and :class:`repcap.errors.Terminated`.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_storage_error(exc):
+            raise storage_error(target.parent, exc) from None
+        raise
+    remove_stale_temporaries(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        yield tmp
-        os.replace(tmp, target)
+        try:
+            yield tmp
+            os.replace(tmp, target)
+        except OSError as exc:
+            if is_storage_error(exc):
+                raise storage_error(target.parent, exc) from None
+            raise
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
 
 
@@ -168,6 +264,8 @@ class Entry:
             out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32,
                                             shape=(rows_total, cols))
             try:
+                # Header plus data, reserved now so the memmap writes below cannot hit SIGBUS.
+                preallocate(tmp, out.offset + out.nbytes)
                 row = 0
                 for block in blocks:
                     block = np.asarray(block, dtype=np.float32).reshape(-1, cols)
