@@ -74,6 +74,10 @@ class GGUFFile:
         if not self.path.is_file():
             raise ModelNotFoundError(f"{self.path}: no such GGUF file")
         self.size = self.path.stat().st_size
+        # Magic, version, tensor and metadata counts: 24 bytes; mmap refuses an empty file outright.
+        if self.size < 24:
+            raise ModelFileError(f"{self.path}: only {self.size} bytes; not a GGUF file (empty or "
+                                 "truncated download)")
         with open(self.path, "rb") as fh:
             self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         self.metadata: dict = {}
