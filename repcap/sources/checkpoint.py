@@ -172,6 +172,16 @@ class Checkpoint:
         if shape is None or len(shape) != 2:
             raise ModelFileError(
                 f"{self.files.where}: tensor {input_key!r} has shape {shape}, not a 2-D embedding")
+        if shape[0] < 2 or shape[1] < 2:
+            raise ModelFileError(
+                f"{self.files.where}: tensor {input_key!r} has shape {list(shape)}; an embedding "
+                "needs at least 2 rows (V ≥ 2) and 2 columns (d ≥ 2)")
+        dtype = self.dtype_of(input_key)
+        # Integer or boolean "embeddings" are token ids, masks or quantisation codes, not vectors.
+        if not dtype.startswith(("float", "bfloat")):
+            raise ModelFileError(
+                f"{self.files.where}: tensor {input_key!r} holds {dtype} values, not floating-point "
+                "weights; name the embedding tensor with --tensor NAME")
 
         def out_shape(key: str):
             return shape if key in _CERTAIN_OUTPUTS else self.shape_of(key)
@@ -183,7 +193,7 @@ class Checkpoint:
             "unembedding_tensor": output_key,
             "tied": tied,
             "tied_reason": reason,
-            "dtype": self.dtype_of(input_key),
+            "dtype": dtype,
             "shape": list(shape),
             "format": self.format,
             "embedding_file": self._weight_map[input_key],  # type: ignore[index]

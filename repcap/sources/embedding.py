@@ -39,17 +39,18 @@ def row_stats(rows: np.ndarray) -> tuple[int, int]:
 def check_rows(rows: np.ndarray, what: str) -> int:
     """Validate a whole matrix and return its number of all-zero rows.
 
-    Raises :class:`EmbeddingError` when the matrix is not 2-D with at least two rows and one
-    column, or when any row holds NaN/Inf (the message gives the count of such rows).
+    Raises :class:`EmbeddingError` when the matrix is not 2-D with at least two rows and two
+    columns, or when any row holds NaN/Inf (the message gives the count of such rows).
     """
     if rows.ndim != 2:
         raise EmbeddingError(
             f"{what}: expected a 2-D matrix (vocabulary × d_model), got shape {tuple(rows.shape)}; "
             "pass one row per token")
-    if rows.shape[0] < 2 or rows.shape[1] < 1:
+    if rows.shape[0] < 2 or rows.shape[1] < 2:
+        # d = 1 has no angles: every pair is parallel or antiparallel, and ε would be 2.
         raise EmbeddingError(
             f"{what}: shape {tuple(rows.shape)} is too small; an embedding needs at least 2 rows "
-            "and 1 column")
+            "(V ≥ 2) and 2 columns (d ≥ 2)")
     bad, zero = 0, 0
     step = max(1, (1 << 22) // max(rows.shape[1], 1))  # ~16 MB of float32 per block
     for start in range(0, rows.shape[0], step):

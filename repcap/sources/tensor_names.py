@@ -71,7 +71,13 @@ def resolve_input(keys: Iterable[str], shape_of: Callable[[str], tuple[int, ...]
     embedding width from the config (None when unknown).
     """
     keys = list(keys)
-    cands = [k for k in input_candidates(keys) if _is_matrix(shape_of(k))]
+    named = input_candidates(keys)
+    cands = [k for k in named if _is_matrix(shape_of(k))]
+    if not cands and named:
+        listing = ", ".join(f"{k} {list(shape_of(k) or ())}" for k in named[:4])
+        raise ModelFileError(
+            f"{where}: the input-embedding tensor is too small to analyse ({listing}); an "
+            "embedding needs at least 2 rows (V ≥ 2) and 2 columns (d ≥ 2)")
     if not cands:
         near = [k for k in keys if "emb" in k.lower() or "wte" in k or "tok" in k.lower()][:12]
         hint = f" Keys that mention embeddings: {near}." if near else ""
@@ -113,4 +119,4 @@ def resolve_output(keys: Iterable[str], input_key: str,
 
 
 def _is_matrix(shape: tuple[int, ...] | None) -> bool:
-    return shape is None or (len(shape) == 2 and shape[0] >= 2 and shape[1] >= 1)
+    return shape is None or (len(shape) == 2 and shape[0] >= 2 and shape[1] >= 2)
