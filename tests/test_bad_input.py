@@ -56,7 +56,8 @@ def test_cache_path_under_a_file_is_one_line(tmp_path):
                              "--cache-dir", str(blocker / "cache"))
     assert code == 2
     line = _one_line(err)
-    assert line.startswith("repcap info: error: Not a directory")
+    assert line.startswith("repcap info: error: cannot write the cache under ")
+    assert str(blocker) in line and "not a directory" in line and "REPCAP_CACHE" in line
     assert list(tmp_path.iterdir()) == [blocker]  # nothing written beside it
 
 

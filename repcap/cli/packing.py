@@ -94,10 +94,43 @@ def _summary(result) -> dict[str, Any]:
     return out
 
 
+def _check_size(command: str, kind: str, args: argparse.Namespace, *, itemsize: int = 4,
+                work_units: int) -> None:
+    """Refuse a cell that cannot fit in memory, before any allocation; announce a long one.
+
+    A k × d request far beyond the machine used to end in an allocator traceback (3.2 TB for
+    k = 10⁸, d = 4096) or a silent minute; here it is one line, with the estimate.
+    """
+    import sys
+
+    from repcap.errors import PackingError
+    from repcap.packing.cost import (available_memory_bytes, cell_flops, cell_memory_bytes)
+    from repcap.packing.hardware import parse_memory_budget
+
+    if args.k < 2 or args.d < 1:
+        return  # the library's own checks word these
+    need = cell_memory_bytes(kind, args.k, args.d, itemsize=itemsize,
+                             memory_budget=parse_memory_budget(args.memory_budget))
+    have = available_memory_bytes()
+    if have is not None and need > have:
+        raise PackingError(
+            f"k = {args.k}, d = {args.d} needs about {need / 1e9:.3g} GB of memory and "
+            f"{have / 1e9:.3g} GB is available; choose a smaller k or d")
+    if kind == "optimised":
+        flops = cell_flops(kind, args.k, args.d, steps=work_units)
+    else:
+        flops = cell_flops(kind, args.k, args.d, trials=work_units)
+    if flops > 1e12:  # roughly a minute or more on a laptop CPU: say so before starting
+        print(f"repcap {command}: estimated cost {flops:.2g} FLOPs, about "
+              f"{need / 1e9:.3g} GB of memory", file=sys.stderr)
+
+
 def run_pack(args: argparse.Namespace) -> dict[str, Any]:
     """One optimised cell: ε* and seconds, plus the settings used."""
     from repcap.packing import optimise_packing
 
+    if args.steps >= 1:
+        _check_size("pack", "optimised", args, work_units=args.steps)
     exponent = args.exponent
     if exponent is not None and float(exponent).is_integer():
         exponent = int(exponent)
@@ -112,6 +145,9 @@ def run_random(args: argparse.Namespace) -> dict[str, Any]:
     """One random-baseline cell: ε*_random and seconds."""
     from repcap.packing import random_baseline
 
+    if args.trials >= 1:
+        itemsize = {"float16": 2, "float64": 8}.get(str(args.dtype), 4)
+        _check_size("random-baseline", "random", args, itemsize=itemsize, work_units=args.trials)
     result = random_baseline(args.k, args.d, args.trials, seed=args.seed, dtype=args.dtype,
                              device=args.device, memory_budget=args.memory_budget, progress=args.progress)
     return _summary(result)

@@ -17,6 +17,7 @@ another grid is then :math:`\sum_i W_i / R`. Nothing here runs a packing.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -128,3 +129,30 @@ def format_duration(seconds: float) -> str:
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def cell_memory_bytes(kind: str, k: int, d: int, *, itemsize: int = 4,
+                      memory_budget: int = 1 << 30) -> int:
+    r"""Peak memory of one cell, in bytes (the estimate checked before a cell starts).
+
+    ``optimised``: the vectors, their gradient and Adam's two moments, plus a normalised copy,
+    :math:`5\,k d` elements, and the Gram tiles, at most ``memory_budget`` bytes and never more than
+    :math:`k^2` elements. ``random``: one draw and its normalised copy, :math:`2\,k d` elements,
+    plus the tiles.
+    """
+    vectors = (5 if kind == "optimised" else 2) * int(k) * int(d) * itemsize
+    return vectors + min(int(memory_budget), int(k) * int(k) * itemsize)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory the system can still give this process (psutil when installed), or None."""
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
