@@ -2,6 +2,10 @@
 
 ``python -m repcap.book.build [--profile default] [--force]``
 
+``python -m repcap.book.build --notebook 02 -p model=gpt2 [--profile smoke]`` executes one chapter
+(and any chapter it reads) with parameters; every -p is checked against the chapter's declared
+names and types before anything executes.
+
 1. **Execute.** Each notebook listed in ``_toc.yml`` is run by papermill with the parameters of the
    chosen profile (``repcap/book/profiles.yaml``; validated first, so a misspelt or wrongly typed parameter
    is an error). papermill records the injected parameters in the executed copy. Executed copies go
@@ -163,8 +167,14 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
 def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None,
                 force: bool = False, results_dir: Path | None = None,
                 notebooks: list[Path] | None = None,
-                table: dict | None = None) -> list[Execution]:
-    """Execute (or reuse) every chapter for ``profile``; return what happened to each."""
+                table: dict | None = None,
+                overrides: dict[str, Any] | None = None) -> list[Execution]:
+    """Execute (or reuse) every chapter for ``profile``; return what happened to each.
+
+    ``notebooks`` restricts the run to those chapters (each chapter they read runs first, with
+    its profile values); ``overrides`` (``{name: value}``, from ``-p``) apply to the chapters of
+    ``notebooks`` only and are validated against each of them before anything executes.
+    """
     build_dir = build_dir or root / "_build"
     executed_dir = build_dir / "executed" / "notebooks"
     # Chapters keep shared outputs (tables, sweeps) under the build folder: see notebook.output_root.
@@ -176,8 +186,9 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     results_dir = Path(results_dir) if results_dir is not None else Path(build_dir) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     plan, keys = [], {}
-    for nb in notebooks or toc_notebooks(root):
-        extra = {}
+    chosen = {nb.stem for nb in notebooks} if notebooks else None
+    for nb in _with_upstream(notebooks, root) if notebooks else toc_notebooks(root):
+        extra = dict(overrides or {}) if chosen is None or nb.stem in chosen else {}
         extra["results_path"] = str(results_dir.resolve() / f"{nb.stem}.json")
         # Validation raises ParameterError here, before any notebook runs.
         params = parameters_for(nb, profile, overrides=extra, table=table)
@@ -287,6 +298,59 @@ def render(*, root: Path = ROOT, build_dir: Path | None = None,
     return build_dir / "html"
 
 
+def _with_upstream(notebooks: list[Path], root: Path) -> list[Path]:
+    """``notebooks`` plus every chapter they read (transitively), in reading order."""
+    toc = toc_notebooks(root)
+    by_stem = {nb.stem: nb for nb in toc}
+    wanted = {nb.stem for nb in notebooks}
+    pending = list(wanted)
+    while pending:
+        stem = pending.pop()
+        for upstream in reads(by_stem[stem]) if stem in by_stem else []:
+            if upstream not in wanted:
+                wanted.add(upstream)
+                pending.append(upstream)
+    return [nb for nb in toc if nb.stem in wanted]
+
+
+def select_notebooks(names: list[str], root: Path = ROOT) -> list[Path]:
+    """The chapters of ``_toc.yml`` that ``names`` pick: a number (``02``), a stem or a file name.
+
+    Raises RepcapError naming the choices for a name that matches no chapter or several.
+    """
+    toc = toc_notebooks(root)
+    chosen = []
+    for name in names:
+        key = name.removesuffix(".ipynb").rsplit("/", 1)[-1]
+        hits = [nb for nb in toc if nb.stem == key or nb.stem.split("_", 1)[0] == key.zfill(2)]
+        if len(hits) != 1:
+            listing = ", ".join(nb.stem for nb in toc)
+            raise RepcapError(f"--notebook {name!r} matches {len(hits)} chapters; choose one of "
+                              f"{listing} (or its number)")
+        if hits[0] not in chosen:
+            chosen.append(hits[0])
+    return chosen
+
+
+def parse_parameter_options(options: list[str]) -> dict[str, Any]:
+    """``-p NAME=VALUE`` options as ``{name: value}``, each value read as one YAML scalar/list.
+
+    ``-p bootstrap=200`` gives an int, ``-p model=all-MiniLM-L6-v2`` a string,
+    ``-p models=[a,b]`` a list; the types are then checked against the chapter's declarations.
+    """
+    out: dict[str, Any] = {}
+    for option in options:
+        name, sep, text = option.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise RepcapError(f"-p {option!r}: write -p NAME=VALUE (e.g. -p model=all-MiniLM-L6-v2)")
+        try:
+            out[name.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError as exc:
+            raise RepcapError(f"-p {option!r}: cannot read the value "
+                              f"({str(exc).splitlines()[0]})") from None
+    return out
+
+
 def _check_build_dir(build_dir: Path) -> Path:
     if build_dir.name != "_build":
         raise RepcapError(f"the build directory must be named '_build' (Jupyter Book writes to "
@@ -296,13 +360,21 @@ def _check_build_dir(build_dir: Path) -> Path:
 
 def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None = None,
           force: bool = False, results_dir: Path | None = None,
-          render_site: bool = True, table: dict | None = None) -> BuildReport:
-    """Execute every chapter for ``profile`` and render the site; see the module docstring."""
+          render_site: bool = True, table: dict | None = None,
+          notebooks: list[Path] | None = None,
+          overrides: dict[str, Any] | None = None) -> BuildReport:
+    """Execute every chapter (or ``notebooks``) for ``profile`` and render the site; see the
+    module docstring. Every argument is checked before the first chapter executes."""
     report = BuildReport(profile)
+    if profile not in PROFILES:
+        raise RepcapError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    if overrides and not notebooks:
+        raise RepcapError("-p sets a chapter's parameters: name the chapter with --notebook")
     if render_site:  # refuse a misnamed build folder before hours of execution, not after
         _check_build_dir(build_dir or root / "_build")
     report.executions = execute_all(profile, root=root, build_dir=build_dir, force=force,
-                                    results_dir=results_dir, table=table)
+                                    results_dir=results_dir, table=table, notebooks=notebooks,
+                                    overrides=overrides)
     if render_site:
         start = time.perf_counter()
         report.html_dir = render(root=root, build_dir=build_dir, results_dir=results_dir)
@@ -320,11 +392,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--results-dir", type=Path, default=None,
                         help="collect each chapter's key numbers as JSON here")
     parser.add_argument("--no-render", action="store_true", help="execute only")
+    parser.add_argument("--notebook", action="append", default=[], metavar="NAME",
+                        help="execute only this chapter (02, or 02_embedding_similarity), and the "
+                             "chapters it reads; repeatable; implies --no-render")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a parameter of the --notebook chapter(s) (value read as YAML: "
+                             "-p bootstrap=200, -p model=gpt2); checked before anything runs")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
+        notebooks = select_notebooks(args.notebook) if args.notebook else None
+        overrides = parse_parameter_options(args.parameter)
         report = build(args.profile, build_dir=args.build_dir, force=args.force,
-                       results_dir=args.results_dir, render_site=not args.no_render)
+                       results_dir=args.results_dir,
+                       render_site=not args.no_render and notebooks is None,
+                       notebooks=notebooks, overrides=overrides)
     except RepcapError as exc:
         print(f"[book] FAILED: {exc}", file=sys.stderr)
         return 1
