@@ -148,3 +148,181 @@ def test_a_bare_papermill_call_is_checked_in_the_third_cell(tmp_path, args, frag
     failed = [i for i, c in enumerate(cells)
               if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
     assert failed and "check-parameters" in cells[failed[0]]["metadata"]["tags"]
+
+
+# -- issue 15, second half: storage, sizes, tensors, the book's arguments --------------------------
+
+import contextlib  # noqa: E402
+import errno  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from repcap.errors import StorageError  # noqa: E402
+from repcap.sources import cache  # noqa: E402
+
+
+@contextlib.contextmanager
+def _small_tmpfs(size: str = "2m", options: str = ""):
+    """A real, small tmpfs (root only); skips the test where mounting is not allowed."""
+    where = Path(tempfile.mkdtemp(prefix="repcap-tmpfs-"))
+    opts = f"size={size}" + (f",{options}" if options else "")
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(where)],
+                          capture_output=True)
+    if proc.returncode != 0:
+        where.rmdir()
+        pytest.skip("cannot mount a tmpfs here; the patched-write tests cover this case")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=False)
+        where.rmdir()
+
+
+def test_full_disk_extraction_is_one_line_and_leaves_nothing():
+    # SmolLM2's 49152 × 576 matrix (113 MB as float32) into a 2 MB file system: used to SIGBUS.
+    with _small_tmpfs("2m") as disk:
+        code, out, err = _repcap("info", "SmolLM2-135M-Instruct", "--no-progress",
+                                 "--cache-dir", str(disk))
+        assert code == 2, err
+        line = _one_line(err)
+        assert "disk is full" in line and str(disk) in line and "REPCAP_CACHE" in line
+        leftovers = [p for p in disk.rglob("*") if p.is_file() and p.name.endswith(".tmp")]
+        assert leftovers == []
+
+
+def test_read_only_cache_is_one_line():
+    with _small_tmpfs("2m", "ro") as disk:
+        code, out, err = _repcap("info", "SmolLM2-135M-Instruct", "--no-progress",
+                                 "--cache-dir", str(disk / "cache"))
+        assert code == 2, err
+        line = _one_line(err)
+        assert "read-only" in line and "--cache-dir" in line
+
+
+def test_full_disk_patched_write_is_a_storage_error(tmp_path, monkeypatch):
+    """Where no tmpfs can be mounted: fallocate's ENOSPC becomes StorageError, nothing remains."""
+    def no_space(fd, offset, length):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    entry = cache.Entry(tmp_path / "entry")
+    with pytest.raises(StorageError, match="disk is full.*REPCAP_CACHE"):
+        entry.write_tensor("emb", (4, 3), [np.ones((4, 3))], what="test")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_memmap_write_reserves_its_blocks(tmp_path):
+    """The .npy written through a memmap is fully allocated (not sparse) and reads back exact."""
+    entry = cache.Entry(tmp_path / "entry")
+    rows = np.arange(4096 * 64, dtype=np.float32).reshape(4096, 64) + 1
+    entry.write_tensor("emb", rows.shape, [rows[:1000], rows[1000:]], what="test")
+    npy = tmp_path / "entry" / "emb.npy"
+    assert os.stat(npy).st_blocks * 512 >= rows.nbytes
+    matrix, meta = entry.load_tensor("emb")
+    np.testing.assert_array_equal(matrix, rows)
+
+
+def test_stale_temporaries_of_dead_processes_are_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".emb.npy.{dead.pid}.0123abcd.tmp"
+    live = tmp_path / f".emb.npy.{os.getpid()}.89abcdef.tmp"
+    other = tmp_path / "keep.tmp"
+    for path in (stale, live, other):
+        path.write_bytes(b"x")
+    with cache.atomic_path(tmp_path / "facts.json") as tmp:
+        tmp.write_text("{}")
+    assert not stale.exists() and live.exists() and other.exists()
+    assert (tmp_path / "facts.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("content, fragment", [(b"", "only 0 bytes"), (b"GGUF", "only 4 bytes")])
+def test_empty_or_short_gguf_is_rejected_before_mapping(tmp_path, content, fragment):
+    path = tmp_path / "model.gguf"
+    path.write_bytes(content)
+    code, out, err = _repcap("info", str(path), env={"REPCAP_CACHE": str(tmp_path / "c")})
+    assert code == 2
+    assert fragment in _one_line(err) and "not a GGUF file" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.gguf"]
+
+
+@pytest.mark.parametrize("name, matrix, fragment", [
+    ("v1", np.ones((1, 8), np.float32), "V ≥ 2"),
+    ("v0", np.ones((0, 8), np.float32), "V ≥ 2"),
+    ("d1", np.arange(1, 11, dtype=np.float32).reshape(10, 1), "d ≥ 2"),
+    ("int32", np.arange(80, dtype=np.int32).reshape(10, 8), "holds int32 values"),
+    ("bool", np.ones((10, 8), bool), "holds bool values"),
+])
+@pytest.mark.parametrize("command", [("epsilon",), ("info", "--tensor", "model.embed_tokens.weight")])
+def test_tensors_that_cannot_be_embeddings_give_the_real_reason(tmp_path, name, matrix, fragment,
+                                                                 command):
+    from safetensors.numpy import save_file
+
+    model = tmp_path / name
+    model.mkdir()
+    save_file({"model.embed_tokens.weight": matrix}, str(model / "model.safetensors"))
+    code, out, err = _repcap(command[0], str(model), *command[1:],
+                             env={"REPCAP_CACHE": str(tmp_path / "cache")})
+    assert code == 2 and out == ""
+    assert fragment in _one_line(err)
+    assert not (tmp_path / "cache" / "embeddings").exists() or not any(
+        p.suffix == ".npy" for p in (tmp_path / "cache").rglob("*"))
+
+
+@pytest.mark.parametrize("args", [
+    ("pack", "--k", "100000000", "--d", "4096"),
+    ("random-baseline", "--k", "100000000", "--d", "4096", "--trials", "1"),
+])
+def test_sizes_beyond_memory_are_refused_before_work(args):
+    start = time.perf_counter()
+    code, out, err = _repcap(*args)
+    assert code == 2
+    line = _one_line(err)
+    assert "GB of memory" in line and "available" in line
+    assert time.perf_counter() - start < 30
+
+
+def test_memory_estimate_matches_the_arrays():
+    from repcap.packing.cost import cell_memory_bytes
+
+    # 5 k×d float32 arrays (vectors, gradient, Adam m and v, a normalised copy) + k×k Gram.
+    assert cell_memory_bytes("optimised", 1000, 64) == 5 * 1000 * 64 * 4 + 1000 * 1000 * 4
+    assert cell_memory_bytes("random", 10**6, 8, memory_budget=2**20) == 2 * 8 * 10**6 * 4 + 2**20
+
+
+def _book(*args, timeout=120):
+    proc = subprocess.run([sys.executable, "-m", "repcap.book.build", *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=ROOT)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--notebook", "02", "-p", "modle=x"], "unknown parameter 'modle'; did you mean 'model'?"),
+    (["--notebook", "02", "-p", "bootstrap=abc"], "parameter 'bootstrap' must be int"),
+    (["--notebook", "99"], "matches 0 chapters"),
+    (["-p", "model=x"], "name the chapter with --notebook"),
+    (["--notebook", "02", "-p", "model"], "write -p NAME=VALUE"),
+])
+def test_the_book_build_checks_its_arguments_before_executing(tmp_path, args, fragment):
+    code, out, err = _book(*args, "--profile", "smoke", "--build-dir", str(tmp_path / "_build"))
+    assert code == 1
+    assert fragment in _one_line(err)
+    assert "executing" not in out
+    assert not (tmp_path / "_build" / "executed").exists()
+
+
+def test_the_book_build_refuses_a_misnamed_folder_first(tmp_path):
+    code, out, err = _book("--profile", "smoke", "--build-dir", str(tmp_path / "elsewhere"))
+    assert code == 1 and "must be named '_build'" in _one_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_build_parameter_values_are_yaml():
+    from repcap.book.build import parse_parameter_options, select_notebooks
+
+    assert parse_parameter_options(["bootstrap=200", "model=gpt2", "models=[a, b]", "x=0.5"]) == {
+        "bootstrap": 200, "model": "gpt2", "models": ["a", "b"], "x": 0.5}
+    assert [p.stem for p in select_notebooks(["02", "04_jl_random"])] == [
+        "02_embedding_similarity", "04_jl_random"]
