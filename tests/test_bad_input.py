@@ -329,3 +329,11 @@ def test_build_parameter_values_are_yaml():
         "bootstrap": 200, "model": "gpt2", "models": ["a", "b"], "x": 0.5}
     assert [p.stem for p in select_notebooks(["02", "04_jl_random"])] == [
         "02_embedding_similarity", "04_jl_random"]
+
+
+def test_a_chosen_chapter_brings_the_chapters_it_reads(tmp_path):
+    from repcap.book.build import ROOT as BOOK_ROOT, _with_upstream, reads, select_notebooks
+
+    chosen = select_notebooks(["06"])
+    expanded = [p.stem for p in _with_upstream(chosen, BOOK_ROOT)]
+    assert expanded[-1] == "06_capacity" and set(reads(chosen[0])) <= set(expanded[:-1])

@@ -168,12 +168,13 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
                 force: bool = False, results_dir: Path | None = None,
                 notebooks: list[Path] | None = None,
                 table: dict | None = None,
-                overrides: dict[str, Any] | None = None) -> list[Execution]:
+                overrides: dict[str, Any] | None = None,
+                override_stems: set[str] | None = None) -> list[Execution]:
     """Execute (or reuse) every chapter for ``profile``; return what happened to each.
 
-    ``notebooks`` restricts the run to those chapters (each chapter they read runs first, with
-    its profile values); ``overrides`` (``{name: value}``, from ``-p``) apply to the chapters of
-    ``notebooks`` only and are validated against each of them before anything executes.
+    ``notebooks`` restricts the run to those chapters; ``overrides`` (``{name: value}``, from
+    ``-p``) apply to the chapters whose stem is in ``override_stems`` (all when None) and are
+    validated against each of them before anything executes.
     """
     build_dir = build_dir or root / "_build"
     executed_dir = build_dir / "executed" / "notebooks"
@@ -186,9 +187,9 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     results_dir = Path(results_dir) if results_dir is not None else Path(build_dir) / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     plan, keys = [], {}
-    chosen = {nb.stem for nb in notebooks} if notebooks else None
-    for nb in _with_upstream(notebooks, root) if notebooks else toc_notebooks(root):
-        extra = dict(overrides or {}) if chosen is None or nb.stem in chosen else {}
+    for nb in notebooks or toc_notebooks(root):
+        chosen = override_stems is None or nb.stem in override_stems
+        extra = dict(overrides or {}) if chosen else {}
         extra["results_path"] = str(results_dir.resolve() / f"{nb.stem}.json")
         # Validation raises ParameterError here, before any notebook runs.
         params = parameters_for(nb, profile, overrides=extra, table=table)
@@ -363,8 +364,9 @@ def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None
           render_site: bool = True, table: dict | None = None,
           notebooks: list[Path] | None = None,
           overrides: dict[str, Any] | None = None) -> BuildReport:
-    """Execute every chapter (or ``notebooks``) for ``profile`` and render the site; see the
-    module docstring. Every argument is checked before the first chapter executes."""
+    """Execute every chapter (or ``notebooks``, after the chapters they read) for ``profile`` and
+    render the site; see the module docstring. ``overrides`` apply to ``notebooks`` only. Every
+    argument is checked before the first chapter executes."""
     report = BuildReport(profile)
     if profile not in PROFILES:
         raise RepcapError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
@@ -373,8 +375,10 @@ def build(profile: str = "default", *, root: Path = ROOT, build_dir: Path | None
     if render_site:  # refuse a misnamed build folder before hours of execution, not after
         _check_build_dir(build_dir or root / "_build")
     report.executions = execute_all(profile, root=root, build_dir=build_dir, force=force,
-                                    results_dir=results_dir, table=table, notebooks=notebooks,
-                                    overrides=overrides)
+                                    results_dir=results_dir, table=table,
+                                    notebooks=_with_upstream(notebooks, root) if notebooks else None,
+                                    overrides=overrides,
+                                    override_stems={nb.stem for nb in notebooks or []})
     if render_site:
         start = time.perf_counter()
         report.html_dir = render(root=root, build_dir=build_dir, results_dir=results_dir)
