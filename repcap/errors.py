@@ -77,5 +77,30 @@ class SimilarityError(RepcapError):
 class StorageError(RepcapError):
     """A cache or results directory that cannot take a write: full disk, read-only, not a
     directory, no permission. The message names the directory and how to choose another
-    (``--cache-dir`` or ``$REPCAP_CACHE``)."""
+    (``--cache-dir`` or ``$REPCAP_CACHE`` for the cache)."""
+
+    @classmethod
+    def from_os_error(cls, what: str, directory, exc: OSError, fix: str) -> "StorageError":
+        """``cannot write <what> under <directory>: <reason>; <free space there or> <fix>``."""
+        import errno
+
+        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "it is on a read-only file system",
+                  errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                  errno.ENOTDIR: "a path component is a file, not a directory",
+                  errno.EEXIST: "a path component is a file, not a directory",
+                  errno.EFBIG: "the file is too large for this file system"}.get(
+                      exc.errno, exc.strerror or str(exc))
+        if exc.errno == getattr(errno, "EDQUOT", None):
+            reason = "the disk quota is exceeded"
+        full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", None))
+        return cls(f"cannot write {what} under {directory}: {reason}; "
+                   f"{'free space there or ' if full else ''}{fix}")
+
+    @classmethod
+    def matches(cls, exc: BaseException) -> bool:
+        import errno
+
+        return isinstance(exc, OSError) and exc.errno in {
+            errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST,
+            errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 

@@ -337,3 +337,18 @@ def test_a_chosen_chapter_brings_the_chapters_it_reads(tmp_path):
     chosen = select_notebooks(["06"])
     expanded = [p.stem for p in _with_upstream(chosen, BOOK_ROOT)]
     assert expanded[-1] == "06_capacity" and set(reads(chosen[0])) <= set(expanded[:-1])
+
+
+@pytest.mark.parametrize("options, args, fragment", [
+    ("", ("pack", "--k", "2000", "--d", "64", "--steps", "3", "--checkpoint", "{disk}/ck.pt"),
+     "disk is full"),
+    ("ro", ("sweep", "--kind", "random", "--grid", "smoke", "--results", "{disk}/r.jsonl"),
+     "read-only"),
+])
+def test_checkpoints_and_sweeps_on_a_full_or_read_only_disk(options, args, fragment):
+    with _small_tmpfs("64k", options) as disk:
+        code, out, err = _repcap(*(a.format(disk=disk) for a in args))
+        assert code == 2, err
+        line = _one_line(err.split("\r")[-1])
+        assert fragment in line and str(disk) in line
+        assert [p for p in disk.iterdir()] == []

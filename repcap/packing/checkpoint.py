@@ -6,18 +6,29 @@ Every write goes to a temporary file in the target's directory, is flushed and f
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from repcap.errors import CheckpointError
+from repcap.errors import CheckpointError, StorageError
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool) -> Path:
     """Create ``path`` atomically: ``write(fh)`` fills a temporary file that then replaces ``path``."""
     target = Path(path)
+    try:
+        return _atomic_write(target, write, binary=binary)
+    except OSError as exc:  # a full disk or a read-only folder: one line naming the folder
+        if StorageError.matches(exc):
+            raise StorageError.from_os_error(f"{target.name}", target.parent, exc,
+                                             "choose another path for it") from None
+        raise
+
+
+def _atomic_write(target: Path, write: Callable[[Any], None], *, binary: bool) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
@@ -41,7 +52,11 @@ def save_torch(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """``torch.save(state)`` to ``path`` atomically (tensors should be on the CPU)."""
     import torch
 
-    return atomic_write(path, lambda fh: torch.save(state, fh), binary=True)
+    # Serialised in memory first: torch.save turns a write error (a full disk) into an opaque
+    # RuntimeError from its zip writer, while a plain write keeps the OSError for one clear line.
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return atomic_write(path, lambda fh: fh.write(buffer.getbuffer()), binary=True)
 
 
 def load_torch(path: str | os.PathLike) -> dict[str, Any]:

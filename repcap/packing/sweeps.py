@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repcap.errors import CheckpointError, PackingError
+from repcap.errors import CheckpointError, PackingError, StorageError
 from repcap.packing import checkpoint as ckpt
 
 PAPER_RANDOM_GRID: list[tuple[int, int]] = [
@@ -123,9 +123,16 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
         yield 0.0
         return
     lock_path = Path(str(results_path) + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_path, "a+")
+    except OSError as exc:  # a read-only or full folder: one line naming it
+        if StorageError.matches(exc):
+            raise StorageError.from_os_error(Path(results_path).name, lock_path.parent, exc,
+                                             "choose another --results path") from None
+        raise
     began = time.monotonic()
-    with open(lock_path, "a+") as handle:
+    with handle:
         while True:
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

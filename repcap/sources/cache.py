@@ -54,28 +54,17 @@ def slug(text: str) -> str:
     return safe
 
 
-# Errors of the file system that the user fixes by pointing the cache elsewhere (or freeing space).
-STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
-                            errno.EEXIST, errno.EDQUOT, errno.EFBIG})
 _TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
 
 
 def storage_error(directory: Path, exc: OSError) -> StorageError:
     """The one-line StorageError for an OSError raised while writing under ``directory``."""
-    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
-              errno.EROFS: "it is on a read-only file system",
-              errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-              errno.ENOTDIR: "a path component is a file, not a directory",
-              errno.EEXIST: "a path component is a file, not a directory",
-              errno.EFBIG: "the file is too large for this file system"}.get(
-                  exc.errno, exc.strerror or str(exc))
-    fix = "free space there or choose" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else "choose"
-    return StorageError(f"cannot write the cache under {directory}: {reason}; {fix} another "
-                        "directory with --cache-dir or $REPCAP_CACHE")
+    return StorageError.from_os_error("the cache", directory, exc,
+                                      "choose another directory with --cache-dir or $REPCAP_CACHE")
 
 
 def is_storage_error(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+    return StorageError.matches(exc)
 
 
 def _pid_alive(pid: int) -> bool:
