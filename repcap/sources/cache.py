@@ -13,6 +13,18 @@ streamed block by block into the memory-mapped ``.npy``, so RAM use stays bounde
 multi-gigabyte embedding; NaN/Inf rows are counted on the way and abort the write.
 
 Root: the ``cache_dir`` argument, else ``$REPCAP_CACHE``, else ``~/.cache/repcap``.
+
+Faults of the disk. A cache that cannot take a write (full disk, read-only file system, a path
+component that is a file, no permission) is an error, :class:`repcap.errors.StorageError`, one
+line naming the directory and ``--cache-dir`` / ``$REPCAP_CACHE``; repcap does not silently fall
+back to computing in memory, because a multi-gigabyte matrix held in RAM on every call is a
+worse surprise than a clear request to point the cache elsewhere. Before a matrix is streamed
+into its memory-mapped ``.npy``, the file's blocks are reserved (``posix_fallocate``): writing
+through a memory map into a sparse file on a full disk kills the process with SIGBUS, the
+reservation turns that into ENOSPC before any work. Temporary files are named
+``.NAME.<pid>.<hex>.tmp``; they are removed on every exit Python sees (errors, Ctrl-C, and
+SIGTERM, which the command line turns into an exception), and those whose process is dead
+(SIGKILL, a power cut) are removed by the next write into the same directory.
 """
 
 from __future__ import annotations
