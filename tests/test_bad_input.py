@@ -340,7 +340,7 @@ def test_a_chosen_chapter_brings_the_chapters_it_reads(tmp_path):
 
 
 @pytest.mark.parametrize("options, args, fragment", [
-    ("", ("pack", "--k", "2000", "--d", "64", "--steps", "3", "--checkpoint", "{disk}/ck.pt"),
+    ("", ("pack", "--k", "500", "--d", "64", "--steps", "3", "--checkpoint", "{disk}/ck.pt"),
      "disk is full"),
     ("ro", ("sweep", "--kind", "random", "--grid", "smoke", "--results", "{disk}/r.jsonl"),
      "read-only"),
@@ -352,3 +352,17 @@ def test_checkpoints_and_sweeps_on_a_full_or_read_only_disk(options, args, fragm
         line = _one_line(err.split("\r")[-1])
         assert fragment in line and str(disk) in line
         assert [p for p in disk.iterdir()] == []
+
+
+def test_a_terminated_extraction_leaves_no_temporary(tmp_path):
+    """SIGTERM arrives as repcap.cli.Terminated mid-stream: the half-written .npy is removed."""
+    from repcap.cli import Terminated
+
+    def blocks():
+        yield np.ones((2, 3))
+        raise Terminated()
+
+    entry = cache.Entry(tmp_path / "entry")
+    with pytest.raises(Terminated):
+        entry.write_tensor("emb", (4, 3), blocks(), what="test")
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
