@@ -25,10 +25,10 @@ from conftest import ROOT  # noqa: E402
 from repcap.packing import sweeps  # noqa: E402
 from repcap.packing.cluster import connect, run_sweep_on_cluster  # noqa: E402
 
-# Four cells of about a second each on one CPU thread; checkpoints every 50 of the 400 steps, so a
+# Four cells of under a second each on one CPU thread; checkpoints every 30 of the 240 steps, so a
 # cell interrupted mid-way resumes rather than restarts.
 CELLS = [(700, 24), (800, 24), (700, 32), (800, 32)]
-OPTIONS = {"steps": 400, "seed": 3, "device": "cpu", "checkpoint_every": 50, "log_every": 50}
+OPTIONS = {"steps": 240, "seed": 3, "device": "cpu", "checkpoint_every": 30, "log_every": 30}
 SAME = ("kind", "k", "d", "eps", "seed", "settings", "history")  # all but seconds, device, finished
 
 
@@ -164,7 +164,7 @@ def test_worker_killed_mid_cell_each_cell_has_one_record_equal_to_serial(tmp_pat
     stop = threading.Event()
 
     def kill_a_worker_mid_cell():
-        # A worker is mid-cell when it processes a cell whose checkpoint exists (≥ 50 steps done).
+        # A worker is mid-cell when it processes a cell whose checkpoint exists (≥ 30 steps done).
         with distributed.Client(address, timeout="30s") as watcher:
             while not stop.is_set():
                 names = {a: w["name"] for a, w in watcher.scheduler_info()["workers"].items()}

@@ -64,6 +64,11 @@ def connect(address: str, *, gpus: bool = False, timeout: float = 20.0) -> Itera
         raise PackingError("--cluster needs a scheduler address (tcp://host:8786) or local:N")
     n_local = _local_size(address)
     cluster = None
+    # A lost scheduler makes the client log reconnection tracebacks until it is closed; run_tasks
+    # raises one PackingError that says the same in a line.
+    client_log = logging.getLogger("distributed.client")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
     try:
         if n_local is None:
             try:
@@ -81,6 +86,7 @@ def connect(address: str, *, gpus: bool = False, timeout: float = 20.0) -> Itera
     finally:
         if cluster is not None:
             cluster.close()
+        client_log.setLevel(level)
 
 
 def _local_cluster(distributed, n: int, gpus: bool):
@@ -128,8 +134,9 @@ def run_tasks(client, fn: Callable[[Any], Any], items: dict[str, Any], *, retrie
                 yield key, None, f"{type(exc).__name__}: {exc}"
                 failed += 1
             else:  # cancelled: the scheduler went away or dropped the task
-                raise PackingError(f"the Dask scheduler dropped task {key} ({future.status}); the "
-                                   f"{done + failed} tasks that finished are kept, run again to continue")
+                raise PackingError(f"lost the Dask scheduler (task {key} was {future.status}); the "
+                                   f"{done + failed} tasks that finished are kept: run the same command "
+                                   "again, with a scheduler, to continue")
             future.release()
             bar.update(1)
             if progress:
