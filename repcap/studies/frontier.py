@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from repcap.errors import DomainError
+from repcap.errors import DomainError, FitError
 from repcap.geometry.constructions import Construction, families_up_to
 from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
 
@@ -146,13 +146,20 @@ def frontier_rows(d_values: Sequence[int], k_values: Sequence[int], *, own: Sequ
 def refit_frontier(rows: Sequence[Mapping], forms: Sequence[str] = ("jl", "eq6", "eq7")) -> dict:
     """Fit the JL, Eq. 6 and Eq. 7 forms to the frontier points (k, d, ε_front) with k > d.
 
-    Points with k ≤ d are left out (ε* = 0 there). Returns form -> Fit.
+    Points with k ≤ d are left out (ε* = 0 there). Returns form -> Fit (None where the points are
+    too few for the form's parameters).
     """
     pts = [(r["k"], r["d"], r["frontier"]) for r in rows if r["k"] > r["d"] and r["frontier"] > 0]
     if len(pts) < 4:
         raise DomainError(f"need at least 4 frontier points with k > d to fit, got {len(pts)}")
     k, d, e = (np.array(v, dtype=float) for v in zip(*pts))
-    return {f: fit_form(f, k, d, e) for f in forms}
+    out = {}
+    for f in forms:
+        try:
+            out[f] = fit_form(f, k, d, e)
+        except FitError:  # too few points for this form's parameters: reported as None
+            out[f] = None
+    return out
 
 
 def table1_vs_constructions(band_rows: Sequence[Mapping]) -> list[dict]:
