@@ -47,7 +47,7 @@ def test_capacity_carries_the_construction(capsys):
 
 
 @pytest.mark.parametrize("argv", [["--d", "0", "--eps", "0.1"], ["--d", "64", "--eps", "1.5"],
-                                  ["--d", "64", "--eps", "nan"], ["--d", "64.5", "--eps", "0.1"],
+                                  ["--d", "64", "--eps", "nan"], ["--d", "inf", "--eps", "0.1"],
                                   ["--d", "64", "--eps", "0.125", "--k", "3"],
                                   ["--d", "64", "--eps", "0.125", "--save", "x.npy"],
                                   ["--d", "64", "--eps", "0.125", "--save", "x.npy", "--k", "9999"]])
@@ -57,3 +57,11 @@ def test_bad_input_exits_2_with_one_line(argv, capsys, tmp_path, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("repcap construct: error:") and err.count("\n") == 1
     assert not (tmp_path / "x.npy").exists()
+
+
+def test_construct_and_capacity_reject_bad_input_with_the_same_message(capsys):
+    for argv in (["--d", "0", "--eps", "0.1"], ["--d", "64", "--eps", "1.5"]):
+        assert main(["construct", *argv]) == 2
+        mine = capsys.readouterr().err.split("error:", 1)[1]
+        assert main(["capacity", *argv]) == 2
+        assert capsys.readouterr().err.split("error:", 1)[1] == mine

@@ -25,7 +25,8 @@ def register(subparsers) -> None:
         "construct", help="largest known explicit set of unit vectors with max |cos| <= eps",
         description="The largest known explicit line set (orthonormal basis, Kerdock / real MUB, "
                     "dual-BCH code) with dimension <= D and proven max |cos| <= E.")
-    p.add_argument("--d", type=float, required=True, metavar="D", help="dimension")
+    p.add_argument("--d", type=float, required=True, metavar="D",
+                   help="dimension (a fractional value is rounded down)")
     p.add_argument("--eps", type=float, required=True, metavar="E", help="largest allowed |cos|")
     p.add_argument("--save", metavar="FILE", help="write K of the vectors (float32, K x D) as .npy")
     p.add_argument("--k", type=int, metavar="K", help="how many vectors --save writes")
@@ -40,8 +41,9 @@ def run(args: argparse.Namespace) -> dict:
     from repcap.geometry.constructions import best_construction
 
     _check(args.d, args.eps)
-    c = best_construction(args.d, args.eps)
-    result = {"d": int(args.d), "eps": args.eps, **c.to_dict()}
+    d = int(math.floor(args.d))
+    c = best_construction(d, args.eps)
+    result = {"d": d, "eps": args.eps, **c.to_dict()}
     if args.save is None:
         if args.k is not None:
             raise DomainError("--k needs --save FILE")
@@ -50,21 +52,19 @@ def run(args: argparse.Namespace) -> dict:
         raise DomainError("--save needs --k K (K ≥ 1)")
     if args.k > c.count:
         raise DomainError(f"--k {args.k} exceeds the set's {c.count} vectors")
-    if args.k * args.d > _MAX_SAVE_FLOATS:
-        raise DomainError(f"--k {args.k} x d {int(args.d)} floats is too large to save")
-    vectors = c.vectors(k=args.k, seed=args.seed, pad_to=int(args.d))
+    if args.k * d > _MAX_SAVE_FLOATS:
+        raise DomainError(f"--k {args.k} x d {d} floats is too large to save")
+    vectors = c.vectors(k=args.k, seed=args.seed, pad_to=d)
     result["saved"] = _save(args.save, vectors)
     result["saved_k"] = int(vectors.shape[0])
     return result
 
 
 def _check(d, eps) -> None:
-    from repcap.errors import DomainError
+    """The same checks, and the same messages, as ``repcap capacity``; a fractional d is floored."""
+    from repcap.laws.capacity import _d_eps
 
-    if not math.isfinite(d) or d < 1 or d != int(d):
-        raise DomainError(f"d must be a whole number ≥ 1, got {d}")
-    if not math.isfinite(eps) or not 0 <= eps < 1:
-        raise DomainError(f"eps must be in [0, 1), got {eps}")
+    _d_eps(d, eps)
 
 
 def _save(path, vectors) -> str:
