@@ -99,6 +99,22 @@ def test_chapter6_numbers(smoke_book):
     assert data["n_paper_rows"] == 45 and data["n_determinate"] == 31
     assert data["max_rel_diff_table1"] < 0.005  # Eq. 7 reproduces Table 1 within 0.5 %
     assert "Llama 2 70B" in data["outside_band"]  # below the greedy existence guarantee
+    # every capacity the chapter says an explicit set beats really is below that set's count
+    from repcap.geometry.constructions import dual_bch, kerdock
+
+    for row in data["below_construction"]:
+        assert row["ratio"] > 1 and row["family"] in ("dual_bch", "kerdock")
+        make = dual_bch if row["family"] == "dual_bch" else (lambda m: kerdock(4 ** (m // 2)))
+        assert make(**row["params"]).count > 0
+
+
+def test_chapter7_numbers(smoke_book):
+    data = _results(smoke_book, "07_packing_frontier")
+    ch6 = _results(smoke_book, "06_capacity")
+    assert data["n_class2"] == 31
+    assert data["n_class2_below_construction"] == len(ch6["below_construction"])
+    for s in data["starts"]:  # a construction subset never starts above its set's coherence
+        assert s["start_eps"] <= s["coherence"] + 1e-6
 
 
 def test_verdict_page_numbers_equal_the_chapters(smoke_book):

@@ -336,7 +336,8 @@ def test_magnitudes_at_llm_sizes_match_theory_sheet():
             assert band["best_upper"] == "levenshtein"
         assert band["bounds"]["tao"]["log10_count"] == pytest.approx(tao, abs=0.06)
         assert band["bounds"]["kl_asymptotic"]["log10_count"] == pytest.approx(kl, abs=0.006)
-        assert band["best_lower"] == "greedy" and band["log10_lower"] == band["bounds"]["greedy"]["log10_count"]
+        lowers = [band["bounds"][n]["log10_count"] for n in ("greedy", "random_sign", "construction")]
+        assert band["log10_lower"] == max(lowers) >= band["bounds"]["greedy"]["log10_count"]
 
 
 def test_kl_rate_is_not_a_finite_d_bound():
@@ -442,3 +443,16 @@ def test_floors_are_exactly_zero_when_the_lines_fit_orthogonally():
         for k in (2, d - 1, d):
             assert coherence_floor(k, d) == 0.0 and moment_floor(k, d) == 0.0
         assert coherence_floor(d + 1, d) > 0.0
+
+
+def test_band_lower_edge_includes_explicit_sets_and_is_monotone_in_d():
+    from repcap.geometry.bounds import log10_construction_count
+
+    band = bounds_band(1023, 0.0636)
+    assert band["best_lower"] == "construction" and band["bounds"]["construction"]["count"] == 2 ** 20
+    assert band["log10_lower"] == pytest.approx(math.log10(2 ** 20))
+    assert bounds_band(4096, 0.0645)["bounds"]["construction"]["count"] >= 2 ** 36
+    lows = [bounds_band(d, 0.13)["log10_lower"] for d in (60, 63, 64, 100, 255, 256)]
+    assert lows == sorted(lows)
+    np.testing.assert_allclose(log10_construction_count([64, 10], [0.125, 0.0]),
+                               [math.log10(2112), 1.0])

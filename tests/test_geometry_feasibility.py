@@ -55,8 +55,14 @@ def test_model_band_verdicts_for_table1_examples():
     assert 10 ** llama2_7b["log10_eq7"] == pytest.approx(3.99e7, rel=0.005)
     assert 10 ** llama2_70b["log10_eq7"] == pytest.approx(8.15e15, rel=0.005)
     assert 10 ** llama31_405b["log10_eq7"] == pytest.approx(1.22e11, rel=0.005)
-    assert llama2_7b["verdict"] == "inside band"
-    assert llama31_405b["verdict"] == "inside band"
+    # Explicit dual-BCH codes beat both: m = 12, e = 3 (2^36 vectors in R^4095 at ≤ 257/4095) and
+    # m = 14, e = 4 (2^56 in R^16383 at ≤ 769/16383), so neither capacity is an upper bound.
+    assert llama2_7b["verdict"] == "below existence" and llama2_7b["eq7_below_construction"]
+    assert (llama2_7b["construction_family"], llama2_7b["construction_params"]) == (
+        "dual_bch", {"m": 12, "e": 3})
+    assert llama2_7b["construction_over_eq7"] == pytest.approx(2 ** 36 / 3.99e7, rel=0.005)
+    assert llama31_405b["construction_count"] == 2 ** 56
+    assert llama31_405b["verdict"] == "below existence"
     # Llama 2 70B: the greedy construction provably fits 10^18.8 vectors, more than Eq. 7's 10^15.9.
     assert llama2_70b["verdict"] == "below existence"
     assert llama2_70b["log10_greedy"] == pytest.approx(18.80, abs=0.01)
@@ -178,14 +184,16 @@ TABLE_ROWS = [  # capacity_rows-like rows of the paper's Table 1 (ε, printed ca
 ]
 
 
-def test_named_band_attaches_names_and_finds_llama2_70b_outside():
+def test_named_band_attaches_names_and_finds_all_three_below_existence():
     verdicts = feasibility.named_band(TABLE_ROWS)
     plain = feasibility.model_band([r["d_model"] for r in TABLE_ROWS], [r["eps"] for r in TABLE_ROWS])
     for v, p, r in zip(verdicts, plain, TABLE_ROWS):
         assert v["name"] == r["name"] and v["capacity_paper"] == r["capacity_paper"]
         assert {k: v[k] for k in p} == p  # the band itself is model_band's, untouched
     outside = feasibility.outside_band(verdicts)
-    assert [v["name"] for v in outside] == ["Llama 2 70B"] and outside[0]["verdict"] == "below existence"
+    # 70B is below the greedy count; 7B and 405B below an explicit dual-BCH code.
+    assert [v["name"] for v in outside] == [r["name"] for r in TABLE_ROWS]
+    assert {v["verdict"] for v in outside} == {"below existence"}
     assert feasibility.named_band([]) == []
     with pytest.raises(DomainError, match="d_model or eps"):
         feasibility.named_band([{"name": "x", "eps": 0.05}])

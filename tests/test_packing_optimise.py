@@ -167,3 +167,17 @@ def test_bad_input_raises_packing_error(kwargs, match):
 def test_exp_objective_overflow_is_reported_not_silent():
     with pytest.raises(PackingError, match="overflowed"):
         optimise_packing(50, 4, steps=3, objective="exp", sharpness=500.0, progress=False)
+
+
+def test_init_from_a_construction_starts_at_its_coherence_and_does_not_get_worse():
+    from repcap.geometry.constructions import kerdock
+    from repcap.packing.optimise import optimise_packing
+
+    rows = kerdock(16).vectors(k=100, seed=0)
+    g = np.abs(rows.astype(np.float64) @ rows.T.astype(np.float64))
+    np.fill_diagonal(g, 0.0)
+    first = optimise_packing(100, 16, steps=1, init=rows, progress=False, device="cpu")
+    assert first.eps == pytest.approx(g.max(), abs=1e-6) == pytest.approx(0.25, abs=1e-6)
+    assert first.settings["init"] == "given rows, normalised" and "init_sha1" in first.settings
+    with pytest.raises(PackingError, match="shape"):
+        optimise_packing(100, 16, steps=1, init=rows[:50], progress=False, device="cpu")

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import optimize
 
 from repcap.geometry import bounds
+from repcap.geometry.constructions import best_construction
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, log10_capacity
 
@@ -74,11 +75,15 @@ def model_band(d, eps, *, eq7_params: Mapping | Fit | None = None,
 
     For each pair (d_i, ε_i) returns a dict with ``d``, ``eps``, ``eps_sqrt_d`` (:math:`\varepsilon\sqrt d`,
     which is 2 for a random matrix), ``log10_greedy``, ``log10_random_sign``, ``log10_upper`` and
-    ``upper_name`` (which bound is smallest), ``log10_kl`` (asymptotic only), ``log10_eq6``,
+    ``upper_name`` (which bound is smallest), ``log10_construction`` with ``construction_family``,
+    ``construction_params``, ``construction_count``, ``construction_coherence`` (the largest explicit
+    set of :func:`repcap.geometry.constructions.best_construction`), ``log10_lower`` (max of the three
+    existence counts), ``eq7_below_construction`` and ``construction_over_eq7``
+    (:math:`K_{\text{construction}} / k_{\text{Eq. 7}}`), ``log10_kl`` (asymptotic only), ``log10_eq6``,
     ``log10_eq7`` and ``verdict``:
 
-    ``"below existence"``  the Eq. 7 value is smaller than a count proven to exist, so it cannot be an
-                           upper bound on N(d, ε);
+    ``"below existence"``  the Eq. 7 value is smaller than a count proven to exist (greedy, random sign
+                           or an explicit construction), so it cannot be an upper bound on N(d, ε);
     ``"inside band"``      between the existence guarantee and the rigorous upper bound;
     ``"above upper bound"`` larger than a count proven impossible.
     """
@@ -92,11 +97,12 @@ def model_band(d, eps, *, eq7_params: Mapping | Fit | None = None,
     upper, names = bounds.log10_upper_bound(d_arr, e_arr, return_name=True)
     upper, names = np.atleast_1d(upper), np.atleast_1d(names)
     kl = np.asarray(bounds.log10_kl_asymptotic(d_arr, e_arr), dtype=float).ravel()
+    sets = [best_construction(int(math.floor(dd)), ee) for dd, ee in zip(d_arr, e_arr)]
     eq6 = np.asarray(log10_capacity(d_arr, e_arr, "eq6", {"C": eq6_c}), dtype=float).ravel()
     eq7 = np.asarray(log10_capacity(d_arr, e_arr, "eq7", params), dtype=float).ravel()
     rows = []
     for i in range(d_arr.size):
-        lower = max(greedy[i], rsign[i])
+        lower = max(greedy[i], rsign[i], sets[i].log10_count)
         verdict = ("below existence" if eq7[i] < lower else
                    "above upper bound" if eq7[i] > upper[i] else "inside band")
         rows.append({
@@ -105,6 +111,14 @@ def model_band(d, eps, *, eq7_params: Mapping | Fit | None = None,
             "eps_sqrt_d": float(e_arr[i] * math.sqrt(d_arr[i])),
             "log10_greedy": float(greedy[i]),
             "log10_random_sign": float(rsign[i]),
+            "log10_construction": sets[i].log10_count,
+            "construction_family": sets[i].family,
+            "construction_params": dict(sets[i].params),
+            "construction_count": sets[i].count,
+            "construction_coherence": sets[i].coherence,
+            "log10_lower": float(lower),
+            "eq7_below_construction": bool(eq7[i] < sets[i].log10_count),
+            "construction_over_eq7": float(10.0 ** (sets[i].log10_count - eq7[i])),
             "log10_upper": float(upper[i]),
             "upper_name": str(names[i]),
             "log10_kl": float(kl[i]),

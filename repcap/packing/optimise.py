@@ -40,7 +40,7 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
                      checkpoint_path: str | Path | None = None, checkpoint_every: int = 250,
                      log_every: int = 50, progress: bool = True, return_vectors: bool = False,
                      callback: Callable[[int, float], None] | None = None, lr_schedule: str | None = None,
-                     block: int | None = None) -> CellResult:
+                     block: int | None = None, init: Any = None) -> CellResult:
     r"""Pack k unit vectors in R^d by minimising a Gram objective with Adam; return ε* = max_{i≠j}|⟨v_i, v_j⟩|.
 
     Defaults follow the author's code: objective Σ_{i≠j}|G_ij|^p with
@@ -71,6 +71,9 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
     callback : ``callback(step, eps)`` at each logged step; an exception it raises stops the run
         (the last checkpoint keeps the work done so far).
     block : tile edge override (default: the largest that fits ``memory_budget``, capped per device).
+    init : optional (k, d) array of starting vectors (rows; normalised here), e.g. k vectors of an
+        explicit construction, instead of the seeded N(0, 1) start. A checkpoint records a digest of
+        it, so a run resumes only with the same start.
 
     Returns
     -------
@@ -104,13 +107,19 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
         block = check_size("block", block, 1)
 
     settings = _settings(steps, obj, lr, lr_schedule, tdtype)
+    start_rows = _check_init(init, k, d)
+    if start_rows is not None:
+        import hashlib
+
+        settings["init"] = "given rows, normalised"
+        settings["init_sha1"] = hashlib.sha1(start_rows.tobytes()).hexdigest()
     # What must match for a checkpoint to be resumed: everything but the number of steps, which a
     # constant learning rate lets a finished run extend (a schedule depends on it).
     config = {"version": CHECKPOINT_VERSION, "kind": "optimised", "k": k, "d": d, "seed": seed,
               **{key: value for key, value in settings.items()
                  if key != "steps" or lr_schedule != "constant"}}
 
-    run = PackingRun(k, d, obj, lr, seed=seed, device=dev, dtype=tdtype, block=block)
+    run = PackingRun(k, d, obj, lr, seed=seed, device=dev, dtype=tdtype, block=block, init=start_rows)
     start, history, seconds_before = 0, [], 0.0
 
     path = Path(checkpoint_path) if checkpoint_path is not None else None
@@ -169,6 +178,21 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
     return _result(run, eps, seconds, seed, settings, history, return_vectors)
 
 
+def _check_init(init, k: int, d: int):
+    """The starting rows as a float64 (k, d) array, or None; PackingError on a bad shape or row."""
+    if init is None:
+        return None
+    import numpy as np
+
+    arr = np.asarray(init, dtype=np.float64)
+    if arr.shape != (k, d):
+        raise PackingError(f"init must have shape (k, d) = ({k}, {d}), got {arr.shape}")
+    norms = np.linalg.norm(arr, axis=1)
+    if not np.isfinite(arr).all() or (norms == 0).any():
+        raise PackingError("init rows must be finite and non-zero")
+    return np.ascontiguousarray(arr)
+
+
 class PackingRun:
     """One optimisation in progress: W, Adam, the objective, the Gram tiles; one step = measure + update.
 
@@ -177,11 +201,15 @@ class PackingRun:
     :func:`optimise_packing` drives it; benchmarks time it.
     """
 
-    def __init__(self, k: int, d: int, objective, lr: float, *, seed: int, device, dtype, block: int):
+    def __init__(self, k: int, d: int, objective, lr: float, *, seed: int, device, dtype, block: int,
+                 init=None):
         import torch
 
-        generator = torch.Generator().manual_seed(seed)
-        start = torch.randn(k, d, generator=generator, dtype=torch.float64)
+        if init is None:
+            generator = torch.Generator().manual_seed(seed)
+            start = torch.randn(k, d, generator=generator, dtype=torch.float64)
+        else:
+            start = torch.as_tensor(init, dtype=torch.float64)
         start = torch.nn.functional.normalize(start, dim=1).to(device=device, dtype=dtype)
         self.k, self.d, self.device, self.objective = k, d, device, objective
         self.param = torch.nn.Parameter(start)

@@ -1,0 +1,379 @@
+r"""Explicit line sets: unit vectors in R^d that can be built and whose max |cos| is proven.
+
+A construction of K unit vectors at coherence μ (max pairwise |cos|) in dimension n ≤ d shows
+N(d, μ) ≥ K (pad with zeros), and any k ≤ K of its vectors have max |cos| ≤ μ, so it also gives
+ε*(k, d) ≤ μ for every k ≤ K. Families (theory.md §2.3b of the project's reference notes):
+
+* **orthonormal basis**: d vectors at coherence 0 in R^d;
+* **Kerdock line sets (real mutually unbiased bases)**, d = 4^s: d/2 + 1 orthonormal bases whose
+  vectors meet at |cos| ∈ {0, 1/√d}, d(d+2)/2 lines at exactly 1/√d (Cameron & Seidel 1973;
+  Calderbank, Cameron, Kantor & Seidel, Proc. LMS 75, 1997);
+* **dual-BCH trace codes**, n = 2^m − 1: the 2^{me} codewords
+  c_a = (Tr(Σ_{i≤e} a_i x^{2i−1}))_{x ∈ GF(2^m)*} mapped to (−1)^c/√n, at coherence
+  ≤ (2(e−1)·2^{m/2} + 1)/n by the Carlitz–Uchiyama (Weil) bound |w − 2^{m−1}| ≤ (e−1)·2^{m/2},
+  valid for 2e − 1 ≤ 2^{⌈m/2⌉} + 1 (MacWilliams & Sloane, ch. 9 §8).
+
+Counts and coherences come from the theorems without materialising anything; vectors are drawn
+as any index range or seeded sample, float32, zero-padded to a requested dimension.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from repcap.errors import DomainError
+
+__all__ = [
+    "Construction",
+    "orthonormal_basis",
+    "kerdock",
+    "dual_bch",
+    "families_up_to",
+    "best_construction",
+    "linear_code_coherence",
+]
+
+# Primitive polynomials over GF(2) (bit i = coefficient of x^i), one per degree m.
+_PRIMITIVE = {2: 0b111, 3: 0b1011, 4: 0b10011, 5: 0b100101, 6: 0b1000011, 7: 0b10001001,
+              8: 0b100011101, 9: 0b1000010001, 10: 0b10000001001, 11: 0b100000000101,
+              12: 0b1000001010011, 13: 0b10000000011011, 14: 0b100010001000011,
+              15: 0b1000000000000011, 16: 0b10001000000001011}
+# Largest m whose vectors can be generated (field tables of 2^m entries); counts go further.
+_MAX_M_VECTORS = max(_PRIMITIVE)
+_MAX_M_COUNT = 40
+_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class Construction:
+    """One explicit line set: family, parameters, size, proven coherence and its dimension."""
+
+    family: str
+    params: dict
+    count: int
+    coherence: float
+    dim: int
+    theorem: str = field(default="", compare=False)
+
+    @property
+    def log10_count(self) -> float:
+        return math.log10(self.count)
+
+    def to_dict(self) -> dict:
+        return {"family": self.family, "params": dict(self.params), "count": self.count,
+                "log10_count": self.log10_count, "coherence": self.coherence, "dim": self.dim,
+                "theorem": self.theorem}
+
+    def vectors(self, indices=None, *, k=None, seed=None, pad_to=None) -> np.ndarray:
+        """Unit vectors (float32, rows) of the given indices, a seeded sample of k, or the first k.
+
+        ``indices`` wins over ``k``; with ``k`` and ``seed`` a uniform sample without replacement is
+        drawn, with ``k`` alone the first k. ``pad_to`` ≥ dim pads with zero columns.
+        """
+        idx = _indices(self.count, indices, k, seed)
+        if self.family == "orthonormal":
+            out = np.zeros((idx.size, self.dim), dtype=np.float32)
+            out[np.arange(idx.size), idx] = 1.0
+        elif self.family == "kerdock":
+            out = _kerdock_vectors(self.params["m"], idx)
+        elif self.family == "dual_bch":
+            out = _bch_vectors(self.params["m"], self.params["e"], idx)
+        else:  # pragma: no cover - the dataclass is only built by this module
+            raise DomainError(f"unknown family {self.family!r}")
+        if pad_to is not None:
+            if pad_to < self.dim:
+                raise DomainError(f"pad_to={pad_to} is below the construction's dimension {self.dim}")
+            out = np.pad(out, ((0, 0), (0, int(pad_to) - self.dim)))
+        return out
+
+
+def _indices(count, indices, k, seed) -> np.ndarray:
+    if indices is not None:
+        idx = np.asarray(indices, dtype=np.int64).ravel()
+    elif k is None:
+        raise DomainError("give indices or k")
+    else:
+        k = int(k)
+        if k < 0 or k > count:
+            raise DomainError(f"k must be in [0, {count}], got {k}")
+        if seed is None:
+            idx = np.arange(k, dtype=np.int64)
+        elif count <= 1 << 24:
+            idx = np.sort(np.random.default_rng(seed).choice(count, size=k, replace=False))
+        else:
+            rng = np.random.default_rng(seed)
+            seen: set[int] = set()
+            while len(seen) < k:
+                seen.update(int(v) for v in rng.integers(0, count, size=k - len(seen)))
+            idx = np.array(sorted(seen), dtype=np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= count):
+        raise DomainError(f"indices must be in [0, {count})")
+    return idx
+
+
+# --------------------------------------------------------------------------------------------
+# families
+# --------------------------------------------------------------------------------------------
+
+def orthonormal_basis(d) -> Construction:
+    """The standard basis of R^d: d vectors at coherence 0 (trivially N(d, ε) ≥ d)."""
+    d = _check_dim(d)
+    return Construction("orthonormal", {"d": d}, d, 0.0, d, "standard basis e_1..e_d")
+
+
+def kerdock(d) -> Construction:
+    r"""Real MUB / Kerdock line set in R^d, d = 4^s: d(d+2)/2 lines at coherence exactly 1/√d.
+
+    With m = log2 d and a Kerdock set {A_S} of 2^{m−1} alternating m × m binary matrices whose
+    pairwise differences are non-singular, U_S the strict upper triangle of A_S and
+    Q_S(x) = xᵀU_S x mod 2, each basis {(−1)^{Q_S(x) + b·x}/√d : b ∈ F_2^m} is orthonormal, two of
+    them meet at |cos| = 1/√d (|Σ_x (−1)^{quadratic of rank r}| = 2^{m − r/2}, r = m), and the
+    standard basis completes the d/2 + 1 bases. Source: Calderbank, Cameron, Kantor & Seidel,
+    "Z4-Kerdock codes, orthogonal spreads, and extremal Euclidean line-sets", Proc. LMS 75 (1997).
+    Vectors are generated for m ≤ 6 (Kerdock set found by a seeded randomised greedy search and
+    checked); larger d give count and coherence only.
+    """
+    d = _check_dim(d)
+    m = int(round(math.log2(d)))
+    if 2 ** m != d or m % 2 or m < 2:
+        raise DomainError(f"Kerdock line sets exist for d = 4^s (4, 16, 64, ...), got d = {d}")
+    return Construction("kerdock", {"m": m}, d * (d + 2) // 2, 1.0 / math.sqrt(d), d,
+                        "real MUBs from a Kerdock set (Calderbank-Cameron-Kantor-Seidel 1997)")
+
+
+def dual_bch(m, e) -> Construction:
+    r"""Dual-BCH trace code of length n = 2^m − 1 as 2^{me} unit vectors (−1)^c/√n in R^n.
+
+    Codewords c_a(x) = Tr(Σ_{i=1}^{e} a_i x^{2i−1}), x ∈ GF(2^m)*, a ∈ GF(2^m)^e. For a linear code
+    ⟨v_a, v_b⟩ = (n − 2 w(c_a + c_b))/n, so the coherence is max over non-zero codewords of
+    |n − 2w|/n. The Carlitz–Uchiyama bound |w − 2^{m−1}| ≤ (e−1)·2^{m/2} (valid for
+    2e − 1 ≤ 2^{⌈m/2⌉} + 1) gives
+
+    .. math:: \mu \le \frac{2(e-1)\,2^{m/2} + 1}{2^m - 1}.
+
+    Source: MacWilliams & Sloane, The Theory of Error-Correcting Codes, ch. 9 §8 (Carlitz &
+    Uchiyama, Duke Math. J. 24, 1957).
+    """
+    m, e = int(m), int(e)
+    if not 3 <= m <= _MAX_M_COUNT:
+        raise DomainError(f"dual-BCH codes are tabulated for 3 ≤ m ≤ {_MAX_M_COUNT}, got m = {m}")
+    if e < 1 or 2 * e - 1 > 2 ** math.ceil(m / 2) + 1:
+        raise DomainError(f"the Carlitz–Uchiyama bound needs 1 ≤ e and 2e − 1 ≤ 2^⌈m/2⌉ + 1, "
+                          f"got m = {m}, e = {e}")
+    n = 2 ** m - 1
+    mu = (2 * (e - 1) * 2 ** (m / 2) + 1) / n
+    if mu >= 1:
+        raise DomainError(f"the Carlitz–Uchiyama bound is vacuous at m = {m}, e = {e}")
+    return Construction("dual_bch", {"m": m, "e": e}, 2 ** (m * e), mu, n,
+                        "dual-BCH trace code, Carlitz-Uchiyama bound")
+
+
+def families_up_to(d) -> list[Construction]:
+    """Every construction this module knows with dimension ≤ d (orthonormal basis of R^d first)."""
+    d = _check_dim(d)
+    out = [orthonormal_basis(d)]
+    m = 2
+    while 4 ** (m // 2) <= d and m <= 2 * _MAX_M_COUNT:
+        out.append(kerdock(4 ** (m // 2)))
+        m += 2
+    for m in range(3, _MAX_M_COUNT + 1):
+        if 2 ** m - 1 > d:
+            break
+        e = 1
+        while 2 * e - 1 <= 2 ** math.ceil(m / 2) + 1:
+            try:
+                out.append(dual_bch(m, e))
+            except DomainError:
+                pass
+            e += 1
+    return out
+
+
+def best_construction(d, eps) -> Construction:
+    """The largest known explicit set with dimension ≤ d and proven coherence ≤ ε.
+
+    Ties in count go to the smaller coherence. Always at least the orthonormal basis (d vectors).
+    """
+    d = _check_dim(d)
+    eps = float(eps)
+    if not math.isfinite(eps) or eps < 0:
+        raise DomainError(f"eps must be a finite number ≥ 0, got {eps}")
+    fits = [c for c in families_up_to(d) if c.coherence <= eps + _TOL]
+    return max(fits, key=lambda c: (c.count, -c.coherence, -c.dim))
+
+
+def _check_dim(d) -> int:
+    try:
+        df = float(d)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"d must be a whole number ≥ 1, got {d!r}") from exc
+    if not math.isfinite(df) or df < 1 or df != int(df):
+        raise DomainError(f"d must be a whole number ≥ 1, got {d}")
+    return int(df)
+
+
+# --------------------------------------------------------------------------------------------
+# dual-BCH vectors
+# --------------------------------------------------------------------------------------------
+
+_TRACE_CACHE: dict[int, np.ndarray] = {}
+
+
+def _trace_table(m) -> np.ndarray:
+    """tr[k] = Tr(α^k) ∈ {0, 1} for k = 0..n−1, α a root of the tabulated primitive polynomial."""
+    if m in _TRACE_CACHE:
+        return _TRACE_CACHE[m]
+    if m not in _PRIMITIVE:
+        raise DomainError(f"vectors are generated for m ≤ {_MAX_M_VECTORS}, got m = {m}")
+    n, poly = 2 ** m - 1, _PRIMITIVE[m]
+    exp = np.empty(n, dtype=np.int64)
+    x = 1
+    for k in range(n):
+        exp[k] = x
+        x <<= 1
+        if x >> m:
+            x ^= poly
+    ks = np.arange(n, dtype=np.int64)
+    acc = np.zeros(n, dtype=np.int64)
+    for i in range(m):  # Tr(y) = Σ_i y^{2^i}; y^{2^i} = α^{k 2^i}
+        acc ^= exp[(ks * (2 ** i)) % n]
+    if not np.isin(acc, (0, 1)).all():  # pragma: no cover - a wrong polynomial would show here
+        raise DomainError(f"trace table for m = {m} is not F_2-valued")
+    _TRACE_CACHE[m] = acc.astype(np.uint8)
+    return _TRACE_CACHE[m]
+
+
+def bch_generator(m, e) -> np.ndarray:
+    """Generator matrix (me × n, uint8) of the dual-BCH trace code: row (i, j) = Tr(α^j x^{2i−1})."""
+    tr = _trace_table(m)
+    n = 2 ** m - 1
+    t = np.arange(n, dtype=np.int64)
+    rows = [tr[(j + t * (2 * i - 1)) % n] for i in range(1, e + 1) for j in range(m)]
+    return np.array(rows, dtype=np.uint8)
+
+
+def _bits(idx, width) -> np.ndarray:
+    return ((idx[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.float32)
+
+
+def _bch_vectors(m, e, idx) -> np.ndarray:
+    gen = bch_generator(m, e).astype(np.float32)
+    n = gen.shape[1]
+    parity = np.mod(_bits(idx, m * e) @ gen, 2.0)
+    return ((1.0 - 2.0 * parity) / np.float32(math.sqrt(n))).astype(np.float32)
+
+
+def linear_code_coherence(gen) -> tuple[float, int, int]:
+    """Exact coherence of the ±1 image of a binary linear code, from codeword weights.
+
+    .. math:: \\mu = \\max_{c \\ne 0} |n - 2 w(c)| / n
+
+    over all 2^r − 1 non-zero codewords of the r × n generator ``gen`` (no Gram matrix). The r rows
+    are split in two halves; every codeword is L_i XOR H_j of the two halves' span tables (bit-packed),
+    so weights are popcounts. Returns (μ, min weight, max weight); practical for r ≤ ~26.
+    """
+    gen = np.asarray(gen, dtype=np.uint8) & 1
+    r, n = gen.shape
+    packed = np.packbits(gen, axis=1)
+    words = -(-packed.shape[1] // 8)
+    packed = np.pad(packed, ((0, 0), (0, words * 8 - packed.shape[1]))).view(np.uint64)
+
+    def span(rows):
+        table = np.zeros((1 << len(rows), words), dtype=np.uint64)
+        for b, row in enumerate(rows):
+            table[1 << b: 2 << b] = table[: 1 << b] ^ row
+        return table
+
+    low, high = span(packed[: r // 2]), span(packed[r // 2:])
+    wmin, wmax = n, 0
+    for j in range(high.shape[0]):
+        w = np.bitwise_count(low ^ high[j]).sum(axis=1, dtype=np.int64)
+        if j == 0:
+            w = w[1:]  # the zero codeword
+        if w.size:
+            wmin, wmax = min(wmin, int(w.min())), max(wmax, int(w.max()))
+    mu = max(abs(n - 2 * wmin), abs(n - 2 * wmax)) / n
+    return mu, wmin, wmax
+
+
+# --------------------------------------------------------------------------------------------
+# Kerdock vectors
+# --------------------------------------------------------------------------------------------
+
+_KERDOCK_CACHE: dict[int, np.ndarray] = {}
+
+
+def _gf2_rank(rows) -> int:
+    rows, rank = list(rows), 0
+    while rows:
+        pivot = rows.pop()
+        if pivot:
+            rank += 1
+            low = pivot & -pivot
+            rows = [r ^ pivot if r & low else r for r in rows]
+    return rank
+
+
+def kerdock_set(m, seed=0) -> np.ndarray:
+    """2^{m−1} alternating m × m binary matrices with pairwise non-singular differences (m even).
+
+    Found by a seeded randomised greedy search over all 2^{m(m−1)/2} alternating matrices, coded
+    as bit masks of the strict upper triangle (so a difference is an XOR); restarts until the set is
+    complete. Returns an array (2^{m−1}, m, m) of 0/1 and checks every pairwise difference.
+    """
+    if m in _KERDOCK_CACHE:
+        return _KERDOCK_CACHE[m]
+    if m % 2 or not 2 <= m <= 6:
+        raise DomainError(f"Kerdock sets are built here for m = 2, 4, 6, got m = {m}")
+    pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
+    codes = np.arange(1 << len(pairs), dtype=np.int64)
+    mats = np.zeros((codes.size, m, m), dtype=np.uint8)
+    for b, (i, j) in enumerate(pairs):
+        bit = ((codes >> b) & 1).astype(np.uint8)
+        mats[:, i, j] = bit
+        mats[:, j, i] = bit
+    row_masks = (mats.astype(np.int64) << np.arange(m, dtype=np.int64)).sum(axis=2)
+    nonsingular = np.array([_gf2_rank(r) == m for r in row_masks.tolist()])
+    rng = np.random.default_rng(seed)
+    target = 1 << (m - 1)
+    for _ in range(10_000):
+        chosen = [0]
+        ok = nonsingular.copy()
+        while len(chosen) < target:
+            cand = np.flatnonzero(ok)
+            if cand.size == 0:
+                break
+            c = int(rng.choice(cand))
+            chosen.append(c)
+            ok &= nonsingular[codes ^ c]
+        if len(chosen) == target:
+            break
+    else:  # pragma: no cover
+        raise DomainError(f"no Kerdock set found for m = {m}")
+    for a in chosen:
+        for b in chosen:
+            if a != b and not nonsingular[a ^ b]:  # pragma: no cover - guarded by construction
+                raise DomainError("Kerdock search returned a singular difference")
+    _KERDOCK_CACHE[m] = mats[chosen]
+    return _KERDOCK_CACHE[m]
+
+
+def _kerdock_vectors(m, idx) -> np.ndarray:
+    """Index layout: [0, d) standard basis, then basis s ≥ 1 at [s·d, (s+1)·d), vector b."""
+    d = 1 << m
+    aset = kerdock_set(m)
+    x = _bits(np.arange(d, dtype=np.int64), m).astype(np.int64)  # (d, m)
+    out = np.zeros((idx.size, d), dtype=np.float32)
+    basis, b = idx // d, idx % d
+    std = basis == 0
+    out[np.flatnonzero(std), b[std]] = 1.0
+    for s in np.unique(basis[~std]):
+        upper = np.triu(aset[s - 1].astype(np.int64), 1)
+        q = np.einsum("xi,ij,xj->x", x, upper, x) % 2
+        rows = np.flatnonzero(basis == s)
+        bx = (_bits(b[rows], m).astype(np.int64) @ x.T) % 2  # (rows, d)
+        out[rows] = (1.0 - 2.0 * ((q[None, :] + bx) % 2)) / np.float32(math.sqrt(d))
+    return out

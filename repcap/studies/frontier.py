@@ -1,0 +1,176 @@
+r"""The packing frontier: ε*(k, d) by every recipe the book has, explicit line sets included.
+
+For a cell (k, d) the *frontier* is the smallest max |cos| any recipe reached:
+
+.. math:: \varepsilon_{\text{front}}(k, d) = \min(\varepsilon_{\text{random}}, \varepsilon_{\text{released}},
+          \varepsilon_{\text{ours}}, \varepsilon_{\text{construction}}),
+
+where the construction value is the staircase :math:`\min\{\mu_C : C \text{ has } \dim \le d,\ |C| \ge k\}`
+(any k vectors of a set of coherence μ keep max |cos| ≤ μ). Random packing is Eq. 5,
+:math:`\varepsilon = \sqrt{C \ln k / d}` with the paper's C. This module computes; the book's
+:mod:`repcap.book.plots.frontier` draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from repcap.errors import DomainError, FitError
+from repcap.geometry.constructions import Construction, families_up_to
+from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
+
+__all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
+           "frontier_rows", "refit_frontier", "table1_vs_constructions"]
+
+
+def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
+    """Smallest proven coherence of an explicit set with dimension ≤ d and at least k vectors.
+
+    Returns (μ, construction), or (inf, None) when no known set has k vectors in dimension ≤ d.
+    """
+    k, d = int(k), int(d)
+    if k < 1 or d < 1:
+        raise DomainError(f"k and d must be ≥ 1, got k = {k}, d = {d}")
+    fits = [c for c in families_up_to(d) if c.count >= k]
+    if not fits:
+        return math.inf, None
+    best = min(fits, key=lambda c: (c.coherence, c.dim))
+    return best.coherence, best
+
+
+def staircase(d: int, k_max: int) -> list[dict]:
+    """The steps of the construction staircase in R^d up to k_max vectors: one row per step.
+
+    Each row has ``count`` (K), ``coherence`` (μ), ``family`` and ``params``: ε*(k, d) ≤ μ for k ≤ K.
+    Only sets that lower the staircase (smaller μ than every larger set) are kept, sorted by K.
+    """
+    sets = sorted(families_up_to(int(d)), key=lambda c: (c.count, c.coherence))
+    rows, best = [], math.inf
+    for c in reversed(sets):  # from the largest set down: keep those that improve μ
+        if c.coherence < best:
+            best = c.coherence
+            rows.append({"count": c.count, "coherence": c.coherence, "family": c.family,
+                         "params": dict(c.params)})
+    by_count: dict[int, dict] = {}
+    for r in rows:  # equal counts: the smaller coherence is the step
+        if r["count"] not in by_count or r["coherence"] < by_count[r["count"]]["coherence"]:
+            by_count[r["count"]] = r
+    rows = [by_count[n] for n in sorted(by_count)]
+    # the first step that reaches k_max bounds everything to its left; larger ones are not needed
+    out = []
+    for r in rows:
+        out.append(r)
+        if r["count"] >= k_max:
+            break
+    return out
+
+
+def random_eps(k, d, C: float = PAPER_JL_RANDOM_C):
+    r"""The paper's Eq. 5 for random packing, :math:`\varepsilon = \sqrt{C \ln k / d}`."""
+    return jl_eps(k, d, C)
+
+
+def own_packings(d_values: Iterable[int], k_values: Iterable[int], *, steps: int, seed: int = 0,
+                 device=None) -> list[dict]:
+    """Adam from a random start (the paper's recipe) at every (k, d): rows {k, d, eps, seconds}."""
+    from repcap.packing.optimise import optimise_packing
+
+    rows = []
+    for d in d_values:
+        for k in k_values:
+            r = optimise_packing(int(k), int(d), steps=steps, seed=seed, progress=False, device=device)
+            rows.append({"k": int(k), "d": int(d), "eps": r.eps, "seconds": r.seconds})
+    return rows
+
+
+def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: int = 0,
+                        device=None) -> list[dict]:
+    """Adam started from k vectors of the best explicit set (seeded sample, zero-padded to d).
+
+    For each (k, d) with a known set of ≥ k vectors: ``start_eps`` (the subset's max |cos|, ≤ μ),
+    ``eps`` after ``steps`` Adam steps of the paper's objective, ``random_start_eps`` the same
+    recipe from a random start, ``family`` and ``coherence`` (μ). Cells with no set are skipped.
+    """
+    from repcap.packing.optimise import optimise_packing
+
+    rows = []
+    for k, d in cells:
+        mu, c = construction_eps(k, d)
+        if c is None or c.count < k:
+            continue
+        init = c.vectors(k=int(k), seed=seed, pad_to=int(d))
+        first = optimise_packing(int(k), int(d), steps=1, init=init, progress=False, device=device)
+        warm = optimise_packing(int(k), int(d), steps=steps, init=init, progress=False, device=device)
+        cold = optimise_packing(int(k), int(d), steps=steps, seed=seed, progress=False, device=device)
+        rows.append({"k": int(k), "d": int(d), "family": c.family, "params": dict(c.params),
+                     "coherence": mu, "start_eps": first.eps, "eps": warm.eps,
+                     "random_start_eps": cold.eps, "best_history": min(e for _, e in warm.history)})
+    return rows
+
+
+def frontier_rows(d_values: Sequence[int], k_values: Sequence[int], *, own: Sequence[Mapping],
+                  released=None) -> list[dict]:
+    """One row per (k, d): every recipe's ε*, the frontier, and which recipe set it.
+
+    ``own`` are :func:`own_packings` rows; ``released`` a :class:`repcap.packing.released.PaperSweep`
+    of the paper's optimised packings (or None). Keys: ``k``, ``d``, ``random`` (Eq. 5),
+    ``released`` (None where the paper has no cell), ``ours``, ``construction`` (inf where none),
+    ``construction_family``, ``frontier``, ``frontier_recipe``, ``ours_best`` (min of ours and the
+    construction, i.e. what this project itself reached) and ``ratio_to_released`` (ours_best / released).
+    """
+    ours = {(r["k"], r["d"]): r["eps"] for r in own}
+    rel = {}
+    if released is not None:
+        rel = {(int(k), int(d)): float(e) for k, d, e in zip(released.k, released.d, released.eps)}
+    rows = []
+    for d in d_values:
+        for k in k_values:
+            mu, c = construction_eps(k, d)
+            rec = {"random": float(random_eps(k, d)), "released": rel.get((k, d)),
+                   "ours": ours.get((k, d)), "construction": mu}
+            finite = {n: v for n, v in rec.items() if v is not None and math.isfinite(v)}
+            name = min(finite, key=finite.get)
+            own_vals = [v for v in (rec["ours"], mu) if v is not None and math.isfinite(v)]
+            ours_best = min(own_vals) if own_vals else None
+            rows.append({"k": int(k), "d": int(d), **rec,
+                         "construction_family": c.family if c else None,
+                         "frontier": finite[name], "frontier_recipe": name, "ours_best": ours_best,
+                         "ratio_to_released": (ours_best / rec["released"]
+                                               if ours_best is not None and rec["released"] else None)})
+    return rows
+
+
+def refit_frontier(rows: Sequence[Mapping], forms: Sequence[str] = ("jl", "eq6", "eq7")) -> dict:
+    """Fit the JL, Eq. 6 and Eq. 7 forms to the frontier points (k, d, ε_front) with k > d.
+
+    Points with k ≤ d are left out (ε* = 0 there). Returns form -> Fit (None where the points are
+    too few for the form's parameters).
+    """
+    pts = [(r["k"], r["d"], r["frontier"]) for r in rows if r["k"] > r["d"] and r["frontier"] > 0]
+    if len(pts) < 4:
+        raise DomainError(f"need at least 4 frontier points with k > d to fit, got {len(pts)}")
+    k, d, e = (np.array(v, dtype=float) for v in zip(*pts))
+    out = {}
+    for f in forms:
+        try:
+            out[f] = fit_form(f, k, d, e)
+        except FitError:  # too few points for this form's parameters: reported as None
+            out[f] = None
+    return out
+
+
+def table1_vs_constructions(band_rows: Sequence[Mapping]) -> list[dict]:
+    """Table 1 capacities beside the largest explicit set at each model's (d, ε).
+
+    ``band_rows`` are :func:`repcap.geometry.feasibility.named_band` rows. Returns rows with ``name``,
+    ``d``, ``eps``, ``capacity`` (10^log10_eq7), ``construction_count``, ``family``, ``params`` and
+    ``ratio`` (construction / capacity), sorted by ratio, largest first.
+    """
+    out = [{"name": v.get("name", "?"), "d": v["d"], "eps": v["eps"],
+            "capacity": 10.0 ** v["log10_eq7"], "construction_count": v["construction_count"],
+            "family": v["construction_family"], "params": v["construction_params"],
+            "ratio": v["construction_over_eq7"]} for v in band_rows]
+    return sorted(out, key=lambda r: -r["ratio"])

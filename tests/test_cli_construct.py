@@ -1,0 +1,67 @@
+"""``repcap construct`` and the ``construction`` key of ``repcap capacity``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from repcap.cli import main
+
+
+def _run_json(capsys, argv):
+    assert main(argv + ["--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_construct_kerdock_64_saved_vectors_pass_a_numpy_gram(tmp_path, capsys):
+    out = _run_json(capsys, ["construct", "--d", "64", "--eps", "0.125", "--save",
+                             str(tmp_path / "k.npy"), "--k", "2112"])
+    assert (out["family"], out["count"], out["coherence"], out["dim"]) == ("kerdock", 2112, 0.125, 64)
+    v = np.load(tmp_path / "k.npy").astype(np.float64)
+    assert v.shape == (2112, 64)
+    g = v @ v.T
+    np.testing.assert_allclose(np.diag(g), 1.0, atol=1e-6)
+    np.fill_diagonal(g, 0.0)
+    assert np.abs(g).max() == pytest.approx(0.125, abs=1e-6)
+
+
+def test_construct_dual_bch_and_padded_sample(tmp_path, capsys):
+    out = _run_json(capsys, ["construct", "--d", "1023", "--eps", "0.0636"])
+    assert out["count"] >= 1_048_576 and out["family"] == "dual_bch"
+    out = _run_json(capsys, ["construct", "--d", "70", "--eps", "0.27", "--save",
+                             str(tmp_path / "b.npy"), "--k", "300", "--seed", "1"])
+    v = np.load(tmp_path / "b.npy").astype(np.float64)
+    assert v.shape == (300, 70) and not v[:, out["dim"]:].any()
+    g = np.abs(v @ v.T)
+    np.fill_diagonal(g, 0.0)
+    assert g.max() <= out["coherence"] + 1e-6
+
+
+def test_capacity_carries_the_construction(capsys):
+    out = _run_json(capsys, ["capacity", "--d", "4096", "--eps", "0.0645"])
+    c = out["construction"]
+    assert c["count"] >= 2 ** 36 and c["coherence"] == pytest.approx(257 / 4095)
+    assert c["over_eq7"] == pytest.approx(c["count"] / out["eq7"]["max_k"], rel=1e-6)
+
+
+@pytest.mark.parametrize("argv", [["--d", "0", "--eps", "0.1"], ["--d", "64", "--eps", "1.5"],
+                                  ["--d", "64", "--eps", "nan"], ["--d", "inf", "--eps", "0.1"],
+                                  ["--d", "64", "--eps", "0.125", "--k", "3"],
+                                  ["--d", "64", "--eps", "0.125", "--save", "x.npy"],
+                                  ["--d", "64", "--eps", "0.125", "--save", "x.npy", "--k", "9999"]])
+def test_bad_input_exits_2_with_one_line(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["construct", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("repcap construct: error:") and err.count("\n") == 1
+    assert not (tmp_path / "x.npy").exists()
+
+
+def test_construct_and_capacity_reject_bad_input_with_the_same_message(capsys):
+    for argv in (["--d", "0", "--eps", "0.1"], ["--d", "64", "--eps", "1.5"]):
+        assert main(["construct", *argv]) == 2
+        mine = capsys.readouterr().err.split("error:", 1)[1]
+        assert main(["capacity", *argv]) == 2
+        assert capsys.readouterr().err.split("error:", 1)[1] == mine
