@@ -26,7 +26,7 @@ from typing import Any
 from repcap.errors import RepcapError
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
-COMMAND_MODULES = ("info", "epsilon", "laws", "packing")
+COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "activations")
 
 
 def build_parser() -> argparse.ArgumentParser:
