@@ -106,9 +106,29 @@ def prepare(model: Any, tokenizer: Any, name: str, device: str | None = None) ->
     return ForwardModel(name, model, tokenizer, dev, dtype, d, n)
 
 
+TINY_RANDOM = "tiny-random-llama"
+
+
+def tiny_random(seed: int = 0, device: str | None = None) -> ForwardModel:
+    """A 2-block Llama with d = 32 and random weights (seeded), built from a config, with the
+    MiniLM WordPiece tokenizer: the smoke profile's model (seconds, no download)."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    cfg = LlamaConfig(vocab_size=30522, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2)
+    tokenizer = AutoTokenizer.from_pretrained(str(offline.located(offline.find("all-MiniLM-L6-v2"))))
+    return prepare(LlamaForCausalLM(cfg), tokenizer, TINY_RANDOM, device)
+
+
 def load_forward(name: str, *, device: str | None = None, cache_dir=None) -> ForwardModel:
-    """Load ``name`` for hidden-state forward passes (see the module docstring for what it takes)."""
+    """Load ``name`` for hidden-state forward passes (see the module docstring for what it takes;
+    ``tiny-random-llama`` is :func:`tiny_random`)."""
     from transformers import AutoTokenizer
+
+    if name == TINY_RANDOM:
+        return tiny_random(device=device)
 
     where, gguf = _where(name, cache_dir)
     _, dtype = pick_device(device)

@@ -247,3 +247,29 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
                            tokens=tokens, corpus=corpus, device=fm.device,
                            dtype=str(fm.dtype).replace("torch.", ""),
                            embedding_eps=embedding_eps(fm), rows=rows, samples=samples)
+
+
+@dataclass
+class Verdict:
+    """How a model's layers compare with its embedding ε (all from one study)."""
+
+    model: str
+    embedding_eps: float
+    median_layer_eps: float
+    min_layer_eps: float
+    max_layer_eps: float
+    max_abs_gap: float            # max over layers of |ε_layer − ε_embedding|
+    layers_same_class: int        # layers whose class equals the embedding's class
+    layers: int
+    median_centred_drop: float    # median over layers of ε − ε_centred
+
+
+def verdict(study: ActivationStudy) -> Verdict:
+    """Summary numbers behind chapter 8's verdict: gaps |ε_ℓ − ε_emb| and ε_ℓ − ε_ℓ,centred."""
+    eps = np.array([r.eps for r in study.rows])
+    centred = np.array([r.eps_centred for r in study.rows])
+    emb_class = classify(study.embedding_eps)
+    return Verdict(study.model, study.embedding_eps, float(np.median(eps)), float(eps.min()),
+                   float(eps.max()), float(np.abs(eps - study.embedding_eps).max()),
+                   sum(r.paper_class == emb_class for r in study.rows), len(study.rows),
+                   float(np.nanmedian(eps - centred)))
