@@ -196,6 +196,12 @@ def embedding_eps(fm) -> float:
     return exact_moments(weight).eps
 
 
+def _log10_eq7(d: int, eps: float) -> float:
+    """log10 of Eq. 7's k_max at (d, ε); NaN where ε > 1 (µ + 2σ can exceed 1 when µ is near 1,
+    and Eq. 7 is defined only for a bound on |cos| in [0, 1])."""
+    return float(log10_capacity(d, max(eps, 1e-12))) if eps <= 1.0 else float("nan")
+
+
 def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[LayerRow]:
     labels = layer_labels(n_layers)
     rows = []
@@ -213,7 +219,7 @@ def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[La
             eps_sqrt_d=eps * math.sqrt(d), eps_centred=_centred_eps(sample, mean_vec),
             mean_norm=float(np.linalg.norm(unit_mean)), participation_ratio=pr,
             effective_rank=erank, paper_class=classify(eps),
-            log10_capacity_eq7=float(log10_capacity(d, max(eps, 1e-12)))))
+            log10_capacity_eq7=_log10_eq7(d, eps)))
     return rows
 
 
