@@ -28,7 +28,7 @@ from typing import Any
 from repcap.errors import RepcapError
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
-COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey")
+COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,53 @@
+"""Figures of chapter 8: per-layer ε of hidden states beside the embedding ε, and Eq. 7's capacity.
+
+Draws only what :mod:`repcap.studies.activations` computed; nothing here computes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+
+from repcap.book.plots import CYCLE
+
+__all__ = ["layer_curves", "capacity_curves", "figure"]
+
+
+def _depth(study) -> list[float]:
+    last = max(study.n_layers, 1)
+    return [r.layer / last for r in study.rows]
+
+
+def layer_curves(ax, studies: Sequence) -> None:
+    """ε per layer (solid), mean-removed ε (dotted), embedding ε (dashed line), vs relative depth."""
+    for color, s in zip(CYCLE, studies):
+        x = _depth(s)
+        ax.plot(x, [r.eps for r in s.rows], "-o", ms=3, color=color, label=f"{s.model}: ε")
+        ax.plot(x, [r.eps_centred for r in s.rows], ":", color=color,
+                label=f"{s.model}: ε, mean removed")
+        ax.axhline(s.embedding_eps, color=color, ls="--", lw=1,
+                   label=f"{s.model}: embedding-matrix ε")
+    ax.axhspan(0.1, 0.2, color="0.9", zorder=0)
+    ax.set_xlabel("relative depth (0 = embedding output, 1 = last block)")
+    ax.set_ylabel("ε = µ + 2σ over pairs of positions")
+    ax.legend(fontsize=7)
+
+
+def capacity_curves(ax, studies: Sequence) -> None:
+    """log10 of Eq. 7's capacity at each layer's (d, ε)."""
+    for color, s in zip(CYCLE, studies):
+        ax.plot(_depth(s), [r.log10_capacity_eq7 for r in s.rows], "-o", ms=3, color=color,
+                label=s.model)
+    ax.set_xlabel("relative depth")
+    ax.set_ylabel("log10 k_max by Eq. 7 at the layer's ε")
+    ax.legend(fontsize=7)
+
+
+def figure(studies: Sequence):
+    """Both panels side by side."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    layer_curves(a, studies)
+    capacity_curves(b, studies)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,281 @@
+r"""ε of the vectors a transformer computes: per-layer moments of its hidden states, streamed.
+
+For layer ℓ and the N real (unpadded) token positions of a corpus, with :math:`\hat h_i` the unit
+hidden state at position *i*, the paper's accepted deviation over pairs of positions is
+:math:`\varepsilon_\ell = \mu + 2\sigma` of :math:`c_{ij} = \hat h_i\cdot\hat h_j`, *i < j*. As in
+:mod:`repcap.similarity.moments` it needs only :math:`\sum_i \hat h_i` and the d × d Gram
+:math:`\sum_i \hat h_i\hat h_i^\top`, accumulated batch by batch in float64 (shifted by the first
+batch's mean so nothing cancels): memory :math:`O(L d^2)`, never N × d × L, and the value is exact.
+
+Also per layer: ε·√d (the null calibration: for isotropic random unit vectors µ ≈ 0 and
+σ ≈ 1/√d, so ε·√d ≈ 2); the participation ratio :math:`(\operatorname{tr}C)^2/\lVert C\rVert_F^2`
+and the effective rank :math:`\exp(-\sum_k p_k\ln p_k)`, :math:`p_k = \lambda_k/\sum\lambda`, of the
+covariance C of the unit vectors; the norm of the mean unit vector; the paper's class of ε and
+Eq. 7's capacity at (d, ε). The mean-removed ε (anisotropy removed, Ethayarajh 2019; Mu &
+Viswanath 2018) uses the exact mean raw vector :math:`m = \frac1N\sum_i h_i` of the whole stream and
+the cosines of :math:`h_i - m` among a uniform reservoir of R positions (all R(R−1)/2 pairs): a sample
+estimate, since the renormalisation after centring does not reduce to running sums.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import numpy as np
+
+from repcap.errors import DataFileError, ModelFileError, ParameterError
+from repcap.laws.capacity import log10_capacity
+from repcap.similarity.classes import classify
+from repcap.similarity.moments import CentredSums, exact_moments
+
+
+@dataclass
+class LayerSums:
+    """Running float64 sums of one layer (torch tensors on the model's device)."""
+
+    shift: Any = None
+    n: int = 0
+    u: Any = None       # Σ (ĥ − shift)
+    gram: Any = None    # Σ (ĥ − shift)(ĥ − shift)ᵀ
+    d1: float = 0.0     # Σ δ, δ = ‖ĥ‖² − 1
+    d2: float = 0.0     # Σ δ²
+    raw: Any = None     # Σ h (unnormalised), for the mean vector
+    keys: Any = None    # reservoir priorities
+    sample: Any = None  # reservoir vectors (float32, CPU)
+
+    def add(self, h, reservoir: int, generator) -> None:
+        import torch
+
+        x = h.to(torch.float64)
+        norms = x.norm(dim=1, keepdim=True)
+        x = x[norms[:, 0] > 0]
+        unit = x / x.norm(dim=1, keepdim=True)
+        if self.shift is None:
+            self.shift = unit.mean(dim=0)
+            d = unit.shape[1]
+            self.u = torch.zeros(d, dtype=torch.float64, device=unit.device)
+            self.gram = torch.zeros((d, d), dtype=torch.float64, device=unit.device)
+            self.raw = torch.zeros(d, dtype=torch.float64, device=unit.device)
+        r = unit - self.shift
+        delta = (unit * unit).sum(dim=1) - 1.0
+        self.n += unit.shape[0]
+        self.u += r.sum(dim=0)
+        self.gram.addmm_(r.T, r)
+        self.d1 += float(delta.sum())
+        self.d2 += float((delta * delta).sum())
+        self.raw += x.sum(dim=0)
+        if reservoir:
+            keys = torch.rand(x.shape[0], generator=generator)
+            vecs = x.to(torch.float32).cpu()
+            if self.keys is not None:
+                keys, vecs = torch.cat([self.keys, keys]), torch.cat([self.sample, vecs])
+            if keys.shape[0] > reservoir:
+                top = torch.topk(keys, reservoir).indices
+                keys, vecs = keys[top], vecs[top]
+            self.keys, self.sample = keys, vecs
+
+    def centred(self) -> CentredSums:
+        return CentredSums(shift=self.shift.cpu().numpy(), n=float(self.n),
+                           q_weights=float(self.n), u=self.u.cpu().numpy(),
+                           gram=self.gram.cpu().numpy(), d1=self.d1, d2=self.d2)
+
+
+def spectrum_measures(sums: CentredSums) -> tuple[float, float]:
+    r"""``(participation ratio, effective rank)`` of the covariance C = H/n of the unit vectors,
+    H = Σ rrᵀ − uuᵀ/n: PR = (tr C)²/‖C‖²_F and erank = exp(−Σ p ln p), p = λ/Σλ."""
+    h = sums.gram - np.outer(sums.u, sums.u) / sums.n
+    lam = np.clip(np.linalg.eigvalsh((h + h.T) / 2.0), 0.0, None)
+    total = lam.sum()
+    if total <= 0:
+        return 1.0, 1.0
+    p = lam[lam > 0] / total
+    return float(total ** 2 / (lam @ lam)), float(np.exp(-(p * np.log(p)).sum()))
+
+
+def _centred_eps(sample: np.ndarray, mean: np.ndarray) -> float:
+    """ε of all pairs among the reservoir rows after subtracting the stream's mean vector."""
+    if sample is None or sample.shape[0] < 2:
+        return float("nan")
+    centred = np.asarray(sample, dtype=np.float64) - mean
+    norms = np.linalg.norm(centred, axis=1)
+    centred = centred[norms > 0]
+    if centred.shape[0] < 2:
+        return float("nan")
+    return exact_moments(centred).eps
+
+
+@dataclass
+class LayerRow:
+    layer: int
+    label: str
+    tokens: int
+    mean: float
+    std: float
+    eps: float
+    eps_sqrt_d: float
+    eps_centred: float
+    mean_norm: float
+    participation_ratio: float
+    effective_rank: float
+    paper_class: str
+    log10_capacity_eq7: float
+
+
+@dataclass
+class ActivationStudy:
+    """One model's per-layer table and what it was measured on."""
+
+    model: str
+    d_model: int
+    n_layers: int
+    tokens: int
+    corpus: str
+    device: str
+    dtype: str
+    embedding_eps: float
+    rows: list[LayerRow]
+    samples: dict = field(default_factory=dict)  # layer → reservoir rows (float32)
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "d_model": self.d_model, "n_layers": self.n_layers,
+                "tokens": self.tokens, "corpus": self.corpus, "device": self.device,
+                "dtype": self.dtype, "embedding_eps": self.embedding_eps,
+                "embedding_class": classify(self.embedding_eps),
+                "layers": [vars(r) for r in self.rows]}
+
+
+def layer_labels(n_layers: int) -> list[str]:
+    """Names of the hidden_states entries: the embedding output, then each block (the last
+    block's entry is after the final norm in decoder models)."""
+    return ["embeddings"] + [f"block {i}" for i in range(1, n_layers + 1)]
+
+
+def _select(layers: Iterable[int] | None, count: int) -> list[int]:
+    if layers is None:
+        return list(range(count))
+    chosen = sorted({int(i) % count if -count <= int(i) < count else -1 for i in layers})
+    if not chosen or chosen[0] < 0:
+        raise ParameterError(f"layers must lie in 0..{count - 1} (or -{count}..-1)")
+    return chosen
+
+
+def run_batches(fm, batches: Iterable[dict], *, layers: Iterable[int] | None = None,
+                reservoir: int = 2000, seed: int = 0, progress: bool = True,
+                total_tokens: int | None = None) -> dict[int, LayerSums]:
+    """Forward every batch with hidden states and fold the unpadded positions into the sums."""
+    import torch
+    from tqdm.auto import tqdm
+
+    count = fm.n_layers + 1
+    chosen = _select(layers, count)
+    sums = {i: LayerSums() for i in chosen}
+    gen = torch.Generator().manual_seed(seed)
+    bar = tqdm(total=total_tokens, desc=f"{fm.name}: hidden states", unit="tok",
+               disable=not progress)
+    with torch.inference_mode():
+        for batch in batches:
+            batch = {k: v.to(fm.device) for k, v in batch.items()}
+            out = fm.model(**batch, output_hidden_states=True)
+            states = getattr(out, "hidden_states", None)
+            if states is None or len(states) != count:
+                raise ModelFileError(f"{fm.name}: the forward pass returned no per-layer "
+                                     "hidden states")
+            keep = batch["attention_mask"].reshape(-1).bool()
+            for i in chosen:
+                sums[i].add(states[i].reshape(-1, fm.d_model)[keep], reservoir, gen)
+            bar.update(int(keep.sum()))
+    bar.close()
+    return sums
+
+
+def embedding_eps(fm) -> float:
+    """ε of the model's token-embedding rows (the paper's measurement), exact."""
+    weight = fm.model.get_input_embeddings().weight.detach().float().cpu().numpy()
+    return exact_moments(weight).eps
+
+
+def _log10_eq7(d: int, eps: float) -> float:
+    """log10 of Eq. 7's k_max at (d, ε); NaN where ε > 1 (µ + 2σ can exceed 1 when µ is near 1,
+    and Eq. 7 is defined only for a bound on |cos| in [0, 1])."""
+    return float(log10_capacity(d, max(eps, 1e-12))) if eps <= 1.0 else float("nan")
+
+
+def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[LayerRow]:
+    labels = layer_labels(n_layers)
+    rows = []
+    for i, s in sums.items():
+        if s.n < 2:
+            raise DataFileError(f"layer {i}: fewer than two token positions")
+        c = s.centred()
+        mean, std, eps = c.moments()
+        pr, erank = spectrum_measures(c)
+        unit_mean = c.shift + c.u / c.n
+        mean_vec = (s.raw / s.n).cpu().numpy()
+        sample = s.sample.numpy() if s.sample is not None else None
+        rows.append(LayerRow(
+            layer=i, label=labels[i], tokens=s.n, mean=mean, std=std, eps=eps,
+            eps_sqrt_d=eps * math.sqrt(d), eps_centred=_centred_eps(sample, mean_vec),
+            mean_norm=float(np.linalg.norm(unit_mean)), participation_ratio=pr,
+            effective_rank=erank, paper_class=classify(eps),
+            log10_capacity_eq7=_log10_eq7(d, eps)))
+    return rows
+
+
+def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: int = 20000,
+                     layers: Iterable[int] | None = None, batch_size: int = 8,
+                     max_length: int = 256, reservoir: int = 2000, seed: int = 0,
+                     device: str | None = None, progress: bool = True,
+                     keep_samples: bool = False) -> ActivationStudy:
+    r"""Per-layer ε = µ + 2σ (exact, over all pairs of the ``tokens`` real positions), ε·√d,
+    mean-removed ε, participation ratio, effective rank, class and Eq. 7 capacity of ``model``'s
+    hidden states on ``corpus`` (see the module docstring for the formulas).
+
+    ``model``: a name :func:`repcap.sources.forward.load_forward` accepts, or a
+    :class:`~repcap.sources.forward.ForwardModel` already built.
+    """
+    from repcap.sources.corpus import documents, token_batches
+    from repcap.sources.forward import ForwardModel, load_forward
+
+    if tokens < 2:
+        raise ParameterError(f"tokens must be at least 2, got {tokens}")
+    docs = documents(corpus)
+    fm = model if isinstance(model, ForwardModel) else load_forward(model, device=device)
+    # Tokenise everything first: "more tokens than the corpus holds" fails before any pass.
+    batches = list(token_batches(docs, fm.tokenizer, tokens, max_length=max_length,
+                                 batch_size=batch_size))
+    sums = run_batches(fm, batches, layers=layers, reservoir=reservoir, seed=seed,
+                       progress=progress, total_tokens=tokens)
+    rows = rows_from_sums(sums, fm.d_model, fm.n_layers)
+    samples = {i: s.sample.numpy() for i, s in sums.items()} if keep_samples else {}
+    return ActivationStudy(model=fm.name, d_model=fm.d_model, n_layers=fm.n_layers,
+                           tokens=tokens, corpus=corpus, device=fm.device,
+                           dtype=str(fm.dtype).replace("torch.", ""),
+                           embedding_eps=embedding_eps(fm), rows=rows, samples=samples)
+
+
+@dataclass
+class Verdict:
+    """How a model's layers compare with its embedding ε (all from one study)."""
+
+    model: str
+    embedding_eps: float
+    median_layer_eps: float
+    min_layer_eps: float
+    max_layer_eps: float
+    max_abs_gap: float            # max over layers of |ε_layer − ε_embedding|
+    layers_same_class: int        # layers whose class equals the embedding's class
+    layers: int
+    median_centred_drop: float    # median over layers of ε − ε_centred
+
+
+def verdict(study: ActivationStudy) -> Verdict:
+    """Summary numbers behind chapter 8's verdict: gaps |ε_ℓ − ε_emb| and ε_ℓ − ε_ℓ,centred."""
+    eps = np.array([r.eps for r in study.rows])
+    centred = np.array([r.eps_centred for r in study.rows])
+    emb_class = classify(study.embedding_eps)
+    return Verdict(study.model, study.embedding_eps, float(np.median(eps)), float(eps.min()),
+                   float(eps.max()), float(np.abs(eps - study.embedding_eps).max()),
+                   sum(r.paper_class == emb_class for r in study.rows), len(study.rows),
+                   float(np.nanmedian(eps - centred)))
