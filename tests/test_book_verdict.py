@@ -28,7 +28,18 @@ def _results() -> dict:
             "fits": {"jl": {"mape": 26.6}, "eq6": {"mape": 3.85}},
             "paper_floor_ratio_min": 1.3, "paper_floor_ratio_max": 2.5,
             "objective_comparison": {"median_ratio_to_paper": {"paper": 1.0, "softmax": 0.874}}},
-        "06_capacity": {"profile": "test", "widen_factor": 4.1, "loosen_factor": 2.3e9},
+        "06_capacity": {"profile": "test", "widen_factor": 4.1, "loosen_factor": 2.3e9,
+                        "below_construction": [
+                            {"name": "Llama 2 7B", "family": "dual-BCH", "params": {"m": 12, "e": 3},
+                             "ratio": 1.7e3},
+                            {"name": "Llama 2 70B", "family": "dual-BCH", "params": {"m": 13, "e": 4},
+                             "ratio": 5.9e5}]},
+        "07_packing_frontier": {"profile": "test", "n_class2": 31},
+        "08_inside_the_model": {
+            "profile": "test", "tokens": 4000, "max_abs_gap": 0.31, "layers_same_class": 20,
+            "layers": 30, "predicts": False, "median_centred_drop": [0.12, 0.4],
+            "models": {"all-MiniLM-L6-v2": {"embedding_eps": 0.2014, "layer_eps": [0.25, 0.5]},
+                       "gemma-3-270m": {"embedding_eps": 0.0702, "layer_eps": [0.07, 0.38]}}},
     }
 
 
@@ -41,7 +52,7 @@ def test_statuses_on_the_papers_numbers():
     got = {c.__name__: c(r).status for c in V.CLAIMS}
     assert got == {"_two_classes": V.CAVEAT, "_width_trend": V.CAVEAT, "_jl_count": V.CAVEAT,
                    "_jl_constant": V.CAVEAT, "_kd_law": V.CAVEAT, "_upper_bound": V.FAILS,
-                   "_sensitivity": V.HOLDS}
+                   "_sensitivity": V.HOLDS, "_embedding_transfer": V.FAILS}
 
 
 @pytest.mark.parametrize("chapter, keys, value, claim, status", [
@@ -52,6 +63,7 @@ def test_statuses_on_the_papers_numbers():
     ("04_jl_random", ("paper_refit_C",), 3.2, V._jl_constant, V.FAILS),
     ("05_optimised_packing", ("paper_refits", "jl", "mape"), 500.0, V._kd_law, V.FAILS),
     ("06_capacity", ("loosen_factor",), 2.0, V._sensitivity, V.FAILS),
+    ("08_inside_the_model", ("layers_same_class",), 30, V._embedding_transfer, V.CAVEAT),
 ])
 def test_each_rule_flips_with_its_number(chapter, keys, value, claim, status):
     r = copy.deepcopy(_results())
@@ -66,7 +78,17 @@ def test_upper_bound_holds_only_at_the_floor_and_unbeaten():
     r = _results()
     r["05_optimised_packing"]["paper_floor_ratio_min"] = 1.0
     r["05_optimised_packing"]["objective_comparison"]["median_ratio_to_paper"]["softmax"] = 1.05
+    assert V._upper_bound(r).status == V.FAILS  # explicit sets still beat two capacities
+    r["06_capacity"]["below_construction"] = []
     assert V._upper_bound(r).status == V.HOLDS
+
+
+def test_embedding_transfer_holds_only_with_every_layer_close():
+    r = _results()
+    r["08_inside_the_model"].update(layers_same_class=30, max_abs_gap=0.04)
+    assert V._embedding_transfer(r).status == V.HOLDS
+    text = V._embedding_transfer(r).evidence
+    assert "30 of 30 layers" in text and "0.040" in text and "4,000 token positions" in text
 
 
 def test_evidence_carries_the_results_numbers():
@@ -76,7 +98,8 @@ def test_evidence_carries_the_results_numbers():
     assert "975.3 %" in text and "7.95 %" in text and "1.30–2.50" in text
     assert "-12.6 %" in text and "10^9.4" in text
     assert "(../notebooks/04_jl_random.ipynb)" in text
-    assert "1 hold, 5 hold with a caveat, 1 do not hold" in text
+    assert "2 of the 31 Class 2 models" in text and "1.7e+03–5.9e+05" in text
+    assert "1 hold, 5 hold with a caveat, 2 do not hold" in text
 
 
 def test_missing_results_are_an_error_naming_the_chapter(tmp_path):
