@@ -42,6 +42,16 @@ def test_cli_mistakes_get_one_line_and_exit_2(args, fragment):
     assert line.startswith(f"repcap {args[0]}: error: ") and fragment in line
 
 
+def test_hub_id_of_the_offline_copy_warns_in_one_clean_line():
+    code, out, err = _repcap("info", "sentence-transformers/all-MiniLM-L6-v2", "--json",
+                             env={"HF_HUB_OFFLINE": "1"})
+    assert code == 0 and '"source": "offline"' in out
+    line = _one_line(err)
+    assert line.startswith("repcap info: warning: sentence-transformers/all-MiniLM-L6-v2: ")
+    assert line.count("sentence-transformers/all-MiniLM-L6-v2") == 1 and ".py:" not in line
+    assert "installed offline copy 'all-MiniLM-L6-v2'" in line
+
+
 def test_epsilon_accepts_the_tensor_option_its_errors_recommend():
     code, out, err = _repcap("epsilon", "all-MiniLM-L6-v2", "--json", "--no-progress",
                              "--tensor", "embeddings.word_embeddings.weight")

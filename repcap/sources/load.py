@@ -95,7 +95,9 @@ def load_embedding(model: Any, *, revision: str | None = None, with_unembedding:
         spec = offline.find_by_hub_id(name)
         if spec is None or revision is not None:
             raise _with_hint(exc, name) from None
-        warnings.warn(f"{name}: {exc} Using the installed offline copy {spec.name!r} "
+        # The error already names the model; prefixing it again would print the id twice.
+        reason = str(exc) if str(exc).startswith(name) else f"{name}: {exc}"
+        warnings.warn(f"{reason} Using the installed offline copy {spec.name!r} "
                       f"({spec.precision}).", stacklevel=2)
         emb = materialise(offline.OfflineSource(spec, cache_dir, progress), name, **kwargs)
         emb.provenance["fallback_from_hub"] = str(exc)
