@@ -38,6 +38,7 @@ def _results() -> dict:
         "08_inside_the_model": {
             "profile": "test", "tokens": 4000, "max_abs_gap": 0.31, "layers_same_class": 20,
             "layers": 30, "predicts": False, "median_centred_drop": [0.12, 0.4],
+            "capacity_span_layers": 12.3, "capacity_span_models": 4.5,
             "models": {"all-MiniLM-L6-v2": {"embedding_eps": 0.2014, "layer_eps": [0.25, 0.5]},
                        "gemma-3-270m": {"embedding_eps": 0.0702, "layer_eps": [0.07, 0.38]}}},
     }
@@ -89,6 +90,7 @@ def test_embedding_transfer_holds_only_with_every_layer_close():
     assert V._embedding_transfer(r).status == V.HOLDS
     text = V._embedding_transfer(r).evidence
     assert "30 of 30 layers" in text and "0.040" in text and "4,000 token positions" in text
+    assert "up to 12.3 orders of magnitude" in text and "4.5 over the models'" in text
 
 
 def test_evidence_carries_the_results_numbers():

@@ -186,6 +186,8 @@ def _embedding_transfer(r) -> Verdict:
     models = _get(r, "08_inside_the_model", "models")
     drops = _get(r, "08_inside_the_model", "median_centred_drop")
     tokens = _get(r, "08_inside_the_model", "tokens")
+    span_layers = _get(r, "08_inside_the_model", "capacity_span_layers")
+    span_models = _get(r, "08_inside_the_model", "capacity_span_models")
     per_model = "; ".join(
         f"{name}: embedding {m['embedding_eps']:.3f}, layers "
         f"{min(m['layer_eps']):.3f}–{max(m['layer_eps']):.3f}" for name, m in models.items())
@@ -193,7 +195,9 @@ def _embedding_transfer(r) -> Verdict:
                 f"{len(models)} model(s) run forward in this build ({per_model}). {same} of {layers} "
                 f"layers fall in their embedding matrix's class; the largest gap between a layer's ε "
                 f"and the embedding's is {gap:.3f}. Removing each stream's mean vector changes ε by a "
-                f"median of {', '.join(f'{d:.3f}' for d in drops)} per model.")
+                f"median of {', '.join(f'{d:.3f}' for d in drops)} per model. Eq. 7's capacity "
+                f"spans up to {span_layers:.1f} orders of magnitude over one model's layers, against "
+                f"{span_models:.1f} over the models' embedding matrices.")
     if same < layers:
         status = FAILS
     else:

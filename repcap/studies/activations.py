@@ -268,14 +268,20 @@ class Verdict:
     layers_same_class: int        # layers whose class equals the embedding's class
     layers: int
     median_centred_drop: float    # median over layers of ε − ε_centred
+    log10_capacity_span: float    # max − min of log10 Eq. 7 capacity over layers where it exists
+    layers_without_capacity: int  # layers with ε > 1, where Eq. 7 is undefined
 
 
 def verdict(study: ActivationStudy) -> Verdict:
-    """Summary numbers behind chapter 8's verdict: gaps |ε_ℓ − ε_emb| and ε_ℓ − ε_ℓ,centred."""
+    """Summary numbers behind chapter 8's verdict: gaps |ε_ℓ − ε_emb|, ε_ℓ − ε_ℓ,centred, and the
+    spread max_ℓ − min_ℓ of log10 k_max(d, ε_ℓ) by Eq. 7 over the layers where it is defined."""
     eps = np.array([r.eps for r in study.rows])
+    cap = np.array([r.log10_capacity_eq7 for r in study.rows])
+    finite = cap[np.isfinite(cap)]
+    span = float(finite.max() - finite.min()) if finite.size else float("nan")
     centred = np.array([r.eps_centred for r in study.rows])
     emb_class = classify(study.embedding_eps)
     return Verdict(study.model, study.embedding_eps, float(np.median(eps)), float(eps.min()),
                    float(eps.max()), float(np.abs(eps - study.embedding_eps).max()),
                    sum(r.paper_class == emb_class for r in study.rows), len(study.rows),
-                   float(np.nanmedian(eps - centred)))
+                   float(np.nanmedian(eps - centred)), span, int((~np.isfinite(cap)).sum()))
