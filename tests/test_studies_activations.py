@@ -139,8 +139,10 @@ def test_cli_bad_input_exit_2(args, needle):
     proc = subprocess.run([sys.executable, "-m", "repcap.cli", "activations", *args,
                            "--no-progress"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-    lines = [ln for ln in proc.stderr.splitlines() if "error" in ln]
+    # One line on stderr and nothing else: no loading bars with --no-progress, no traceback.
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr
+    assert lines[0].startswith("repcap activations: error: ")
 
 
 def test_cli_json_rows():

@@ -8,6 +8,8 @@ float32 on CPU, because CPU bf16 matmuls are slow and the moments are accumulate
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +40,23 @@ def pick_device(device: str | None = None) -> tuple[str, Any]:
     return dev, (torch.bfloat16 if dev.startswith("cuda") else torch.float32)
 
 
-def _where(name: str, cache_dir) -> tuple[str, str | None]:
+@contextlib.contextmanager
+def _quiet_transformers(quiet: bool):
+    """Silence transformers' own progress bars (weight loading, GGUF de-quantising) while loading,
+    restoring the previous setting after: with ``progress=False`` nothing reaches stderr."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if quiet and was_enabled:
+            hf_logging.enable_progress_bar()
+
+
+def _where(name: str, cache_dir, progress: bool = True) -> tuple[str, str | None]:
     """``(folder or id, gguf file name or None)`` for ``name``."""
     spec = offline.find(name)
     if spec is not None:
@@ -48,7 +66,7 @@ def _where(name: str, cache_dir) -> tuple[str, str | None]:
             path = offline.located(spec)
             return str(path.parent), path.name
         if spec.loader == "gguf-parts":
-            path = offline.assembled_gemma(cache_dir, progress=True)
+            path = offline.assembled_gemma(cache_dir, progress=progress)
             return str(path.parent), path.name
         raise ModelFileError(f"{spec.name} is a static vector table, not a transformer: it has "
                              "no hidden states to read")
@@ -122,17 +140,19 @@ def tiny_random(seed: int = 0, device: str | None = None) -> ForwardModel:
     return prepare(LlamaForCausalLM(cfg), tokenizer, TINY_RANDOM, device)
 
 
-def load_forward(name: str, *, device: str | None = None, cache_dir=None) -> ForwardModel:
+def load_forward(name: str, *, device: str | None = None, cache_dir=None,
+                 progress: bool = True) -> ForwardModel:
     """Load ``name`` for hidden-state forward passes (see the module docstring for what it takes;
-    ``tiny-random-llama`` is :func:`tiny_random`)."""
+    ``tiny-random-llama`` is :func:`tiny_random`). ``progress=False`` silences every loading bar."""
     from transformers import AutoTokenizer
 
     if name == TINY_RANDOM:
         return tiny_random(device=device)
 
-    where, gguf = _where(name, cache_dir)
+    where, gguf = _where(name, cache_dir, progress)
     _, dtype = pick_device(device)
-    model = _from_pretrained(where, gguf, dtype)
+    with _quiet_transformers(not progress):
+        model = _from_pretrained(where, gguf, dtype)
     kw = {"gguf_file": gguf} if gguf else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(where, **kw)

@@ -241,7 +241,10 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     if tokens < 2:
         raise ParameterError(f"tokens must be at least 2, got {tokens}")
     docs = documents(corpus)
-    fm = model if isinstance(model, ForwardModel) else load_forward(model, device=device)
+    if isinstance(model, ForwardModel):
+        fm = model
+    else:
+        fm = load_forward(model, device=device, progress=progress)
     # Tokenise everything first: "more tokens than the corpus holds" fails before any pass.
     batches = list(token_batches(docs, fm.tokenizer, tokens, max_length=max_length,
                                  batch_size=batch_size))
