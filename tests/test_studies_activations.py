@@ -3,6 +3,7 @@ on the same activations, on a tiny random model and on the real all-MiniLM-L6-v2
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -179,3 +180,11 @@ def test_verdict_summaries_from_hand_made_rows():
     assert v.layers_without_capacity == 1
     assert v.log10_capacity_span == pytest.approx(
         float(log10_capacity(512, 0.6)) - float(log10_capacity(512, 0.08)))
+
+
+def test_quiet_loading_writes_nothing_to_stderr(capfd):
+    """progress=False reaches transformers' weight-loading bars and its GGUF de-quantising bar."""
+    load_forward("SmolLM2-135M-Instruct", progress=False)
+    assert capfd.readouterr().err == ""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    assert not isinstance(gguf_utils.tqdm, functools.partial)  # restored afterwards

@@ -9,6 +9,7 @@ float32 on CPU, because CPU bf16 matmuls are slow and the moments are accumulate
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import os
 from dataclasses import dataclass
@@ -46,14 +47,24 @@ def _quiet_transformers(quiet: bool):
     restoring the previous setting after: with ``progress=False`` nothing reaches stderr."""
     from transformers.utils import logging as hf_logging
 
+    try:  # GGUF de-quantising uses a bare tqdm that the flag above does not reach
+        from transformers import modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:
+        gguf_utils = None
+    gguf_tqdm = getattr(gguf_utils, "tqdm", None)
     was_enabled = hf_logging.is_progress_bar_enabled()
     if quiet:
         hf_logging.disable_progress_bar()
+        if gguf_tqdm is not None:
+            gguf_utils.tqdm = functools.partial(gguf_tqdm, disable=True)
     try:
         yield
     finally:
-        if quiet and was_enabled:
-            hf_logging.enable_progress_bar()
+        if quiet:
+            if was_enabled:
+                hf_logging.enable_progress_bar()
+            if gguf_tqdm is not None:
+                gguf_utils.tqdm = gguf_tqdm
 
 
 def _where(name: str, cache_dir, progress: bool = True) -> tuple[str, str | None]:
