@@ -102,7 +102,7 @@ def test_evidence_carries_the_results_numbers():
     text = V.render(V.verdicts(r), "test")
     assert "C = 3.0295" in text and "277 directions" in text and "27,752" in text
     assert "975.3 %" in text and "7.95 %" in text and "1.30–2.50" in text
-    assert "-12.6 %" in text and "10^9.4" in text
+    assert "12.6 % lower than" in text and "10^9.4" in text
     assert "(../notebooks/04_jl_random.ipynb)" in text
     assert "2 of the 31 Class 2 models" in text and "1.7e+03–5.9e+05" in text
     assert "1 hold, 5 hold with a caveat, 2 do not hold" in text

@@ -167,8 +167,9 @@ def _upper_bound(r) -> Verdict:
                     f"largest, {top['name']}, against a {top['family']} set). ")
     evidence += (f"The paper's released packings reach {lo:.2f}–{hi:.2f} times the proven lower bound "
                  f"on max |cos| (the coherence floor), so better packings may exist. At equal steps and "
-                 f"learning-rate schedule, the `{best[0]}` objective packs the same cells with a median "
-                 f"ε* {_pct(best[1] - 1)} against the paper's loss. Eq. 7 fitted to such packings "
+                 f"learning-rate schedule, the `{best[0]}` objective packs the same cells to a median "
+                 f"ε* {abs(100 * (best[1] - 1)):.1f} % {'lower' if best[1] < 1 else 'higher'} than "
+                 f"the paper's loss reaches. Eq. 7 fitted to such packings "
                  f"describes what one recipe reaches, not how many directions can exist.")
     fails = bool(below) or lo > 1 or best[1] < 1
     return Verdict("Representational capacity from Eq. 7 is an upper bound on the number of "
