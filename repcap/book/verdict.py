@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from repcap.errors import RepcapError
+from repcap.similarity.classes import CLASS1_ABOVE, CLASS2_BELOW, classify
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
@@ -84,8 +85,9 @@ def _two_classes(r) -> Verdict:
     from repcap.studies.survey import reported_points
 
     pts = reported_points()
-    gap = [p for p in pts if 0.1 <= p["eps"] <= 0.2]
-    narrow = [p for p in pts if p["eps"] > 0.2 and 2 / math.sqrt(p["d_model"]) > 0.1]
+    gap = [p for p in pts if classify(p["eps"]) == "between"]
+    narrow = [p for p in pts
+              if classify(p["eps"]) == "Class 1" and 2 / math.sqrt(p["d_model"]) > CLASS2_BELOW]
     rows = _get(r, "03_two_classes", "rows")
     classes = ", ".join(f"{row['name']} ({row['class']})"
                         for row in rows)
@@ -199,10 +201,10 @@ def _embedding_transfer(r) -> Verdict:
                 f"median of {', '.join(f'{d:.3f}' for d in drops)} per model. Eq. 7's capacity "
                 f"spans up to {span_layers:.1f} orders of magnitude over one model's layers, against "
                 f"{span_models:.1f} over the models' embedding matrices.")
-    n_class2 = sum(m["embedding_eps"] < 0.1 for m in models.values())
+    n_class2 = sum(classify(m["embedding_eps"]) == "Class 2" for m in models.values())
     evidence += (f" {n_class2} of the {len(models)} embedding matrices measured are Class 2, so "
                  f"agreement of classes says little where every model is Class 1.")
-    if same < layers or gap >= 0.1:
+    if same < layers or gap >= CLASS1_ABOVE - CLASS2_BELOW:
         status = FAILS
     else:
         status = HOLDS if gap < 0.05 else CAVEAT
@@ -255,9 +257,9 @@ def verdicts(results: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:
     return [claim(results) for claim in CLAIMS]
 
 
-_CHAPTER_TITLES = {"03_two_classes": "chapter 3", "04_jl_random": "chapter 4",
-                   "05_optimised_packing": "chapter 5", "06_capacity": "chapter 6",
-                   "07_packing_frontier": "chapter 7", "08_inside_the_model": "chapter 8"}
+def _chapter_links(stems: tuple[str, ...]) -> str:
+    """Links to the chapters ``stems`` ("05_optimised_packing" -> "chapter 5")."""
+    return ", ".join(_link(stem, f"chapter {int(stem[:2])}") for stem in stems)
 
 
 def render(items: list[Verdict], profile: str) -> str:
@@ -279,10 +281,9 @@ def render(items: list[Verdict], profile: str) -> str:
         "|---|---|---|---|",
     ]
     for n, v in enumerate(items, 1):
-        where = ", ".join(_link(c, _CHAPTER_TITLES.get(c, c)) for c in v.chapters)
-        lines.append(f"| {n} | {v.claim} | {_BADGE[v.status]} | {where} |")
+        lines.append(f"| {n} | {v.claim} | {_BADGE[v.status]} | {_chapter_links(v.chapters)} |")
     for n, v in enumerate(items, 1):
-        where = ", ".join(_link(c, _CHAPTER_TITLES.get(c, c)) for c in v.chapters)
+        where = _chapter_links(v.chapters)
         lines += ["", f"## {n}. {v.claim}", "",
                   f"*The paper, {v.where}.* **{_BADGE[v.status]}.** {v.evidence} (Evidence: {where}.)"]
     return "\n".join(lines) + "\n"

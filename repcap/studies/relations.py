@@ -30,10 +30,9 @@ re-ranked in float64, so orderings agree with an exact float64 computation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-
-import re
 
 import numpy as np
 
