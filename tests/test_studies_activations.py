@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from repcap.errors import DataFileError, ModelFileError, RepcapError  # noqa: E402
+from repcap.errors import DataFileError, ModelFileError, ModelNotFoundError, RepcapError  # noqa: E402
 from repcap.sources.corpus import documents, token_batches  # noqa: E402
 from repcap.sources.forward import load_forward, prepare  # noqa: E402
 from repcap.studies.activations import activation_study, run_batches, rows_from_sums  # noqa: E402
@@ -129,6 +129,17 @@ def test_bad_inputs(tmp_path, tiny_llama):
     bad.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(RepcapError):
         load_forward(str(bad))
+
+
+def test_names_that_go_to_the_hub(tmp_path):
+    from repcap.sources.forward import _where
+
+    # hub ids may hold dots (Qwen/Qwen2.5-0.5B); they are passed through to transformers unchanged
+    for hub_id in ("Qwen/Qwen2.5-0.5B", "gpt2", "google/gemma-3-270m"):
+        assert _where(hub_id, tmp_path) == (hub_id, None)
+    for missing in ("missing.npy", str(tmp_path / "a" / "b"), "a/b/c", "x.gguf"):
+        with pytest.raises(ModelNotFoundError):
+            _where(missing, tmp_path)
 
 
 @pytest.mark.parametrize("args, needle", [

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources import offline
+from repcap.sources.hub import looks_like_repo_id
 
 
 @dataclass
@@ -88,7 +87,8 @@ def _where(name: str, cache_dir, progress: bool = True) -> tuple[str, str | None
         return str(path.parent), path.name
     if path.is_dir():
         return str(path), None
-    if path.suffix or os.sep in name and not name.count("/") == 1:
+    # a dot is fine inside a hub id (Qwen/Qwen2.5-0.5B) but a bare "name.ext" is a missing file
+    if not looks_like_repo_id(name) or ("/" not in name and path.suffix):
         raise ModelNotFoundError(f"{name}: not an offline model, a folder or a .gguf file")
     return name, None  # a hub id
 
