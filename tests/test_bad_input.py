@@ -113,6 +113,21 @@ def test_fit_warns_once_when_a_file_mixes_run_settings(tmp_path):
     assert line.startswith("repcap fit: warning: ") and "mixes run settings (steps: 1000, 5000)" in line
 
 
+def test_a_default_sweep_across_d_is_not_a_mix(recwarn):
+    # the paper's recipe picks lr and the loss exponent from (k, d): one experiment, no warning
+    import json
+
+    from repcap.laws.points import points_from_records
+    from repcap.packing.optimise import optimised_settings
+
+    records = [json.loads(json.dumps({"k": k, "d": d, "eps": 0.3,
+                                      "settings": optimised_settings(k, d, steps=5000)}))
+               for k in (2000, 32000) for d in (32, 4096)]
+    assert len({r["settings"]["lr"] for r in records}) > 1  # the recipe does vary them
+    points_from_records(records, "sweep.jsonl")
+    assert not [w for w in recwarn if "mixes run settings" in str(w.message)]
+
+
 def test_eq7_needs_more_informative_points_than_parameters():
     import numpy as np
 
