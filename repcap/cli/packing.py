@@ -144,9 +144,10 @@ def run_pack(args: argparse.Namespace) -> dict[str, Any]:
 def run_random(args: argparse.Namespace) -> dict[str, Any]:
     """One random-baseline cell: ε*_random and seconds."""
     from repcap.packing import random_baseline
+    from repcap.packing.hardware import resolve_dtype
 
     if args.trials >= 1:
-        itemsize = {"float16": 2, "float64": 8}.get(str(args.dtype), 4)
+        itemsize = resolve_dtype(args.dtype).itemsize
         _check_size("random-baseline", "random", args, itemsize=itemsize, work_units=args.trials)
     result = random_baseline(args.k, args.d, args.trials, seed=args.seed, dtype=args.dtype,
                              device=args.device, memory_budget=args.memory_budget, progress=args.progress)
