@@ -79,28 +79,32 @@ class StorageError(RepcapError):
     directory, no permission. The message names the directory and how to choose another
     (``--cache-dir`` or ``$REPCAP_CACHE`` for the cache)."""
 
+    @staticmethod
+    def _reasons() -> dict[int, str]:
+        """The errno values that mean "this directory cannot take a write", with their wording."""
+        import errno
+
+        reasons = {errno.ENOSPC: "the disk is full", errno.EROFS: "it is on a read-only file system",
+                   errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                   errno.ENOTDIR: "a path component is a file, not a directory",
+                   errno.EEXIST: "a path component is a file, not a directory",
+                   errno.EFBIG: "the file is too large for this file system"}
+        if hasattr(errno, "EDQUOT"):
+            reasons[errno.EDQUOT] = "the disk quota is exceeded"
+        return reasons
+
     @classmethod
     def from_os_error(cls, what: str, directory, exc: OSError, fix: str) -> "StorageError":
         """``cannot write <what> under <directory>: <reason>; <free space there or> <fix>``."""
         import errno
 
-        reason = {errno.ENOSPC: "the disk is full", errno.EROFS: "it is on a read-only file system",
-                  errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-                  errno.ENOTDIR: "a path component is a file, not a directory",
-                  errno.EEXIST: "a path component is a file, not a directory",
-                  errno.EFBIG: "the file is too large for this file system"}.get(
-                      exc.errno, exc.strerror or str(exc))
-        if exc.errno == getattr(errno, "EDQUOT", None):
-            reason = "the disk quota is exceeded"
+        reason = cls._reasons().get(exc.errno, exc.strerror or str(exc))
         full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", None))
         return cls(f"cannot write {what} under {directory}: {reason}; "
                    f"{'free space there or ' if full else ''}{fix}")
 
     @classmethod
     def matches(cls, exc: BaseException) -> bool:
-        import errno
-
-        return isinstance(exc, OSError) and exc.errno in {
-            errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST,
-            errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+        """True for an OSError that :meth:`from_os_error` words as a storage fault."""
+        return isinstance(exc, OSError) and exc.errno in cls._reasons()
 

@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from repcap.errors import PackingError
+from repcap.errors import DomainError, PackingError
 
 __all__ = ["connect", "run_tasks", "run_cell", "run_sweep_on_cluster", "cost_line", "LARGE_SUBMISSION"]
 
@@ -166,7 +166,6 @@ def cost_line(kind: str, specs: list[dict], records: Iterable[dict]) -> str:
     r"""One line on what ``specs`` cost: total work :math:`\sum W_i` and, at the throughput
     :math:`R` fitted to the timed cells already in ``records``, :math:`\sum W_i / R` seconds of
     worker time and their mean per cell (:mod:`repcap.packing.cost`)."""
-    from repcap.errors import DomainError
     from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
 
     cells = [(s["k"], s["d"]) for s in specs]

@@ -192,7 +192,7 @@ def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathL
         records = [r for r in records if not is_failure_of(r, spec)] + [record]
         out.append(record)
     bar.close()
-    _remove_empty_dir(_checkpoint_dir(path))
+    remove_checkpoint_dir(path)
     return out
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import matplotlib as mpl
 
+from repcap.book.presentation import WIDE_PX
+
 # One palette for the whole book: measured data in strong colours, references (random, paper) muted.
 COLORS = {
     "measured": "#1f5fa8",
@@ -48,10 +50,9 @@ def use_style() -> None:
     )
 
 
-#: Widths (CSS px) of the page's text column and of a full-width cell at a 1400 px window, and the
-#: natural width (px at the book's dpi of 140) above which the build makes a figure full-width
-#: (repcap.book.presentation.WIDE_PX).
-COLUMN_PX, FULL_WIDTH_PX, WIDE_PX = 784, 1066, 1300
+#: Widths (CSS px) of the page's text column and of a full-width cell at a 1400 px window; the build
+#: makes a figure full-width above WIDE_PX of natural width (px at the book's dpi of 140).
+COLUMN_PX, FULL_WIDTH_PX = 784, 1066
 #: Smallest text a reader should see at 100 % zoom, in CSS points.
 MIN_TEXT_PT = 9.0
 
