@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_source_flags(parser: argparse.ArgumentParser) -> None:
+    """``--tensor``, ``--revision`` and ``--cache-dir``: how a command that loads an embedding finds it."""
+    parser.add_argument("--tensor", help="name of the embedding tensor, when the checkpoint is "
+                                         "ambiguous")
+    parser.add_argument("--revision", help="hub branch, tag or commit (hub ids only)")
+    parser.add_argument("--cache-dir", help="cache root (default $REPCAP_CACHE or ~/.cache/repcap)")
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     """The ``--json`` flag every sub-command shares."""
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")

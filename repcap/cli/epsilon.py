@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 
-from repcap.cli import add_json_flag
+from repcap.cli import add_json_flag, add_source_flags
 
 
 def register(subparsers) -> None:
@@ -48,10 +48,7 @@ def register(subparsers) -> None:
                         help="memory for the pair pass's blocks, e.g. 256MB, 2GiB (default 256MB)")
     parser.add_argument("--top", type=int, default=None, metavar="N",
                         help="most similar pairs to list when a pass runs (default 10)")
-    parser.add_argument("--tensor", help="name of the embedding tensor, when the checkpoint is "
-                                         "ambiguous (as for `repcap info`)")
-    parser.add_argument("--revision", help="hub branch, tag or commit (hub ids only)")
-    parser.add_argument("--cache-dir", help="cache root (default $REPCAP_CACHE or ~/.cache/repcap)")
+    add_source_flags(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     add_json_flag(parser)
     parser.set_defaults(func=run)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from repcap.cli import add_json_flag
+from repcap.cli import add_json_flag, add_source_flags
 
 
 def register(subparsers) -> None:
@@ -27,12 +27,9 @@ def register(subparsers) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="offline model name, hub repo id (org/name), local folder, "
                                       ".gguf or .safetensors file")
-    parser.add_argument("--revision", help="hub branch, tag or commit (hub ids only)")
-    parser.add_argument("--tensor", help="name of the embedding tensor, when the checkpoint is "
-                                         "ambiguous")
     parser.add_argument("--unembedding", action="store_true",
                         help="also load the separate output matrix of an untied model")
-    parser.add_argument("--cache-dir", help="cache root (default $REPCAP_CACHE or ~/.cache/repcap)")
+    add_source_flags(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_json_flag(parser)
     parser.set_defaults(func=run)
