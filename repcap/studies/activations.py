@@ -20,7 +20,7 @@ estimate, since the renormalisation after centring does not reduce to running su
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
@@ -39,19 +39,28 @@ class LayerSums:
     n: int = 0
     u: Any = None       # Σ (ĥ − shift)
     gram: Any = None    # Σ (ĥ − shift)(ĥ − shift)ᵀ
-    d1: float = 0.0     # Σ δ, δ = ‖ĥ‖² − 1
-    d2: float = 0.0     # Σ δ²
+    d1: Any = 0.0       # Σ δ, δ = ‖ĥ‖² − 1 (a device scalar: no sync per batch)
+    d2: Any = 0.0       # Σ δ²
     raw: Any = None     # Σ h (unnormalised), for the mean vector
     keys: Any = None    # reservoir priorities
     sample: Any = None  # reservoir vectors (float32, CPU)
 
     def add(self, h, reservoir: int, generator) -> None:
+        r"""Fold the rows of ``h`` (positions × d) into the sums.
+
+        With :math:`\hat h = h/\lVert h\rVert` over the non-zero rows and the shift :math:`s` (the
+        first batch's mean unit vector), it adds :math:`\sum r`, :math:`\sum r r^\top` for
+        :math:`r = \hat h - s`, :math:`\sum \delta` and :math:`\sum \delta^2` for
+        :math:`\delta = \lVert\hat h\rVert^2 - 1` (rounding), and :math:`\sum h`; then keeps a
+        uniform sample of ``reservoir`` rows (the largest of uniform random keys).
+        """
         import torch
 
         x = h.to(torch.float64)
         norms = x.norm(dim=1, keepdim=True)
-        x = x[norms[:, 0] > 0]
-        unit = x / x.norm(dim=1, keepdim=True)
+        keep = norms[:, 0] > 0
+        x = x[keep]
+        unit = x / norms[keep]
         if self.shift is None:
             self.shift = unit.mean(dim=0)
             d = unit.shape[1]
@@ -63,23 +72,37 @@ class LayerSums:
         self.n += unit.shape[0]
         self.u += r.sum(dim=0)
         self.gram.addmm_(r.T, r)
-        self.d1 += float(delta.sum())
-        self.d2 += float((delta * delta).sum())
+        self.d1 = self.d1 + delta.sum()
+        self.d2 = self.d2 + (delta * delta).sum()
         self.raw += x.sum(dim=0)
         if reservoir:
-            keys = torch.rand(x.shape[0], generator=generator)
-            vecs = x.to(torch.float32).cpu()
-            if self.keys is not None:
-                keys, vecs = torch.cat([self.keys, keys]), torch.cat([self.sample, vecs])
-            if keys.shape[0] > reservoir:
-                top = torch.topk(keys, reservoir).indices
-                keys, vecs = keys[top], vecs[top]
-            self.keys, self.sample = keys, vecs
+            self._sample(x, reservoir, generator)
+
+    def _sample(self, x, reservoir: int, generator) -> None:
+        """Keep the ``reservoir`` rows with the largest keys; copy to the CPU only new rows that stay."""
+        import torch
+
+        new_keys = torch.rand(x.shape[0], generator=generator)
+        old = 0 if self.keys is None else self.keys.shape[0]
+        keys = new_keys if self.keys is None else torch.cat([self.keys, new_keys])
+        top = torch.topk(keys, reservoir).indices if keys.shape[0] > reservoir else None
+        if top is None:
+            kept_old, fresh = torch.arange(old), torch.arange(x.shape[0])
+        else:
+            kept_old, fresh = top[top < old], top[top >= old] - old
+        vecs = x[fresh.to(x.device)].to(torch.float32).cpu()
+        if self.sample is not None:
+            vecs = torch.cat([self.sample[kept_old], vecs])
+            new_keys = torch.cat([self.keys[kept_old], new_keys[fresh]])
+        else:
+            new_keys = new_keys[fresh]
+        self.keys, self.sample = new_keys, vecs
 
     def centred(self) -> CentredSums:
+        """The sums as :class:`~repcap.similarity.moments.CentredSums` (NumPy, float64)."""
         return CentredSums(shift=self.shift.cpu().numpy(), n=float(self.n),
                            q_weights=float(self.n), u=self.u.cpu().numpy(),
-                           gram=self.gram.cpu().numpy(), d1=self.d1, d2=self.d2)
+                           gram=self.gram.cpu().numpy(), d1=float(self.d1), d2=float(self.d2))
 
 
 def spectrum_measures(sums: CentredSums) -> tuple[float, float]:
@@ -108,6 +131,8 @@ def _centred_eps(sample: np.ndarray, mean: np.ndarray) -> float:
 
 @dataclass
 class LayerRow:
+    """One row of the per-layer table (:func:`rows_from_sums` gives the formulas)."""
+
     layer: int
     label: str
     tokens: int
@@ -136,9 +161,9 @@ class ActivationStudy:
     dtype: str
     embedding_eps: float
     rows: list[LayerRow]
-    samples: dict = field(default_factory=dict)  # layer → reservoir rows (float32)
 
     def as_dict(self) -> dict:
+        """The study as JSON-ready types (``repcap activations --json``)."""
         return {"model": self.model, "d_model": self.d_model, "n_layers": self.n_layers,
                 "tokens": self.tokens, "corpus": self.corpus, "device": self.device,
                 "dtype": self.dtype, "embedding_eps": self.embedding_eps,
@@ -203,6 +228,10 @@ def _log10_eq7(d: int, eps: float) -> float:
 
 
 def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[LayerRow]:
+    r"""One :class:`LayerRow` per layer from its sums: µ, σ and ε = µ + 2σ over all pairs of the
+    n positions (:meth:`CentredSums.moments`), ε√d, ε of the reservoir after subtracting the mean
+    m = Σh/n, the norm ‖s + u/n‖ of the mean unit vector, participation ratio and effective rank
+    (:func:`spectrum_measures`), the paper's class and log10 of Eq. 7's capacity at (d, ε)."""
     labels = layer_labels(n_layers)
     rows = []
     for i, s in sums.items():
@@ -226,8 +255,7 @@ def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[La
 def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: int = 20000,
                      layers: Iterable[int] | None = None, batch_size: int = 8,
                      max_length: int = 256, reservoir: int = 2000, seed: int = 0,
-                     device: str | None = None, progress: bool = True,
-                     keep_samples: bool = False) -> ActivationStudy:
+                     device: str | None = None, progress: bool = True) -> ActivationStudy:
     r"""Per-layer ε = µ + 2σ (exact, over all pairs of the ``tokens`` real positions), ε·√d,
     mean-removed ε, participation ratio, effective rank, class and Eq. 7 capacity of ``model``'s
     hidden states on ``corpus`` (see the module docstring for the formulas).
@@ -251,11 +279,10 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     sums = run_batches(fm, batches, layers=layers, reservoir=reservoir, seed=seed,
                        progress=progress, total_tokens=tokens)
     rows = rows_from_sums(sums, fm.d_model, fm.n_layers)
-    samples = {i: s.sample.numpy() for i, s in sums.items()} if keep_samples else {}
     return ActivationStudy(model=fm.name, d_model=fm.d_model, n_layers=fm.n_layers,
                            tokens=tokens, corpus=corpus, device=fm.device,
                            dtype=str(fm.dtype).replace("torch.", ""),
-                           embedding_eps=embedding_eps(fm), rows=rows, samples=samples)
+                           embedding_eps=embedding_eps(fm), rows=rows)
 
 
 @dataclass
