@@ -210,8 +210,6 @@ def _family(name: str) -> str:
     except (ImportError, AttributeError):  # catalog not available: fall back to the offline specs
         pass
     try:
-        from repcap.sources import offline
-
         spec = offline.find(name)
         return spec.family if spec is not None else ""
     except (ImportError, AttributeError):
