@@ -75,14 +75,13 @@ def _reject_unused(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from repcap.similarity import epsilon_report
-    from repcap.sources import load_embedding
 
     _reject_unused(args)
     opts = {name: default if getattr(args, name) is None else getattr(args, name)
             for name, default in {**PASS_OPTIONS, **BOOTSTRAP_OPTIONS}.items()}
-    emb = load_embedding(args.model, revision=args.revision, cache_dir=args.cache_dir,
-                         progress=not args.no_progress, tensor=args.tensor)
-    return epsilon_report(emb, sample=args.sample, pairs=args.pairs,
+    return epsilon_report(args.model, sample=args.sample, pairs=args.pairs,
                           bootstrap=args.bootstrap, seed=args.seed, progress=not args.no_progress,
                           level=opts["level"], dtype=opts["dtype"], device=opts["device"],
-                          memory_budget=opts["memory_budget"], top_pairs=opts["top"])
+                          memory_budget=opts["memory_budget"], top_pairs=opts["top"],
+                          load_options={"revision": args.revision, "cache_dir": args.cache_dir,
+                                        "tensor": args.tensor})

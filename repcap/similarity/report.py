@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -16,12 +17,12 @@ from repcap.similarity.classes import classify
 from repcap.similarity.moments import exact_moments
 
 
-def _resolve(model: Any, progress: bool):
+def _resolve(model: Any, progress: bool, load_options: Mapping[str, Any] | None = None):
     """``(source, name, tokens, rows, dim)`` for a name/path, an Embedding or an array."""
     if isinstance(model, (str, os.PathLike)):
         from repcap.sources import load_embedding
 
-        emb = load_embedding(model, progress=progress)
+        emb = load_embedding(model, progress=progress, **(load_options or {}))
         return emb, emb.name, emb.tokens, emb.vocab_size, emb.d_model
     if hasattr(model, "matrix"):
         shape = np.shape(model.matrix)
@@ -39,7 +40,8 @@ def _token(tokens, i: int):
 def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False,
                    bootstrap: int = 0, seed: int = 0, progress: bool = True, level: float = 0.95,
                    dtype: str = "float32", device=None, memory_budget: int | str = "256MB",
-                   top_pairs: int = 10) -> dict[str, Any]:
+                   top_pairs: int = 10, load_options: Mapping[str, Any] | None = None
+                   ) -> dict[str, Any]:
     r"""ε = µ + 2σ of a model's token embeddings, as one JSON-able dict.
 
     Always: the exact moments over all :math:`N = V(V-1)/2` pairs of non-zero rows
@@ -58,7 +60,8 @@ def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False
     ``std`` and ``eps`` stay the exact all-pairs values in every case.
 
     ``model`` is a name or path for :func:`repcap.sources.load_embedding`, an Embedding, or an
-    array. Seeds (``seed``) fix the bootstrap draws and the token sample.
+    array; ``load_options`` (``revision``, ``cache_dir``, ``tensor``) go to ``load_embedding`` with
+    a name. Seeds (``seed``) fix the bootstrap draws and the token sample.
     """
     start = time.perf_counter()
     if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, np.integer))
@@ -67,7 +70,7 @@ def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
         raise SimilarityError(
             f"bootstrap must be a non-negative integer (replicates), got {bootstrap!r}")
-    source, name, tokens, rows, dim = _resolve(model, progress)
+    source, name, tokens, rows, dim = _resolve(model, progress, load_options)
     loaded = time.perf_counter()
     mom = exact_moments(source)
     out: dict[str, Any] = {
