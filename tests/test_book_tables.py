@@ -24,6 +24,8 @@ def test_log10_sci_without_overflow():
     assert log10_sci(224.7) == "5.01e224"
     assert log10_sci(9.99999) == "1.00e10"  # rounding carries into the next decade
     assert log10_sci(float("inf")) == "∞" and log10_sci(None) == "–"
+    # a capacity of 10^(1.94e19) from a fit on a few cells: no meaningless 20-digit exponent
+    assert log10_sci(1.9446553e19) == "10^(1.94e19)" and log10_sci(999999.0) == "1.00e999999"
 
 
 def test_markdown_table_formats_and_escapes():

@@ -36,7 +36,10 @@ def sci(value: Any, digits: int = 3) -> str:
 
 
 def log10_sci(log10_value: Any, digits: int = 3) -> str:
-    """``10 ** log10_value`` written as :func:`sci` would, without overflow (e.g. ``2.04e224``)."""
+    """``10 ** log10_value`` written as :func:`sci` would, without overflow (e.g. ``2.04e224``).
+
+    From an exponent of a million on, a float64 logarithm holds no digits of the mantissa and the
+    exponent itself is too long to read: the value is written ``10^(9.45e6)``."""
     if log10_value is None:
         return "–"
     lg = float(log10_value)
@@ -44,6 +47,8 @@ def log10_sci(log10_value: Any, digits: int = 3) -> str:
         return "–"
     if math.isinf(lg):
         return "∞" if lg > 0 else "0"
+    if abs(lg) >= 1e6:
+        return f"10^({sci(lg, digits)})"
     exp = math.floor(lg)
     mant = 10.0 ** (lg - exp)
     text = f"{mant:.{digits - 1}f}"
