@@ -61,7 +61,7 @@ def test_fit_on_the_papers_released_sweep(capsys):
 
 def test_capacity_llama2_7b(capsys):
     out = _run_json(capsys, ["capacity", "--d", "4096", "--eps", "0.0645", "--vocab", "32000"])
-    assert out["class"] == "determinate" and out["paper_class"] == 2
+    assert out["class"] == "determinate" and out["paper_class"] == "Class 2"
     assert out["eq7"]["max_k"] == pytest.approx(3.99e7, rel=0.003)
     assert out["eq7"]["log10_max_k"] == pytest.approx(np.log10(out["eq7"]["max_k"]), abs=1e-7)
     assert out["eq6"]["max_k"] == pytest.approx(2.16e9, rel=0.003)

@@ -31,7 +31,7 @@ from repcap.laws import (
     jl_eps,
     log10_capacity,
     metrics,
-    paper_class,
+    classify,
     read_points,
 )
 
@@ -250,7 +250,7 @@ def test_capacity_reproduces_every_finite_entry_of_table1():
         assert capacity_class(eps) == "determinate", name
         assert capacity(d, eps) == pytest.approx(paper, rel=0.005), name
     for name, d, eps in TABLE1_INDETERMINATE:
-        assert capacity_class(eps) == "indeterminate" and paper_class(eps) == 1, name
+        assert capacity_class(eps) == "indeterminate" and classify(eps) == "Class 1", name
     # Vectorised over the whole table at once, identical to the scalar calls.
     d = np.array([r[1] for r in TABLE1_FINITE])
     e = np.array([r[2] for r in TABLE1_FINITE])
@@ -311,8 +311,11 @@ def test_capacity_takes_fitted_constants():
 def test_class_rules_and_budget():
     assert capacity_class(0.0999) == "determinate" and capacity_class(0.1) == "indeterminate"
     assert list(capacity_class([0.05, 0.3])) == ["determinate", "indeterminate"]
-    assert paper_class(0.05) == 2 and paper_class(0.15) is None and paper_class(0.2) is None
-    assert paper_class(0.2001) == 1
+    assert classify(0.05) == "Class 2" and classify(0.15) == "between" and classify(0.2) == "between"
+    assert classify(0.2001) == "Class 1"
+    # The code's determinate rule is Class 2 of the class rule, at every threshold value.
+    for eps in (0.0999999, 0.1, 0.1000001, 0.2, 0.2000001):
+        assert (capacity_class(eps) == "determinate") == (classify(eps) == "Class 2")
     # Eq. 2: Llama 2 7B (untied, V = 32000) leaves 3.99e7 − 64000 directions for features.
     k = capacity(4096, 0.0645)
     assert feature_budget(k, 32000, tied=False) == k - 64000

@@ -8,8 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from repcap.errors import EmbeddingError, RepcapError, SimilarityError
-from repcap.similarity import Moments, classify, exact_moments
+from repcap.errors import DomainError, EmbeddingError, RepcapError, SimilarityError
+from repcap.laws import classify
+from repcap.similarity import Moments, exact_moments
 from repcap.similarity import inputs
 
 from realdata import minilm_rows
@@ -157,6 +158,6 @@ def test_class_rule(eps, label):
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), "high", None])
 def test_class_rule_rejects_non_numbers(value):
-    with pytest.raises(SimilarityError):
+    with pytest.raises(DomainError):
         classify(value)
-    assert issubclass(SimilarityError, RepcapError)
+    assert issubclass(DomainError, RepcapError)

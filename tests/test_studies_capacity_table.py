@@ -36,10 +36,10 @@ def test_capacity_rows_reproduce_printed_values():
         assert row["capacity_eq7_paper"] == pytest.approx(_max_k(src["d_model"], src["eps_paper"]), rel=1e-9)
         # Printed with three significant digits from ε rounded to five decimals: within 0.5 %.
         assert abs(row["rel_diff"]) < 0.005
-        assert row["determinate"] and row["paper_class"] == 2
+        assert row["determinate"] and row["paper_class"] == "Class 2"
     q = rows[4]
     assert q["capacity_paper"] is None and q["rel_diff"] is None
-    assert not q["determinate"] and q["paper_class"] == 1
+    assert not q["determinate"] and q["paper_class"] == "Class 1"
     assert rows[0]["vocab_size"] == 32000 and rows[0]["tied"] is False
     # Eq. 6 for Llama 2 7B: ≈ 2.16e9 (paper.md §5), far above Eq. 7.
     assert 10 ** rows[0]["log10_eq6"] == pytest.approx(2.16e9, rel=0.01)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from repcap.errors import RepcapError
-from repcap.similarity.classes import CLASS1_ABOVE, CLASS2_BELOW, classify
+from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW, classify
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 

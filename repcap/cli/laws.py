@@ -72,8 +72,8 @@ def _run_fit(args) -> dict:
 
 
 def _run_capacity(args) -> dict:
-    from repcap.laws import (DEFAULT_PARAMS, capacity, capacity_class, feature_budget,
-                             log10_capacity, paper_class)
+    from repcap.laws import (DEFAULT_PARAMS, capacity, capacity_class, classify, feature_budget,
+                             log10_capacity)
 
     overrides = {
         "eq7": dict(zip(("C", "a", "b", "c"), args.eq7)) if args.eq7 else None,
@@ -84,7 +84,7 @@ def _run_capacity(args) -> dict:
         "d": args.d,
         "eps": args.eps,
         "class": capacity_class(args.eps),
-        "paper_class": paper_class(args.eps),
+        "paper_class": classify(args.eps),
     }
     for form in ("eq7", "eq6", "jl"):
         params = overrides[form] or DEFAULT_PARAMS[form]

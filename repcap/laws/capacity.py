@@ -1,4 +1,4 @@
-r"""Representational capacity: the laws inverted for k, in log space, and the paper's class rule.
+r"""Representational capacity: the laws inverted for k, in log space, and the code's determinate rule.
 
 Inverting the three laws for the number of directions k that d dimensions hold at coherence ε:
 
@@ -18,23 +18,18 @@ from typing import Mapping
 import numpy as np
 
 from repcap.errors import DomainError
+from repcap.laws.classes import CLASS2_BELOW
 from repcap.laws.fitting import Fit, params_of
 from repcap.laws.forms import FORMS, PAPER_EQ6_C, PAPER_EQ7, PAPER_JL_RANDOM_C
 
 __all__ = [
-    "DETERMINATE_EPS",
     "log10_capacity",
     "capacity",
     "capacity_class",
-    "paper_class",
     "feature_budget",
     "DEFAULT_PARAMS",
 ]
 
-#: The paper's code reports a capacity only for ε below this ("determinate").
-DETERMINATE_EPS = 0.1
-#: Class 1 (high ε, not near-orthogonal) starts above this in the paper's text.
-CLASS1_EPS = 0.2
 #: Constants each form uses when none are given.
 DEFAULT_PARAMS = {"eq7": PAPER_EQ7, "eq6": {"C": PAPER_EQ6_C}, "jl": {"C": PAPER_JL_RANDOM_C}}
 _LN10 = math.log(10.0)
@@ -122,29 +117,15 @@ def capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
 def capacity_class(eps):
     """The paper's code rule: a capacity is reported ("determinate") only when ε < 0.1.
 
-    Returns ``"determinate"`` for ε < 0.1 and ``"indeterminate"`` otherwise (Table 1 prints
-    "indeterminate" for every Class 1 model). Accepts a number or an array (then an array of str).
+    Returns ``"determinate"`` for ε < 0.1 (Class 2 of :func:`repcap.laws.classes.classify`) and
+    ``"indeterminate"`` otherwise (Table 1 prints "indeterminate" for every Class 1 model). Accepts
+    a number or an array (then an array of str).
     """
     arr = np.asarray(eps, dtype=float)
     if np.isnan(arr).any():
         raise DomainError("eps contains NaN; cannot classify")
-    out = np.where(arr < DETERMINATE_EPS, "determinate", "indeterminate")
+    out = np.where(arr < CLASS2_BELOW, "determinate", "indeterminate")
     return str(out) if out.ndim == 0 else out
-
-
-def paper_class(eps) -> int | None:
-    """The paper's two classes by its text: 1 if ε > 0.2, 2 if ε < 0.1, None in the empty gap between.
-
-    (No model of Table 1 falls in [0.1, 0.2]; three Class 1 models sit just above 0.2.)
-    """
-    e = float(eps)
-    if math.isnan(e):
-        raise DomainError("eps is NaN; cannot classify")
-    if e > CLASS1_EPS:
-        return 1
-    if e < DETERMINATE_EPS:
-        return 2
-    return None
 
 
 def feature_budget(k_total, vocab_size, tied: bool):

@@ -16,7 +16,6 @@ API (what the chapters and the CLI call)::
         one streaming pass over all pairs: histogram, min/max, nearest neighbours, top pairs.
     sampled_pairs(X, m, *, seed=0, **all_pairs_kwargs) -> PairStats
         the same over all pairs among m random rows (allpairs.py).
-    classify(eps) -> "Class 1" | "Class 2" | "between"   (classes.py)
     epsilon_report(model, *, sample=None, pairs=False, bootstrap=0, seed=0, progress=True) -> dict
         what ``repcap epsilon --json`` prints (report.py).
 
@@ -27,10 +26,9 @@ that need it.
 
 from repcap.similarity.allpairs import all_pairs, sampled_pairs
 from repcap.similarity.bootstrap import bootstrap_eps
-from repcap.similarity.classes import classify
 from repcap.similarity.moments import exact_moments
 from repcap.similarity.report import epsilon_report
 from repcap.similarity.results import BootstrapResult, Moments, PairStats
 
-__all__ = ["exact_moments", "bootstrap_eps", "all_pairs", "sampled_pairs", "classify",
+__all__ = ["exact_moments", "bootstrap_eps", "all_pairs", "sampled_pairs",
            "epsilon_report", "Moments", "BootstrapResult", "PairStats"]

@@ -13,7 +13,7 @@ import numpy as np
 from repcap.errors import SimilarityError
 from repcap.similarity.allpairs import all_pairs, sampled_pairs
 from repcap.similarity.bootstrap import bootstrap_eps
-from repcap.similarity.classes import classify
+from repcap.laws.classes import classify
 from repcap.similarity.moments import exact_moments
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from repcap.similarity.classes import classify
+from repcap.laws.classes import classify
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import numpy as np
 
 from repcap.errors import DataFileError, ModelFileError, ParameterError
 from repcap.laws.capacity import log10_capacity
-from repcap.similarity.classes import classify
+from repcap.laws.classes import classify
 from repcap.similarity.moments import CentredSums, exact_moments
 
 

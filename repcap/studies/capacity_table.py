@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from repcap.errors import DomainError
-from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, capacity_class, log10_capacity, paper_class
-from repcap.similarity.classes import classify
+from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, capacity_class, log10_capacity
+from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
 
 __all__ = [
     "PAPER_SENSITIVITY",
@@ -112,7 +112,8 @@ def capacity_rows(rows: Iterable[Any], *, fitted: Mapping | Fit | None = None,
     ``capacity_paper``    the printed value (None for "indeterminate" or when absent);
     ``rel_diff``          (capacity_eq7_paper − capacity_paper)/capacity_paper;
     ``determinate``       ε < 0.1, the code's rule for printing a capacity;
-    ``paper_class``       1 (ε > 0.2), 2 (ε < 0.1) or None (the empty gap).
+    ``paper_class``       the paper's class (:func:`repcap.laws.classify`): "Class 1", "Class 2"
+                          or "between" (the empty gap).
 
     Plus ``name``, ``d_model``, ``eps`` and, when the row has them, ``vocab_size`` and ``tied``.
     """
@@ -131,7 +132,7 @@ def capacity_rows(rows: Iterable[Any], *, fitted: Mapping | Fit | None = None,
             "name": name,
             "d_model": int(d) if d.is_integer() else d,
             "eps": eps,
-            "paper_class": paper_class(eps),
+            "paper_class": classify(eps),
             "determinate": capacity_class(eps) == "determinate",
             "log10_eq7_paper": lg_paper,
             "capacity_eq7_paper": float(cap_paper_consts),
@@ -321,8 +322,8 @@ def series_agreement(series: Mapping[str, Sequence[float]], reference: str = TAB
     return out
 
 
-_GROUPS = {"Class 2": "Class 2 (ε < 0.1)", "Class 1": "Class 1 (ε > 0.2)",
-           "between": "between (0.1 ≤ ε ≤ 0.2)"}
+_GROUPS = {CLASS2: f"{CLASS2} (ε < {CLASS2_BELOW:g})", CLASS1: f"{CLASS1} (ε > {CLASS1_ABOVE:g})",
+           BETWEEN: f"{BETWEEN} ({CLASS2_BELOW:g} ≤ ε ≤ {CLASS1_ABOVE:g})"}
 
 
 def eps_sqrt_d_points(rows: Iterable[Any], *, eps_field: Sequence[str] = ("eps", "eps_paper")) -> dict:
@@ -342,11 +343,11 @@ def eps_sqrt_d_points(rows: Iterable[Any], *, eps_field: Sequence[str] = ("eps",
         dims.append(d)
         eps.append(e)
     eps_arr = np.array(eps, dtype=float)
-    c2 = eps_arr < 0.1
+    groups = [classify(e) for e in eps_arr]
     return {"name": np.array(names, dtype=object), "d": np.array(dims, dtype=float), "eps": eps_arr,
             "eps_sqrt_d": np.array([e * math.sqrt(d) for e, d in zip(eps, dims)]),
-            "group": np.array([_GROUPS[classify(e)] for e in eps_arr], dtype=object),
-            "class2": c2}
+            "group": np.array([_GROUPS[g] for g in groups], dtype=object),
+            "class2": np.array([g == CLASS2 for g in groups], dtype=bool)}
 
 
 def family_sequence(rows: Iterable[Any], names: Sequence[str],

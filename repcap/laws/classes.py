@@ -1,0 +1,63 @@
+r"""The paper's class rule for the accepted deviation ε = µ + 2σ: the one place it is written.
+
+Guha (2026, §2.5, Fig. 5, Appendix D) sorts models into two classes by their ε:
+
+* **Class 1** (not near-orthogonal; the paper calls its capacity "indeterminate"): ε > 0.2;
+* **Class 2** (strictly near-orthogonal; a finite capacity is reported): ε < 0.1.
+
+The paper reports no model in between; this module names that gap (``"between"``) instead of forcing
+a model into a class. The author's code prints a capacity exactly for Class 2 (ε < 0.1), which
+:func:`repcap.laws.capacity_class` words as "determinate".
+"""
+
+from __future__ import annotations
+
+import math
+
+from repcap.errors import DomainError
+
+__all__ = ["CLASS1_ABOVE", "CLASS2_BELOW", "CLASS1", "CLASS2", "BETWEEN", "LABELS", "classify"]
+
+#: Class 1 starts strictly above this ε.
+CLASS1_ABOVE = 0.2
+#: Class 2 lies strictly below this ε.
+CLASS2_BELOW = 0.1
+CLASS1, CLASS2, BETWEEN = "Class 1", "Class 2", "between"
+LABELS = (CLASS1, CLASS2, BETWEEN)
+
+
+def classify(eps: float) -> str:
+    r"""The paper's class of a model with accepted deviation ``eps``.
+
+    .. math::
+
+        \operatorname{class}(\varepsilon) = \begin{cases}
+            \text{"Class 1"} & \varepsilon > 0.2 \\
+            \text{"Class 2"} & \varepsilon < 0.1 \\
+            \text{"between"} & 0.1 \le \varepsilon \le 0.2
+        \end{cases}
+
+    Both thresholds are strict, as in the paper (ε = 0.2 and ε = 0.1 are "between").
+    Raises :class:`~repcap.errors.DomainError` for a non-finite or non-numeric ``eps``.
+
+    Examples
+    --------
+    >>> classify(0.0645)   # Llama 2 7B, the paper's Table 1
+    'Class 2'
+    >>> classify(0.99918)  # Gemma 7B
+    'Class 1'
+    >>> classify(0.15)
+    'between'
+    """
+    try:
+        value = float(eps)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"classify: eps must be a number, got {eps!r}") from exc
+    if not math.isfinite(value):
+        raise DomainError(f"classify: eps must be finite, got {value}; compute it from a "
+                          "matrix without NaN/Inf rows")
+    if value > CLASS1_ABOVE:
+        return CLASS1
+    if value < CLASS2_BELOW:
+        return CLASS2
+    return BETWEEN
