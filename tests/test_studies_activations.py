@@ -169,30 +169,6 @@ def test_cli_json_rows():
     assert all(r["tokens"] == 600 and 0 < r["eps"] < 1 for r in out["layers"])
 
 
-def test_verdict_summaries_from_hand_made_rows():
-    from repcap.laws.capacity import log10_capacity
-    from repcap.studies.activations import ActivationStudy, LayerRow, verdict
-
-    def row(i, eps, centred):
-        cap = float(log10_capacity(512, eps)) if eps <= 1 else float("nan")
-        cls = "Class 2" if eps < 0.1 else ("Class 1" if eps > 0.2 else "intermediate")
-        return LayerRow(layer=i, label=f"block {i}", tokens=100, mean=0.0, std=0.0, eps=eps,
-                        eps_sqrt_d=0.0, eps_centred=centred, mean_norm=0.0,
-                        participation_ratio=1.0, effective_rank=1.0, paper_class=cls,
-                        log10_capacity_eq7=cap)
-
-    rows = [row(0, 0.08, 0.07), row(1, 0.3, 0.1), row(2, 0.6, 0.2), row(3, 1.2, 0.3)]
-    study = ActivationStudy(model="m", d_model=512, n_layers=3, tokens=100, corpus="c",
-                            device="cpu", dtype="float32", embedding_eps=0.09, rows=rows)
-    v = verdict(study)
-    assert v.layers == 4 and v.layers_same_class == 1  # only layer 0 is Class 2 like 0.09
-    assert v.max_abs_gap == pytest.approx(1.11) and v.min_layer_eps == 0.08
-    assert v.median_centred_drop == pytest.approx(np.median([0.01, 0.2, 0.4, 0.9]))
-    assert v.layers_without_capacity == 1
-    assert v.log10_capacity_span == pytest.approx(
-        float(log10_capacity(512, 0.6)) - float(log10_capacity(512, 0.08)))
-
-
 def test_quiet_loading_writes_nothing_to_stderr(capfd):
     """progress=False reaches transformers' weight-loading bars and its GGUF de-quantising bar."""
     load_forward("SmolLM2-135M-Instruct", progress=False)

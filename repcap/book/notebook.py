@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from repcap import __version__
+from repcap.book.tables import show_table
+from repcap.studies.findings import Findings, Table
 
 
 def device() -> str:
@@ -51,11 +53,32 @@ def setup() -> str:
 
 def provenance(profile: str, data: str) -> None:
     """Display the line that says which profile and which data produced this page."""
-    text = (f"**Produced with** profile `{profile}` · data: {data} · {describe_device()} · "
-            f"repcap {__version__}")
+    _display_markdown(f"**Produced with** profile `{profile}` · data: {data} · "
+                      f"{describe_device()} · repcap {__version__}")
+
+
+def show(*items: Any) -> None:
+    """Display findings (:class:`repcap.studies.findings.Findings`: their tables, then their
+    conclusion) or single parts (a :class:`~repcap.studies.findings.Table`, Markdown text), in order.
+
+    Tables go through :func:`repcap.book.tables.show_table` (HTML for the page and Jupyter,
+    Markdown for plain Python); text is displayed as rendered Markdown, never as a quoted string.
+    """
+    for item in items:
+        for part in item.parts() if isinstance(item, Findings) else [item]:
+            if isinstance(part, Table):
+                show_table(part.rows, part.columns, title=part.title)
+            elif part:
+                _display_markdown(str(part))
+
+
+def _display_markdown(text: str) -> None:
     try:
+        from IPython import get_ipython
         from IPython.display import Markdown, display
 
+        if get_ipython() is None:
+            raise ImportError
         display(Markdown(text))
     except ImportError:  # plain Python
         print(text)

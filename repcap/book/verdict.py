@@ -21,23 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from repcap.errors import RepcapError
-from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW, classify
+from repcap.laws.classes import CLASS2_BELOW, classify
+from repcap.studies.activation_findings import ActivationFindings
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
-HOLDS, CAVEAT, FAILS = "holds", "holds with a caveat", "does not hold"
 _BADGE = {HOLDS: "✅ holds", CAVEAT: "⚠️ holds with a caveat", FAILS: "❌ does not hold"}
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One claim of the paper, where it is made, the evidence in this build, and its status."""
-
-    claim: str
-    where: str      # the paper's section
-    evidence: str   # MyST markdown; every number in it comes from a results file
-    status: str
-    chapters: tuple[str, ...]  # notebook stems the evidence comes from
 
 
 def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -179,38 +169,17 @@ def _upper_bound(r) -> Verdict:
                    ("05_optimised_packing", "06_capacity", "07_packing_frontier"))
 
 
-def _embedding_transfer(r) -> Verdict:
-    """Holds when every measured layer's hidden states fall in the class of their model's embedding
-    matrix and within 0.05 of its ε; holds with a caveat when the classes agree and every gap is
-    below 0.1 (the width of the paper's gap between the classes); does not hold otherwise."""
-    same = _get(r, "08_inside_the_model", "layers_same_class")
-    layers = _get(r, "08_inside_the_model", "layers")
-    gap = _get(r, "08_inside_the_model", "max_abs_gap")
-    models = _get(r, "08_inside_the_model", "models")
-    drops = _get(r, "08_inside_the_model", "median_centred_drop")
-    tokens = _get(r, "08_inside_the_model", "tokens")
-    span_layers = _get(r, "08_inside_the_model", "capacity_span_layers")
-    span_models = _get(r, "08_inside_the_model", "capacity_span_models")
-    per_model = "; ".join(
-        f"{name}: embedding {m['embedding_eps']:.3f}, layers "
-        f"{min(m['layer_eps']):.3f}–{max(m['layer_eps']):.3f}" for name, m in models.items())
-    evidence = (f"ε over all pairs of {tokens:,} token positions of real text, per layer of "
-                f"{len(models)} model(s) run forward in this build ({per_model}). {same} of {layers} "
-                f"layers fall in their embedding matrix's class; the largest gap between a layer's ε "
-                f"and the embedding's is {gap:.3f}. Removing each stream's mean vector changes ε by a "
-                f"median of {', '.join(f'{d:.3f}' for d in drops)} per model. Eq. 7's capacity "
-                f"spans up to {span_layers:.1f} orders of magnitude over one model's layers, against "
-                f"{span_models:.1f} over the models' embedding matrices.")
-    n_class2 = sum(classify(m["embedding_eps"]) == "Class 2" for m in models.values())
-    evidence += (f" {n_class2} of the {len(models)} embedding matrices measured are Class 2, so "
-                 f"agreement of classes says little where every model is Class 1.")
-    if same < layers or gap >= CLASS1_ABOVE - CLASS2_BELOW:
-        status = FAILS
-    else:
-        status = HOLDS if gap < 0.05 else CAVEAT
-    return Verdict("The ε measured on the token-embedding matrix is the tolerance of the features the "
-                   "model computes (offered as a hypothesis).", "§2.4, §5 limitation 1", evidence,
-                   status, ("08_inside_the_model",))
+def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mapping], Verdict]:
+    """The claim decided by ``findings`` (its ``index``-th verdict), rebuilt from its chapter's record:
+    the rule is the findings' own, the one its chapter prints."""
+    def claim(results: Mapping[str, Any]) -> Verdict:
+        return findings.from_record(results.get(findings.chapter)).verdicts()[index]
+
+    claim.__name__ = f"{findings.__name__}[{index}]"
+    return claim
+
+
+_embedding_transfer = _findings_claim(ActivationFindings)
 
 
 def _sensitivity(r) -> Verdict:

@@ -170,6 +170,50 @@ class ActivationStudy:
                 "embedding_class": classify(self.embedding_eps),
                 "layers": [vars(r) for r in self.rows]}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "ActivationStudy":
+        """The study back from :meth:`as_dict` (None in a float field, JSON's NaN, becomes NaN)."""
+        rows = [LayerRow(**{k: (math.nan if v is None else v) for k, v in r.items()})
+                for r in data["layers"]]
+        fields = ("model", "d_model", "n_layers", "tokens", "corpus", "device", "dtype",
+                  "embedding_eps")
+        return cls(**{k: data[k] for k in fields}, rows=rows)
+
+    @property
+    def layer_eps(self) -> np.ndarray:
+        """ε of every measured layer, in order."""
+        return np.array([r.eps for r in self.rows])
+
+    @property
+    def max_abs_gap(self) -> float:
+        """max over layers of |ε_layer − ε_embedding|."""
+        return float(np.abs(self.layer_eps - self.embedding_eps).max())
+
+    @property
+    def layers_same_class(self) -> int:
+        """How many layers fall in the class of the embedding matrix (:func:`classify`)."""
+        return sum(r.paper_class == classify(self.embedding_eps) for r in self.rows)
+
+    @property
+    def median_centred_change(self) -> float:
+        """Median over layers of ε − ε_centred (positive: removing the mean lowers ε)."""
+        return float(np.nanmedian(self.layer_eps - np.array([r.eps_centred for r in self.rows])))
+
+    def _finite_capacities(self) -> np.ndarray:
+        cap = np.array([r.log10_capacity_eq7 for r in self.rows], dtype=float)
+        return cap[np.isfinite(cap)]
+
+    @property
+    def log10_capacity_span(self) -> float:
+        """max − min of log10 k_max(d, ε_ℓ) by Eq. 7 over the layers where it is defined (NaN: none)."""
+        cap = self._finite_capacities()
+        return float(cap.max() - cap.min()) if cap.size else float("nan")
+
+    @property
+    def layers_without_capacity(self) -> int:
+        """Layers with ε > 1, where Eq. 7 is undefined."""
+        return len(self.rows) - self._finite_capacities().size
+
 
 def layer_labels(n_layers: int) -> list[str]:
     """Names of the hidden_states entries: the embedding output, then each block (the last
@@ -285,33 +329,3 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
                            embedding_eps=embedding_eps(fm), rows=rows)
 
 
-@dataclass
-class Verdict:
-    """How a model's layers compare with its embedding ε (all from one study)."""
-
-    model: str
-    embedding_eps: float
-    median_layer_eps: float
-    min_layer_eps: float
-    max_layer_eps: float
-    max_abs_gap: float            # max over layers of |ε_layer − ε_embedding|
-    layers_same_class: int        # layers whose class equals the embedding's class
-    layers: int
-    median_centred_drop: float    # median over layers of ε − ε_centred
-    log10_capacity_span: float    # max − min of log10 Eq. 7 capacity over layers where it exists
-    layers_without_capacity: int  # layers with ε > 1, where Eq. 7 is undefined
-
-
-def verdict(study: ActivationStudy) -> Verdict:
-    """Summary numbers behind chapter 8's verdict: gaps |ε_ℓ − ε_emb|, ε_ℓ − ε_ℓ,centred, and the
-    spread max_ℓ − min_ℓ of log10 k_max(d, ε_ℓ) by Eq. 7 over the layers where it is defined."""
-    eps = np.array([r.eps for r in study.rows])
-    cap = np.array([r.log10_capacity_eq7 for r in study.rows])
-    finite = cap[np.isfinite(cap)]
-    span = float(finite.max() - finite.min()) if finite.size else float("nan")
-    centred = np.array([r.eps_centred for r in study.rows])
-    emb_class = classify(study.embedding_eps)
-    return Verdict(study.model, study.embedding_eps, float(np.median(eps)), float(eps.min()),
-                   float(eps.max()), float(np.abs(eps - study.embedding_eps).max()),
-                   sum(r.paper_class == emb_class for r in study.rows), len(study.rows),
-                   float(np.nanmedian(eps - centred)), span, int((~np.isfinite(cap)).sum()))
