@@ -7,7 +7,8 @@ import math
 import pytest
 
 from repcap.errors import DomainError
-from repcap.book.tables import log10_sci, markdown_table, sci, show_table
+from repcap.book.tables import markdown_table, show_table
+from repcap.common.formatting import log10_sci, sci
 
 
 def test_sci_matches_the_papers_style():

@@ -16,15 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 #: What each layer may import besides itself and the package root (``__version__``). The order is the
 #: pipeline of the book: sources <- similarity <- studies <- book <- cli, with laws <- geometry <- packing; similarity
 #: reads the class rule from laws.
-_BELOW_BOOK = {"errors", "catalog", "sources", "similarity", "laws", "geometry", "packing"}
+_BELOW_BOOK = {"errors", "common", "catalog", "sources", "similarity", "laws", "geometry", "packing"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
-    "catalog": {"errors"},
-    "sources": {"errors", "catalog"},
-    "similarity": {"errors", "catalog", "sources", "laws"},
-    "laws": {"errors"},
-    "geometry": {"errors", "laws"},
-    "packing": {"errors", "laws", "geometry"},
+    "common": {"errors"},
+    "catalog": {"errors", "common"},
+    "sources": {"errors", "common", "catalog"},
+    "similarity": {"errors", "common", "catalog", "sources", "laws"},
+    "laws": {"errors", "common"},
+    "geometry": {"errors", "common", "laws"},
+    "packing": {"errors", "common", "laws", "geometry"},
     "studies": _BELOW_BOOK,
     "book": _BELOW_BOOK | {"studies"},
     "cli": _BELOW_BOOK | {"studies", "book"},
