@@ -112,7 +112,7 @@ def bench_objectives(steps: int, cells, names) -> None:
 
 
 def bench_grid(out: Path, steps: int | None) -> None:
-    try:  # the teammate's parameter-free prediction of the best-of-T median (theory.md §2.2)
+    try:  # the parameter-free prediction of the best-of-T median (Poisson–beta law)
         from repcap.geometry.null import best_of_trials_median as predict
     except ImportError:
         predict = None

@@ -52,7 +52,7 @@ def test_chapter1_numbers(smoke_book):
     for row in data["null"]:  # d·Var(cos) = 1 for random directions
         assert row["var_times_d"] == pytest.approx(1.0, abs=0.15)
     assert len(data["counts"]["median"]) == len(params["count_dims"])
-    low, high = data["llama2_7b_band_log10"]  # theory.md §2.8 item 10: 10^4.44 to 10^55.95
+    low, high = data["llama2_7b_band_log10"]  # greedy guarantee to real moment bound: 10^4.44 to 10^55.95
     assert low == pytest.approx(4.44, abs=0.01) and high == pytest.approx(55.95, abs=0.01)
     for section, m in (("toy", params["toy_hidden"]), ("geometry", params["geo_hidden"])):
         table = data[section]["table"]

@@ -12,7 +12,7 @@ from repcap.sources import OFFLINE_MODELS
 from repcap.sources.offline import find as find_offline
 
 PAPER_MD = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "paper.md"
-# Eq. 7 constants at full precision (paper.md §4.6, from the author's representational_capacity.py).
+# Eq. 7 constants at full precision (Guha 2026, §3.3, as in the author's representational_capacity.py).
 C, A, B, CC = 0.45809143, 1.0668005, 1.44738666, 0.97197234
 
 
@@ -41,7 +41,7 @@ def test_class_rule_and_capacity_are_consistent_with_eq7():
             assert m["class_paper"] == 1 and m["capacity_paper"] is None, m["name"]
         else:
             assert eps < 0.1 and m["class_paper"] == 2, m["name"]
-            # The paper's capacities follow from its rounded ε within 0.5 % (paper.md §6);
+            # The paper's capacities follow from its ε, rounded to 5 decimals in Table 1, within 0.5 %;
             # a transcription error in d, ε or the capacity would break this.
             k = max_k(d, eps)
             assert abs(k / m["capacity_paper"] - 1) < 0.005, (m["name"], k, m["capacity_paper"])

@@ -48,7 +48,8 @@ def _coherence(x):
 
 
 # ------------------------------------------------------------------------------------------
-# explicit packings (theory.md §2.8 item 5)
+# explicit optimal line packings (root systems: Conway & Sloane, SPLAG ch. 4; equiangular sets:
+# Lemmens & Seidel 1973; Sloane's tables of Grassmannian packings, Conway, Hardin & Sloane 1996)
 # ------------------------------------------------------------------------------------------
 
 def _lines(vectors):
@@ -114,7 +115,9 @@ def _packings():
 
 
 PACKINGS = _packings()
-# (d, N, ε) and which bounds are attained: theory.md §2.8 item 5.
+# (d, N, ε) and which bounds each packing attains: the relative bound (Welch 1974) at tight
+# equiangular sets, Levenshtein's (1983) at the root systems, Rankin's orthoplex bound (Conway,
+# Hardin & Sloane 1996) and the real moment bound (Delsarte, Goethals & Seidel 1977) where listed.
 EXPECTED = {
     "hexagon axes": (2, 3, 1 / 2, {"relative", "levenshtein", "orthoplex", "moment"}),
     "icosahedron diagonals": (3, 6, 1 / math.sqrt(5), {"relative", "levenshtein", "orthoplex", "moment"}),
@@ -126,7 +129,8 @@ EXPECTED = {
     "E7 roots": (7, 63, 1 / 2, {"levenshtein"}),
     "E8 roots": (8, 120, 1 / 2, {"levenshtein"}),
 }
-# The best real moment bound at that ε (theory.md table): D4 15, E6 63, E7 128.5, E8 255.
+# The best real moment bound at that ε, (1 − ε^{2t})/(c_t(d) − ε^{2t}) at the best t, by hand: D4 15,
+# E6 63, E7 128.5, E8 255.
 MOMENT = {"D4 roots": 15.0, "E6 roots": 63.0, "E7 roots": 128.55, "E8 roots": 255.0}
 GREEDY = {"hexagon axes": 1.5, "icosahedron diagonals": 1.8, "D4 roots": 2.6, "Petersen Seidel": 1.9,
           "Clebsch Seidel": 2.2, "E6 roots": 4.0, "28 equiangular lines": 2.4, "E7 roots": 4.8,
@@ -196,7 +200,7 @@ def test_real_moment_identity_on_designs_and_random_sets():
 
 
 # ------------------------------------------------------------------------------------------
-# packings optimised in the test (theory.md §2.8 item 6)
+# packings optimised in the test: never below the floors, whatever the optimiser reaches
 # ------------------------------------------------------------------------------------------
 
 def _optimise(k, d, seed, steps=400):
@@ -245,7 +249,8 @@ def test_optimised_packings_never_beat_a_bound(d, k):
 
 def test_greedy_construction_reaches_the_cap_covering_count():
     # A greedy packing that stops after 3000 consecutive rejected candidates covers ≳ 99.9 % of the
-    # sphere with its double caps, so its size times the cap area is about ≥ 1 (theory.md §2.3).
+    # sphere with its double caps, so its size times the cap area is about ≥ 1 (the covering argument
+    # of Gilbert 1952 / Varshamov 1957 on the sphere).
     rng = np.random.default_rng(4)
     for d, eps in [(3, 0.5), (4, 0.4), (6, 0.35), (8, 0.45)]:
         chosen = np.empty((0, d))
@@ -290,7 +295,7 @@ def test_lower_bounds_below_upper_bounds_everywhere():
     greedy = log10_greedy_count(d, eps)
     upper = log10_upper_bound(d, eps)
     assert np.all(greedy <= upper) and np.all(log10_random_sign_count(d, eps) <= upper)
-    # theory.md §2.8 item 3: 1/I ≥ exp(dε²/2) on this grid (so greedy beats random signs, C = 2 vs 4).
+    # 1/I ≥ exp(dε²/2) on this grid (so greedy beats random signs, C = 2 vs 4); checked numerically.
     assert np.all(greedy * math.log(10) - d * eps**2 / 2 > 0)
     # Tao's corollary is rigorous but never better than the real moment bound.
     assert np.all(log10_tao_bound(d, eps) >= log10_moment_bound(d, eps) - 1e-12)
@@ -319,8 +324,9 @@ def test_best_moment_t_matches_a_brute_force_scan():
         assert best == pytest.approx(min(scan), rel=1e-12) and t == 1 + int(np.argmin(scan))
 
 
-def test_magnitudes_at_llm_sizes_match_theory_sheet():
-    # theory.md §2.8 item 10: greedy, best upper (t), Tao's corollary, bare KL; log10 counts.
+def test_magnitudes_at_llm_sizes_match_independent_values():
+    # log10 counts computed independently of this package: greedy, best upper (t), Tao's corollary,
+    # bare KL, at the (d, ε) of some Table 1 models (Guha 2026, App. D).
     sheet = [((768, 0.0722), 1.34, 13.54, 6, 24.5, 3.33),
              ((4096, 0.025), 0.96, 7.58, None, 21.9, 2.72),
              ((4096, 0.0645), 4.44, 55.95, 23, 108.8, 14.60),
@@ -352,7 +358,7 @@ def test_kl_rate_is_not_a_finite_d_bound():
 
 
 def test_llama2_70b_table_entry_is_below_the_existence_guarantee():
-    # theory.md §4 item 4: Table 1 gives 8.15e15 at (8192, 0.09962), the greedy bound ≥ 10^18.8.
+    # Table 1 (Guha 2026, App. D) gives 8.15e15 at (8192, 0.09962); the greedy bound is ≥ 10^18.8.
     assert log10_greedy_count(8192, 0.09962) > math.log10(8.15e15) + 2.5
 
 
@@ -362,7 +368,8 @@ def test_papers_optimised_sweep_sits_above_every_floor():
     assert k_gt_d.sum() == 160
     floor, which = coherence_floor(k, d, return_name=True)
     ratio = eps / floor
-    # theory.md §2.8 item 9: ratios 1.30–2.55, median 1.74; Welch best in 117 cells, Levenshtein in 43.
+    # Over the 160 released cells with k > d: ratios 1.30–2.55, median 1.74; Welch best in 117 cells,
+    # Levenshtein in 43 (recomputed from the author's optimized_packing.json).
     assert ratio.min() == pytest.approx(1.30, abs=0.01) and ratio.max() == pytest.approx(2.55, abs=0.01)
     assert np.median(ratio) == pytest.approx(1.74, abs=0.01)
     assert (np.sum(which == "welch"), np.sum(which == "levenshtein")) == (117, 43)

@@ -77,7 +77,7 @@ def test_eq7_exit_is_a_root_and_near_7_5():
         # Just below the root Eq. 7 is above the guarantee, just above it below.
         assert _eq7_log10(d, e * 0.99) > _greedy_log10(d, e * 0.99)
         assert _eq7_log10(d, e * 1.01) < _greedy_log10(d, e * 1.01)
-    # theory.md §4 item 4: ≈ 7.0 at d = 1024, 7.6 at d = 16384.
+    # Eq. 7 (Guha 2026, §3.3) drops below the greedy guarantee at ε√d ≈ 7.0 (d = 1024), 7.6 (d = 16384).
     assert out["eps_sqrt_d"][0] == pytest.approx(7.0, abs=0.05)
     assert out["eps_sqrt_d"][-1] == pytest.approx(7.56, abs=0.05)
     assert np.all(np.diff(out["eps_sqrt_d"]) > 0)

@@ -32,7 +32,7 @@ def test_the_table_covers_the_papers_fits_and_names_its_sources():
         assert form in FORMS
         assert set(entry["params"]) == set(FORMS[form].params), (data, form)
         assert entry["n"] == {"random": 256, "optimised": 166}[data]
-        assert "Fig." in entry["source"] and "paper.md §4." in entry["source"], entry["source"]
+        assert "Fig." in entry["source"] and "§3." in entry["source"], entry["source"]
     with pytest.raises(TypeError):
         PAPER_REPORTED_FITS["optimised"]["eq6"]["mape"] = 1.0  # read-only: a chapter cannot change it
 

@@ -14,7 +14,7 @@ from repcap.packing import optimise_packing, paper_exponent, paper_learning_rate
 
 
 def _author_reference(k, d, steps, seed, dtype=torch.float64):
-    """The author's loop (paper.md §4.5) written with autograd: W is d × k, columns normalised."""
+    """The author's loop (optimized_packing_sweep.py; Guha 2026, §3.3) written with autograd: W is d × k, columns normalised."""
     gen = torch.Generator().manual_seed(seed)
     start = torch.nn.functional.normalize(torch.randn(k, d, generator=gen, dtype=torch.float64), dim=1)
     W = start.T.clone().to(dtype).requires_grad_(True)

@@ -1,6 +1,7 @@
 """The random baseline (paper Eq. 5): exact against a float64 brute force of the same draws,
 pruning and batching change nothing, checkpoints resume exactly, and the per-trial maxima follow the
-parameter-free extreme-value law of theory.md §2.2."""
+parameter-free extreme-value law of repcap.geometry.null (Poisson approximation; Cai, Fan & Jiang,
+JMLR 14, 2013)."""
 
 from __future__ import annotations
 
@@ -83,8 +84,8 @@ def test_checkpoint_resumes_to_the_uninterrupted_answer(tmp_path):
 
 
 def test_single_draw_maxima_follow_the_poisson_beta_law():
-    # theory.md §2.2: P(max|cos| ≤ x) ≈ exp(−C(k,2) I_{1−x²}((d−1)/2, 1/2)); KS distance ≈ 0.07–0.09
-    # at these sizes for 200 draws. Computed here with scipy, independently of repcap.geometry.null.
+    # P(max|cos| ≤ x) ≈ exp(−C(k,2) I_{1−x²}((d−1)/2, 1/2)) (Poisson approximation with the exact pair
+    # tail); its KS distance to 200 simulated draws is ≈ 0.07–0.09 at such sizes. Computed here with scipy, independently of repcap.geometry.null.
     from scipy import special
 
     k, d, trials = 200, 64, 200
@@ -109,7 +110,7 @@ def _law_median(k, d):
 def test_best_of_trials_agrees_with_the_null_module_prediction():
     from repcap.geometry import null
 
-    # The minimum of T trials sits at CDF level 1 − 0.5^(1/T) (theory.md §2.2). One cell gives one
+    # The median of the minimum of T trials sits at CDF level 1 − 0.5^(1/T). One cell gives one
     # draw of that minimum; its spread at T = 100 is a few per cent, so we allow 5 %.
     k, d, trials = 400, 128, 100
     result = random_baseline(k, d, trials, seed=0, progress=False)

@@ -41,7 +41,7 @@ def test_vendored_sweeps_load_with_the_paper_values():
     opt = pdata.load_paper_sweep("optimised")
     assert rnd.origin == opt.origin == "vendored"
     assert len(rnd) == 256 and len(opt) == 166
-    # Values quoted in the reference (paper.md §4.3 and §4.5).
+    # Values of the released files at the author's commit c2d8f9f0.
     assert rnd.lookup(2000, 256) == pytest.approx(0.2834, abs=1e-4)
     assert rnd.lookup(32000, 4096) == pytest.approx(0.0898, abs=1e-4)
     assert opt.lookup(32000, 4096) == pytest.approx(0.0250, abs=1e-4)

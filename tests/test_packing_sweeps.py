@@ -34,7 +34,7 @@ def test_load_results_reads_the_paper_format(paper_data):
     records = load_results(paper_data / "optimized_packing.json", kind="optimised")
     assert len(records) == 166
     cell = {(r["k"], r["d"]): r["eps"] for r in records}
-    assert cell[(2000, 32)] == pytest.approx(0.3859, abs=1e-4)  # paper.md §4.5 sample values
+    assert cell[(2000, 32)] == pytest.approx(0.3859, abs=1e-4)  # values of the author's released sweep
     assert cell[(32000, 4096)] == pytest.approx(0.0250, abs=1e-4)
     assert all(r["kind"] == "optimised" and r["source"] == "paper" for r in records)
 

@@ -13,7 +13,7 @@ from repcap.studies import capacity_table as ct
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ7, Fit
 
-# A few Table 1 rows as the paper prints them (paper.md §6).
+# A few Table 1 rows as the paper prints them (Guha 2026, App. D).
 ROWS = [
     {"name": "Llama 2 7B", "d_model": 4096, "eps_paper": 0.06450, "capacity_paper": 3.99e7,
      "vocab_size": 32000, "tied": False},
@@ -41,7 +41,7 @@ def test_capacity_rows_reproduce_printed_values():
     assert q["capacity_paper"] is None and q["rel_diff"] is None
     assert not q["determinate"] and q["paper_class"] == "Class 1"
     assert rows[0]["vocab_size"] == 32000 and rows[0]["tied"] is False
-    # Eq. 6 for Llama 2 7B: ≈ 2.16e9 (paper.md §5), far above Eq. 7.
+    # Eq. 6 (Guha 2026, §3.3, C = 1.293401) for Llama 2 7B: ≈ 2.16e9, far above Eq. 7.
     assert 10 ** rows[0]["log10_eq6"] == pytest.approx(2.16e9, rel=0.01)
     assert rows[0]["log10_eq7_fitted"] is None
 

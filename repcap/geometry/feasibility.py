@@ -53,6 +53,20 @@ def band_curves(d: float, eps, *, eq7_params: Mapping | Fit | None = None,
                       (default: the paper's constants)
 
     plus ``eps`` itself. ε must lie in (0, 1).
+
+    Examples
+    --------
+    At Llama 2 7B's (d, ε) = (4096, 0.0645) Eq. 7 gives 10^7.6 (Table 1: 3.99e7), between the greedy
+    guarantee 10^4.44 and the rigorous ceiling 10^55.95 (an explicit code does better still, see
+    :func:`model_band`):
+
+    >>> import numpy as np
+    >>> from repcap.geometry.feasibility import band_curves
+    >>> curves = band_curves(4096, [0.0645])
+    >>> {name: np.round(v, 2).tolist()
+    ...  for name, v in curves.items() if name != "eps"}  # doctest: +NORMALIZE_WHITESPACE
+    {'greedy': [4.44], 'random_sign': [1.85], 'upper': [55.95], 'kl': [14.6], 'eq6': [9.33],
+     'eq7': [7.6]}
     """
     eps = np.atleast_1d(np.asarray(eps, dtype=float))
     if eps.ndim != 1 or (eps <= 0).any() or (eps >= 1).any():
@@ -86,6 +100,20 @@ def model_band(d, eps, *, eq7_params: Mapping | Fit | None = None,
                            or an explicit construction), so it cannot be an upper bound on N(d, ε);
     ``"inside band"``      between the existence guarantee and the rigorous upper bound;
     ``"above upper bound"`` larger than a count proven impossible.
+
+    In symbols, with :math:`L = \max(\text{greedy}, \text{random sign}, \text{construction})` and
+    U the rigorous upper bound (all log10): below existence if :math:`\log_{10} k_{\text{Eq. 7}} < L`,
+    above upper bound if :math:`\log_{10} k_{\text{Eq. 7}} > U`, inside band otherwise.
+
+    Examples
+    --------
+    Table 1's capacity for Llama 2 7B (d, ε) = (4096, 0.0645) lies below an explicit dual-BCH code;
+    at ε = 0.02 in R^2048 Eq. 7 stays inside the band:
+
+    >>> from repcap.geometry.feasibility import model_band
+    >>> rows = model_band([4096, 2048], [0.0645, 0.02])
+    >>> [(r["d"], r["verdict"], round(r["log10_eq7"], 2), round(r["log10_lower"], 2)) for r in rows]
+    [(4096, 'below existence', 7.6, 10.84), (2048, 'inside band', 3.63, 3.31)]
     """
     d_arr, e_arr = np.broadcast_arrays(np.asarray(d, dtype=float), np.asarray(eps, dtype=float))
     d_arr, e_arr = d_arr.ravel(), e_arr.ravel()
@@ -134,6 +162,14 @@ def named_band(rows, *, eq7_params: Mapping | Fit | None = None, eq6_c: float = 
 
     ``rows`` are mappings such as :func:`repcap.studies.capacity_table.capacity_rows` output; each result
     also carries ``capacity_paper`` (the printed capacity, None when the row has none).
+
+    Examples
+    --------
+    >>> from repcap.geometry.feasibility import named_band
+    >>> rows = [{"name": "Llama 2 70B", "d_model": 8192, "eps": 0.09962, "capacity_paper": 8.15e15}]
+    >>> [(v["name"], v["verdict"], round(v["log10_eq7"], 2), round(v["log10_greedy"], 2))
+    ...  for v in named_band(rows)]
+    [('Llama 2 70B', 'below existence', 15.91, 18.8)]
     """
     rows = list(rows)
     if not rows:
@@ -149,7 +185,14 @@ def named_band(rows, *, eq7_params: Mapping | Fit | None = None, eq6_c: float = 
 
 
 def outside_band(verdicts) -> list[dict]:
-    """The :func:`model_band` / :func:`named_band` rows whose verdict is not ``"inside band"``."""
+    """The :func:`model_band` / :func:`named_band` rows whose verdict is not ``"inside band"``.
+
+    Examples
+    --------
+    >>> from repcap.geometry.feasibility import model_band, outside_band
+    >>> [(r["d"], r["verdict"]) for r in outside_band(model_band([4096, 2048], [0.0645, 0.02]))]
+    [(4096, 'below existence')]
+    """
     return [v for v in verdicts if v["verdict"] != "inside band"]
 
 
@@ -161,6 +204,15 @@ def band_panels(rows, dims=(4096, 8192), eps_grid=None, *,
     Eq. 7 falls below the greedy guarantee (:func:`eq7_exit`), "models": [{"name", "eps",
     "log10_eq7"}]}`` for the rows with ``d_model == d`` (``log10_eq7`` read from the row's
     ``log10_eq7_paper``). ``eps_grid`` defaults to 300 points evenly spaced on [0.01, 0.16].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from repcap.geometry.feasibility import band_panels
+    >>> rows = [{"name": "Llama 2 70B", "d_model": 8192, "eps": 0.09962, "log10_eq7_paper": 15.91}]
+    >>> panel, = band_panels(rows, dims=(8192,), eps_grid=np.linspace(0.02, 0.12, 5))
+    >>> panel["d"], round(panel["exit_eps"], 4), [m["name"] for m in panel["models"]]
+    (8192, 0.0823, ['Llama 2 70B'])
     """
     grid = np.linspace(0.01, 0.16, 300) if eps_grid is None else eps_grid
     rows = list(rows)
@@ -185,6 +237,16 @@ def eq7_exit(d, *, eq7_params: Mapping | Fit | None = None) -> dict[str, np.ndar
     paper's constants) grows more slowly than the :math:`\varepsilon^2` of the guarantee. Returns
     ``{"d": d, "eps": ε_exit, "eps_sqrt_d": ε_exit·√d}`` as arrays (NaN where no crossing exists in
     (0, 1)).
+
+    Examples
+    --------
+    Eq. 7 leaves the band at ε√d ≈ 7.0 in R^1024 and ≈ 7.6 in R^16384:
+
+    >>> import numpy as np
+    >>> from repcap.geometry.feasibility import eq7_exit
+    >>> out = eq7_exit([1024, 16384])
+    >>> np.round(out["eps"], 4).tolist(), np.round(out["eps_sqrt_d"], 2).tolist()
+    ([0.2179, 0.0591], [6.97, 7.56])
     """
     d_arr = np.atleast_1d(np.asarray(d, dtype=float))
     if (d_arr < 2).any() or not np.isfinite(d_arr).all():
@@ -210,6 +272,17 @@ def floor_ratios(k, d, eps) -> dict[str, np.ndarray]:
     R^d can have a smaller max |cos|. Returns arrays ``floor``, ``name`` (which floor is largest),
     ``ratio`` = ε*/floor (NaN for cells with k ≤ d, where the floor is 0 because orthonormal vectors
     exist).
+
+    Examples
+    --------
+    Two cells of the paper's released optimised sweep in R^4096 (ε* = 0.0250 at k = 32,000 and 0.0001
+    at k = 2000 ≤ d):
+
+    >>> import numpy as np
+    >>> from repcap.geometry.feasibility import floor_ratios
+    >>> out = floor_ratios([32000, 2000], 4096, [0.0250, 0.0001])
+    >>> np.round(out["floor"], 4).tolist(), out["name"].tolist(), np.round(out["ratio"], 2).tolist()
+    ([0.0146, 0.0], ['welch', 'welch'], [1.71, nan])
     """
     k_arr, d_arr, e_arr = (np.asarray(x, dtype=float).ravel() for x in np.broadcast_arrays(k, d, eps))
     if not (np.isfinite(e_arr).all() and (e_arr >= 0).all() and (e_arr <= 1).all()):
@@ -232,6 +305,12 @@ def ratio_summary(ratio, label: str, *, where=None) -> dict:
 
     returned as ``{"data": label, "n", "lo", "med", "hi"}`` (NaN statistics when no cell is kept).
     A ratio of 1 would be a packing that meets the floor; every real packing sits above it.
+
+    Examples
+    --------
+    >>> from repcap.geometry.feasibility import ratio_summary
+    >>> ratio_summary([1.31, 1.71, 2.55, float("nan")], "demo")
+    {'data': 'demo', 'n': 3, 'lo': 1.31, 'med': 1.71, 'hi': 2.55}
     """
     r = np.asarray(ratio, dtype=float).ravel()
     keep = np.isfinite(r) if where is None else np.asarray(where, dtype=bool).ravel()
@@ -258,6 +337,19 @@ def random_count(d, eps, trials: int = 1) -> np.ndarray | float:
     (continuous in k; Brent's method on ln k). For T = 1 it is what one random draw gives, the
     practical meaning of the "random-projection" capacity; to leading order
     :math:`k \approx e^{d\varepsilon^2/4}` (C = 4), larger at finite k. Vectorised over d and ε.
+
+    Examples
+    --------
+    At Llama 2 7B's (d, ε) = (4096, 0.0645) one random draw keeps about 197 vectors within ε
+    (:math:`e^{d\varepsilon^2/4} \approx 71`); and the law inverts :func:`best_of_trials_median`:
+
+    >>> import math
+    >>> from repcap.geometry.feasibility import random_count
+    >>> from repcap.geometry.null import best_of_trials_median
+    >>> round(random_count(4096, 0.0645)), round(math.exp(4096 * 0.0645**2 / 4))
+    (197, 71)
+    >>> round(random_count(256, best_of_trials_median(2000, 256), trials=1000))
+    2000
     """
     from repcap.geometry.null import best_of_trials_median
 

@@ -6,6 +6,9 @@ Inverting the three laws for the number of directions k that d dimensions hold a
 * Eq. 6: :math:`\ln k = \ln d + d\varepsilon^2/C`;
 * standard JL (Eq. 3): :math:`\ln k = d\varepsilon^2/C`.
 
+Equations are numbered as in Guha, "Representational Capacity" (2026, arXiv 2606.02765): Eq. 2 in
+§3.1, Eqs 3–5 in §3.2, Eqs 6–7 in §3.3; the per-model capacities are its Table 1 (Appendix D).
+
 Capacities reach 10^20 (Class 1 models) and far beyond, so everything is computed as a logarithm;
 :func:`capacity` exponentiates only at the end and returns inf past the float range.
 """
@@ -81,6 +84,17 @@ def log10_capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = Non
         Constants (C, and a, b, c for eq7); None uses the paper's: Eq. 7 constants of
         ``representational_capacity.py``, C = 1.293401 for Eq. 6, C = 3.029480 (random baseline) for
         JL. Pass ``{"C": 8}`` for the JL constant the paper calls proven.
+
+    Examples
+    --------
+    Llama 2 7B, (d, ε) = (4096, 0.0645): Eq. 7 gives 10^7.60 (Table 1: 3.99e7), Eq. 6 10^9.33, and
+    JL with C = 8 10^0.93 (≈ 8.4, the paper's Eq. 4):
+
+    >>> from repcap.laws import log10_capacity
+    >>> round(log10_capacity(4096, 0.0645), 2), round(log10_capacity(4096, 0.0645, "eq6"), 2)
+    (7.6, 9.33)
+    >>> round(log10_capacity(4096, 0.0645, "jl", {"C": 8}), 2)
+    0.93
     """
     if form not in FORMS:
         raise DomainError(f"unknown form {form!r}; choose one of {sorted(FORMS)}")
@@ -106,6 +120,22 @@ def capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
     Computed as 10 ** :func:`log10_capacity`; inf where that exceeds the float range (about 1.8e308).
     The paper prints this only for ε < 0.1 (see :func:`capacity_class`); this function does not
     refuse larger ε, so the vacuous Class 1 values (2.045e20 at d = 2048, ε = 0.25) can be shown.
+
+    Examples
+    --------
+    Table 1's Llama 2 7B (3.99e7) and Llama 3.1 405B (1.22e11); JL at Llama 2 7B with the paper's
+    random-baseline C = 3.029 (≈ 277 in §3.2) and with C = 8 (≈ 8.4, Eq. 4); the §3.5 sensitivity
+    example, ε = 0.09 at d_model 2048 and 3072 (2.0e7 and 6.0e8):
+
+    >>> from repcap.laws import capacity
+    >>> f"{capacity(4096, 0.0645):.3g}", f"{capacity(16384, 0.04813):.3g}"
+    ('3.99e+07', '1.22e+11')
+    >>> capacity(4096, 0.0645, "jl"), capacity(4096, 0.0645, "jl", {"C": 8})
+    (278.0, 9.0)
+    >>> [f"{k:.2g}" for k in capacity([2048, 3072], 0.09)]
+    ['2e+07', '6e+08']
+    >>> f"{capacity(2048, 0.25):.4g}"
+    '2.045e+20'
     """
     lg = np.asarray(log10_capacity(d, eps, form, params))
     with np.errstate(over="ignore"):
@@ -136,6 +166,17 @@ def feature_budget(k_total, vocab_size, tied: bool):
 
     Vectorised over ``k_total`` (use :func:`capacity` for it; inf stays inf). A negative result means
     the vocabulary alone exceeds the capacity.
+
+    Examples
+    --------
+    Llama 2 7B (untied, V = 32,000) at its Eq. 7 capacity, and a tied model whose vocabulary alone
+    exceeds a capacity of 1000:
+
+    >>> from repcap.laws import capacity, feature_budget
+    >>> feature_budget(capacity(4096, 0.0645), 32000, tied=False)
+    39880630.0
+    >>> feature_budget(1000, 32000, tied=True)
+    -31000.0
     """
     v = np.asarray(vocab_size, dtype=float)
     if np.isnan(v).any() or (v < 1).any() or (~np.isfinite(v)).any():

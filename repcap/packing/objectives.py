@@ -22,12 +22,13 @@ needs the k × k matrix at once.
     fall off exponentially, as exp(−τ(1 − |g|/R)), so only pairs within a few per cent of the current
     maximum pull; the weights of |G|^p fall off only as a power, (|g|/max)^{p−1}, so with the paper's
     p = 4–17 the many pairs below the maximum still pull. Raising p is no cure: the gradient's size
-    p·max|G|^{p−1} then sinks below Adam's ε = 1e-8 and the run stalls (p = 20 at d = 128 ends at
-    0.213 instead of 0.153, paper.md §11 item 12), whereas softmax weights sum to 1 at every scale, which
-    also lets it drive k ≤ d packings to ~1e-3 or below. Its default learning-rate schedule is
+    p·max|G|^{p−1} then sinks below Adam's ε = 1e-8 and the run stalls (in a CPU float32 re-run of the
+    author's loop at k = 2000, d = 128, seed 0, p = 20 ends at 0.213 where the code's own p = 8 reaches
+    0.153), whereas softmax weights sum to 1 at every scale, which also lets it drive k ≤ d packings to
+    ~1e-3 or below. Its default learning-rate schedule is
     cosine decay (see :func:`repcap.packing.optimise_packing`).
 
-``exp`` (Yoder, "Beyond orthogonality", 2025; theory.md §3)
+``exp`` (N. Yoder, "Beyond Orthogonality", blog post, 2025, https://nickyoder.com/johnson-lindenstrauss/)
     .. math:: L = \sum_{i \ne j} \exp(\alpha G_{ij}^2), \qquad
               \partial L / \partial G_{ij} = 2 \alpha\, G_{ij} \exp(\alpha G_{ij}^2)
 
@@ -48,8 +49,9 @@ from repcap.errors import PackingError
 def paper_exponent(k: int, d: int) -> int:
     """The loss exponent of the author's code: p = min(⌊m / ln d⌋, 20).
 
-    The modifier m is 40 when k ≤ 4000, otherwise 50 when d ≥ 3072, otherwise 60 (paper.md §4.5);
-    the paper's text calls m the exponent ("p ∈ [40, 60]"), but the code divides it by ln d, so the
+    The modifier m is 40 when k ≤ 4000, otherwise 50 when d ≥ 3072, otherwise 60 (the author's
+    ``optimized_packing_sweep.py``); the paper's text (Guha 2026, §3.3) calls m the exponent
+    ("p ∈ [40, 60]"), but the code divides it by ln d, so the
     exponent actually used is 4–17 on the paper's grid.
     """
     if d < 2 or k < 2:
