@@ -24,10 +24,7 @@ import repcap.laws
 
 PACKAGES = (repcap.geometry, repcap.laws)
 #: Public functions that may go without an example for now, with the reason.
-EXEMPT = {
-    "repcap.laws.capacity.capacity_class": "to be unified with similarity.classes.classify (issue 21, item 2)",
-    "repcap.laws.capacity.paper_class": "to be unified with similarity.classes.classify (issue 21, item 2)",
-}
+EXEMPT: dict[str, str] = {}
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 _EXAMPLES_HEADER = re.compile(r"^Examples\n-{8,}$", re.MULTILINE)
 

@@ -150,6 +150,13 @@ def capacity_class(eps):
     Returns ``"determinate"`` for ε < 0.1 (Class 2 of :func:`repcap.laws.classes.classify`) and
     ``"indeterminate"`` otherwise (Table 1 prints "indeterminate" for every Class 1 model). Accepts
     a number or an array (then an array of str).
+
+    Examples
+    --------
+    >>> capacity_class(0.0645)   # Llama 2 7B: Table 1 prints 3.99e7
+    'determinate'
+    >>> capacity_class([0.0645, 0.20164]).tolist()   # ... and Gemma 3 1B "indeterminate"
+    ['determinate', 'indeterminate']
     """
     arr = np.asarray(eps, dtype=float)
     if np.isnan(arr).any():
