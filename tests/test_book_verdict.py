@@ -19,6 +19,16 @@ def _activations():
                      _study(0.0702, [(0.07, 0.05), (0.38, 0.3)], name="gemma-3-270m", d=640))
 
 
+def _optimised_packing() -> dict:
+    """Chapter 5's record from its findings: the paper's refit MAPEs (975.3 %, 7.95 %), ours 26.6 %
+    and 3.85 %, its packings 1.3–2.5 times the floor, the softmax objective 12.6 % below its loss."""
+    from test_studies_activation_findings import _strict
+    from test_studies_optimised_packing import _objectives, _packing
+
+    objectives = _objectives(softmax=[0.874, 0.874, 0.874])
+    return json.loads(_strict({**_packing().record(), **objectives.record()}))
+
+
 def _results() -> dict:
     """Results shaped like the chapters' files, with the paper's own numbers where it has them."""
     trend = {"n": 31, "slope": -0.089, "spearman": -0.40, "p_value": 0.02,
@@ -30,12 +40,7 @@ def _results() -> dict:
         "04_jl_random": {"profile": "test", "llama_k_C3029": 277.2, "llama_k_C8": 8.4,
                          "llama_greedy": 27752.3, "llama_random_best_of_1000": 636.0,
                          "paper_refit_C": 3.0295, "law_fit_C": 2.959, "paper_null_median_rel": 0.013},
-        "05_optimised_packing": {
-            "profile": "test", "steps": 5000,
-            "paper_refits": {"jl": {"mape": 975.3}, "eq6": {"mape": 7.95}},
-            "fits": {"jl": {"mape": 26.6}, "eq6": {"mape": 3.85}},
-            "paper_floor_ratio_min": 1.3, "paper_floor_ratio_max": 2.5,
-            "objective_comparison": {"median_ratio_to_paper": {"paper": 1.0, "softmax": 0.874}}},
+        "05_optimised_packing": _optimised_packing(),
         "06_capacity": {"profile": "test", "widen_factor": 4.1, "loosen_factor": 2.3e9,
                         "below_construction": [
                             {"name": "Llama 2 7B", "family": "dual-BCH", "params": {"m": 12, "e": 3},
@@ -55,7 +60,7 @@ def test_statuses_on_the_papers_numbers():
     r = _results()
     got = {c.__name__: c(r).status for c in V.CLAIMS}
     assert got == {"_two_classes": V.CAVEAT, "_width_trend": V.CAVEAT, "_jl_count": V.CAVEAT,
-                   "_jl_constant": V.CAVEAT, "_kd_law": V.CAVEAT, "_upper_bound": V.FAILS,
+                   "_jl_constant": V.CAVEAT, "PackingFindings[0]": V.CAVEAT, "_upper_bound": V.FAILS,
                    "_sensitivity": V.HOLDS, "ActivationFindings[0]": V.FAILS}
 
 

@@ -24,6 +24,7 @@ from repcap.errors import RepcapError
 from repcap.laws.classes import CLASS2_BELOW, classify
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
+from repcap.studies.optimised_packing import PackingFindings
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
@@ -119,24 +120,6 @@ def _jl_constant(r) -> Verdict:
                    evidence, CAVEAT if ok else FAILS, ("04_jl_random",))
 
 
-def _kd_law(r) -> Verdict:
-    """Holds with a caveat when the refit of the released optimised cells reproduces JL's MAPE and
-    Eq. 6's within 1 %; the caveat is the factor on this build's own packings."""
-    jl = _get(r, "05_optimised_packing", "paper_refits", "jl", "mape")
-    eq6 = _get(r, "05_optimised_packing", "paper_refits", "eq6", "mape")
-    ours_jl = _get(r, "05_optimised_packing", "fits", "jl", "mape")
-    ours_eq6 = _get(r, "05_optimised_packing", "fits", "eq6", "mape")
-    steps = _get(r, "05_optimised_packing", "steps")
-    evidence = (f"Refitting the released optimised cells: standard JL MAPE {jl:.1f} %, Eq. 6 {eq6:.2f} % "
-                f"(a factor {jl / eq6:.0f}). On this build's packings ({steps} Adam steps, no cells with "
-                f"k ≤ d) the factor is {ours_jl / ours_eq6:.1f}: most of the paper's 975 % comes from six "
-                f"nearly orthogonal k ≤ d cells with tiny targets.")
-    ok = abs(jl / 975.3 - 1) < 0.01 and abs(eq6 / 7.95 - 1) < 0.01
-    return Verdict("The k/d-adjusted law (Eq. 6) cuts the prediction error from 975 % to 8 % with no "
-                   "extra parameter.", "§3.3, Figs. 7–8", evidence, CAVEAT if ok else FAILS,
-                   ("05_optimised_packing",))
-
-
 def _upper_bound(r) -> Verdict:
     """Does not hold when a Table 1 capacity is smaller than an explicit line set proven to fit at
     the model's (d, ε), when the paper's own packings sit above the proven coherence floor
@@ -180,6 +163,7 @@ def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mappi
 
 
 _embedding_transfer = _findings_claim(ActivationFindings)
+_kd_law = _findings_claim(PackingFindings)
 
 
 def _sensitivity(r) -> Verdict:

@@ -5,6 +5,8 @@ May import sources, similarity, geometry, packing, laws, catalog and errors (nev
 ``relations``       token lookup, nearest neighbours, primary tokens and analogies (chapter 2)
 ``survey``          ε and class for a list of models, ε's parts, the CSV table (chapter 3)
 ``survey_cluster``  the survey with each model a task on a Dask cluster
+``optimised_packing`` the paper's laws fitted to optimised packings, the floor, the cost (chapter 5)
+``objective_comparison`` packing objectives compared at equal steps (chapter 5)
 ``capacity_table``  Table 1 recomputed, its sensitivity and the Eq. 2 budget (chapter 6)
 ``unembedding``     input against output rows of an untied model (chapter 6, Appendix C)
 """
