@@ -29,6 +29,17 @@ def _optimised_packing() -> dict:
     return json.loads(_strict({**_packing().record(), **objectives.record()}))
 
 
+def _capacity() -> dict:
+    """Chapter 6's record: the sensitivity findings with the paper's constants, and two capacities
+    below an explicit set (the key the upper-bound claim reads)."""
+    from repcap.studies.capacity_findings import chapter_record
+    from repcap.studies.sensitivity_findings import SensitivityFindings
+
+    return {**chapter_record("test", SensitivityFindings.of_paper()), "below_construction": [
+        {"name": "Llama 2 7B", "family": "dual-BCH", "params": {"m": 12, "e": 3}, "ratio": 1.7e3},
+        {"name": "Llama 2 70B", "family": "dual-BCH", "params": {"m": 13, "e": 4}, "ratio": 5.9e5}]}
+
+
 def _results() -> dict:
     """Results shaped like the chapters' files, with the paper's own numbers where it has them."""
     trend = {"n": 31, "slope": -0.089, "spearman": -0.40, "p_value": 0.02,
@@ -41,12 +52,7 @@ def _results() -> dict:
                          "llama_greedy": 27752.3, "llama_random_best_of_1000": 636.0,
                          "paper_refit_C": 3.0295, "law_fit_C": 2.959, "paper_null_median_rel": 0.013},
         "05_optimised_packing": _optimised_packing(),
-        "06_capacity": {"profile": "test", "widen_factor": 4.1, "loosen_factor": 2.3e9,
-                        "below_construction": [
-                            {"name": "Llama 2 7B", "family": "dual-BCH", "params": {"m": 12, "e": 3},
-                             "ratio": 1.7e3},
-                            {"name": "Llama 2 70B", "family": "dual-BCH", "params": {"m": 13, "e": 4},
-                             "ratio": 5.9e5}]},
+        "06_capacity": json.loads(json.dumps(_capacity())),
         "07_packing_frontier": {"profile": "test", "n_class2": 31},
         "08_inside_the_model": _activations().record(),
     }
@@ -61,7 +67,7 @@ def test_statuses_on_the_papers_numbers():
     got = {c.__name__: c(r).status for c in V.CLAIMS}
     assert got == {"_two_classes": V.CAVEAT, "_width_trend": V.CAVEAT, "_jl_count": V.CAVEAT,
                    "_jl_constant": V.CAVEAT, "PackingFindings[0]": V.CAVEAT, "_upper_bound": V.FAILS,
-                   "_sensitivity": V.HOLDS, "ActivationFindings[0]": V.FAILS}
+                   "SensitivityFindings[0]": V.HOLDS, "ActivationFindings[0]": V.FAILS}
 
 
 @pytest.mark.parametrize("chapter, keys, value, claim, status", [
@@ -71,7 +77,7 @@ def test_statuses_on_the_papers_numbers():
     ("04_jl_random", ("llama_k_C3029",), 301.0, V._jl_count, V.FAILS),
     ("04_jl_random", ("paper_refit_C",), 3.2, V._jl_constant, V.FAILS),
     ("05_optimised_packing", ("paper_refits", "jl", "mape"), 500.0, V._kd_law, V.FAILS),
-    ("06_capacity", ("loosen_factor",), 2.0, V._sensitivity, V.FAILS),
+    ("06_capacity", ("loosen_factor",), 30.0, V._sensitivity, V.FAILS),  # below × 30.03 of widening
 ])
 def test_each_rule_flips_with_its_number(chapter, keys, value, claim, status):
     r = copy.deepcopy(_results())
@@ -96,7 +102,7 @@ def test_evidence_carries_the_results_numbers():
     text = V.render(V.verdicts(r), "test")
     assert "C = 3.0295" in text and "277 directions" in text and "27,752" in text
     assert "975.3 %" in text and "7.95 %" in text and "1.30–2.50" in text
-    assert "12.6 % lower than" in text and "10^9.4" in text
+    assert "12.6 % lower than" in text and "by 30.0" in text and "by 825,296" in text
     assert "(../notebooks/04_jl_random.ipynb)" in text
     assert "2 of the 31 Class 2 models" in text and "1.7e+03–5.9e+05" in text
     assert "1 hold, 5 hold with a caveat, 2 do not hold" in text

@@ -85,3 +85,56 @@ def test_through_a_local_untied_checkpoint(tmp_path, monkeypatch):
     assert emb.tied is False and emb.unembedding is not None
     got = diagonal_cosines(emb.matrix, emb.unembedding)
     np.testing.assert_allclose(got, diagonal_cosines(E, U), rtol=1e-12)
+
+
+def _checkpoint(folder, E, U=None):
+    """A local checkpoint in the hub's layout: untied when ``U`` is given, else tied."""
+    from safetensors.numpy import save_file
+
+    V, d = E.shape
+    tensors = {"model.embed_tokens.weight": E, "model.norm.weight": np.ones(d, dtype=np.float32)}
+    if U is not None:
+        tensors["lm_head.weight"] = U
+    folder.mkdir()
+    save_file(tensors, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(json.dumps({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": d,
+        "vocab_size": V, "tie_word_embeddings": U is None}))
+    return str(folder)
+
+
+def test_appendix_c_compares_untied_models_and_skips_tied_ones(tmp_path, monkeypatch):
+    """Chapter 6's Appendix C: the per-token cosines, both ε and both pair histograms per model."""
+    from repcap.similarity import exact_moments
+    from repcap.studies.unembedding import UnembeddingFindings, appendix_c
+
+    monkeypatch.setenv("REPCAP_CACHE", str(tmp_path / "cache"))
+    rng = np.random.default_rng(3)
+    E = rng.standard_normal((300, 32)).astype(np.float32)
+    U = (0.3 * E + rng.standard_normal((300, 32))).astype(np.float32)
+    untied = _checkpoint(tmp_path / "untied", E, U)
+    tied = _checkpoint(tmp_path / "tied", E)
+    got = appendix_c([untied, tied], pairs_sample=50, seed=0)
+    assert list(got.models) == [untied] and got.skipped == [[tied, True]]
+    a = got.models[untied]
+    assert a["diag"] == summarise(diagonal_cosines(E, U))
+    assert a["eps_E"] == pytest.approx(exact_moments(E).eps) and a["eps_U"] != a["eps_E"]
+    assert sum(a["pairs_U"]["counts"]) == 50 * 49 // 2 and len(a["hist"]["edges"]) == 201
+    assert [t.title for t in got.tables()] == ["Embedding against unembedding (untied models)"]
+    assert f"* {tied}: tied=True; no separate unembedding, skipped" in got.markdown()
+    record = json.loads(json.dumps(got.record()))
+    assert record["appendix_c_models"] == [untied]
+    back = UnembeddingFindings.from_record(record)
+    assert back.models == got.models and back.markdown() == got.markdown()
+
+
+def test_no_appendix_without_models():
+    from repcap.studies.unembedding import appendix_c, untied_availability
+
+    empty = appendix_c([], pairs_sample=10)
+    assert empty.tables() == [] and empty.markdown() == ""
+    assert empty.record()["appendix_c_models"] == []
+    text = untied_availability([])
+    assert "* SmolLM2-135M-Instruct: ties its output layer to the embedding" in text
+    assert "this appendix is not reproduced in this build" in text
+    assert "not reproduced" not in untied_availability(["some/untied-model"])

@@ -25,6 +25,7 @@ from repcap.laws.classes import CLASS2_BELOW, classify
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
 from repcap.studies.optimised_packing import PackingFindings
+from repcap.studies.sensitivity_findings import SensitivityFindings
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
@@ -59,11 +60,6 @@ def _link(chapter: str, text: str) -> str:
 
 def _pct(x: float, digits: int = 1) -> str:
     return f"{100 * x:+.{digits}f} %"
-
-
-def _sci(x: float) -> str:
-    """10^a.b for large counts, plain digits below a million."""
-    return f"{x:,.0f}" if x < 1e6 else f"10^{math.log10(x):.1f}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,18 +160,7 @@ def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mappi
 
 _embedding_transfer = _findings_claim(ActivationFindings)
 _kd_law = _findings_claim(PackingFindings)
-
-
-def _sensitivity(r) -> Verdict:
-    """Holds when loosening ε from 0.05 to 0.09 at fixed d multiplies capacity by more than widening
-    d from 2048 to 3072 at fixed ε does."""
-    widen = _get(r, "06_capacity", "widen_factor")
-    loosen = _get(r, "06_capacity", "loosen_factor")
-    evidence = (f"With the paper's Eq. 7 constants, widening d from 2048 to 3072 at ε = 0.09 multiplies "
-                f"capacity by {widen:.1f}; loosening ε from 0.05 to 0.09 at d = 8192 multiplies it by "
-                f"{_sci(loosen)}.")
-    return Verdict("Capacity is exponentially sensitive to ε, which is the dominant lever.",
-                   "§3.5, §4", evidence, HOLDS if loosen > widen else FAILS, ("06_capacity",))
+_sensitivity = _findings_claim(SensitivityFindings)
 
 
 def _width_trend(r) -> Verdict:

@@ -8,5 +8,8 @@ May import sources, similarity, geometry, packing, laws, catalog and errors (nev
 ``optimised_packing`` the paper's laws fitted to optimised packings, the floor, the cost (chapter 5)
 ``objective_comparison`` packing objectives compared at equal steps (chapter 5)
 ``capacity_table``  Table 1 recomputed, its sensitivity and the Eq. 2 budget (chapter 6)
+``capacity_findings``     chapter 6's findings: our constants, Table 1, measured models, Eq. 2
+``sensitivity_findings``  chapter 6's sensitivity and the claim that ε is the dominant lever
+``feasibility_findings``  chapter 6's models inside the proven band, and on the axis ε√d
 ``unembedding``     input against output rows of an untied model (chapter 6, Appendix C)
 """

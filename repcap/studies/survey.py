@@ -226,7 +226,8 @@ def measure_model(model: Any, *, bootstrap: int = 0, level: float = 0.95, seed: 
     that many replicates (:func:`repcap.similarity.bootstrap_eps`; ≥ 2). ``loader`` replaces
     ``load_embedding`` (for tests). Load errors propagate as :class:`~repcap.errors.RepcapError`.
     """
-    from repcap.similarity import bootstrap_eps, classify, exact_moments
+    from repcap.laws.classes import classify
+    from repcap.similarity import bootstrap_eps, exact_moments
 
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0 or bootstrap == 1:
         raise DomainError(f"bootstrap must be 0 (none) or an integer ≥ 2, got {bootstrap!r}")
@@ -644,7 +645,7 @@ def read_table(path: str | os.PathLike) -> list[SurveyRow]:
     Optional columns that are absent take their defaults (NaN intervals, zero timings), and the
     class is recomputed from ε when absent.
     """
-    from repcap.similarity import classify
+    from repcap.laws.classes import classify
 
     source = Path(path)
     if not source.is_file():

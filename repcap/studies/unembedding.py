@@ -10,15 +10,29 @@ which it finds tightly centred near 0 (the two directions of a token are largely
 Figure 10 the pairwise cosines among the rows of U. This module computes the :math:`c_i` exactly (float64
 accumulation, block by block, so a 150k-token matrix never needs a float64 copy) and summarises them.
 For tied models U = E and every :math:`c_i = 1`; the question does not arise.
+
+:func:`appendix_c` runs the whole comparison over a list of models and returns
+:class:`UnembeddingFindings` (chapter 6's Appendix C: its table, record and notes);
+:func:`untied_availability` says which offline models could take part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
+from repcap import catalog
 from repcap.errors import EmbeddingError
+from repcap.similarity import exact_moments, sampled_pairs
+from repcap.sources import load_embedding
+from repcap.studies.capacity_findings import CHAPTER
+from repcap.studies.findings import Findings, Markdown, Table, required
 
-__all__ = ["diagonal_cosines", "cosine_histogram", "summarise"]
+__all__ = ["diagonal_cosines", "cosine_histogram", "summarise", "UnembeddingFindings", "appendix_c",
+           "untied_availability"]
 
 
 def diagonal_cosines(embedding, unembedding, *, block: int = 16384) -> np.ndarray:
@@ -78,3 +92,103 @@ def summarise(values) -> dict:
     return {"n": int(finite.size), "dropped": int(v.size - finite.size), "mean": float(finite.mean()),
             "std": float(finite.std()), "median": float(med), "q01": float(q01), "q99": float(q99),
             "frac_below_0_1": float(np.mean(np.abs(finite) < 0.1))}
+
+
+# -- chapter 6's Appendix C ------------------------------------------------------------------------
+
+_COLUMNS = [
+    ("model", "model", ""),
+    ("tokens", "n", ",d"),
+    ("mean cos(e_i, u_i)", "mean", ".4f"),
+    ("sd", "std", ".4f"),
+    ("1 %–99 %", lambda r: f"{r['q01']:.3f} … {r['q99']:.3f}", ""),
+    ("|cos| < 0.1", "frac_below_0_1", ".1%"),
+    ("ε of E", "eps_E", ".4f"),
+    ("ε of U", "eps_U", ".4f"),
+]
+
+
+def _histogram(counts, edges) -> dict[str, list[float]]:
+    return {"counts": np.asarray(counts).tolist(), "edges": np.asarray(edges).tolist()}
+
+
+def _pair_histogram(matrix, m: int, seed: int) -> dict[str, list[float]]:
+    pairs = sampled_pairs(matrix, m, seed=seed, bins=200, progress=False)
+    return _histogram(pairs.counts, pairs.edges)
+
+
+@dataclass
+class UnembeddingFindings(Findings):
+    r"""Embedding against unembedding for each untied model of ``models`` (the paper's Appendix C).
+
+    ``models`` maps a model's name to ``diag`` (:func:`summarise` of its :math:`c_i`), ``hist``
+    (their 200-bin histogram), ``eps_E`` and ``eps_U`` (exact ε = µ + 2σ of E and of U), and
+    ``pairs_E``, ``pairs_U`` (histograms of the pairwise cosines among ``pairs_sample`` sampled
+    tokens of each); histograms are ``{"counts", "edges"}``. ``skipped`` lists the models that
+    turned out to have no separate output matrix, as ``[name, tied]``.
+    """
+
+    chapter = CHAPTER
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pairs_sample: int = 0
+    skipped: list[list] = field(default_factory=list)
+
+    def tables(self) -> list[Table]:
+        if not self.models:
+            return []
+        rows = [{"model": n, **a["diag"], "eps_E": a["eps_E"], "eps_U": a["eps_U"]}
+                for n, a in self.models.items()]
+        return [Table("Embedding against unembedding (untied models)", rows, _COLUMNS)]
+
+    def markdown(self) -> Markdown:
+        return Markdown("\n".join(f"* {name}: tied={tied}; no separate unembedding, skipped"
+                                   for name, tied in self.skipped))
+
+    def record(self) -> dict[str, Any]:
+        return {"appendix_c_models": list(self.models), "appendix_c": self.models,
+                "appendix_c_pairs_sample": self.pairs_sample, "appendix_c_skipped": self.skipped}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> "UnembeddingFindings":
+        return cls(required(record, CHAPTER, "appendix_c"),
+                   record.get("appendix_c_pairs_sample") or 0,
+                   [list(s) for s in record.get("appendix_c_skipped") or []])
+
+
+def appendix_c(models: Sequence[str], *, pairs_sample: int, seed: int = 0) -> UnembeddingFindings:
+    r"""Load each of ``models`` with its output matrix and compare the two (the paper's Figs. 9–10).
+
+    For an untied model: :func:`diagonal_cosines` :math:`c_i = \cos(e_i, u_i)` summarised and
+    binned (200 bins on [−1, 1]), the exact ε of E and of U
+    (:func:`repcap.similarity.exact_moments`), and the 200-bin histograms of the pairwise cosines
+    among ``pairs_sample`` tokens of each, drawn with ``seed``
+    (:func:`repcap.similarity.sampled_pairs`). A model without a separate unembedding is listed
+    in ``skipped``.
+    """
+    out = UnembeddingFindings(pairs_sample=pairs_sample)
+    for name in models:
+        emb = load_embedding(name, with_unembedding=True, progress=False)
+        if emb.unembedding is None:
+            out.skipped.append([name, emb.tied])
+            continue
+        diag = diagonal_cosines(emb.matrix, emb.unembedding)
+        out.models[name] = {
+            "diag": summarise(diag), "hist": _histogram(*cosine_histogram(diag, bins=200)),
+            "eps_E": exact_moments(emb.matrix).eps, "eps_U": exact_moments(emb.unembedding).eps,
+            "pairs_E": _pair_histogram(emb.matrix, pairs_sample, seed),
+            "pairs_U": _pair_histogram(emb.unembedding, pairs_sample, seed)}
+    return out
+
+
+def untied_availability(requested: Sequence[str]) -> Markdown:
+    """Which offline models have a separate output layer, and whether the appendix can run."""
+    offline = catalog.offline_models()
+    lines = [f"* {m['name']}: " + ("ties its output layer to the embedding" if m.get("tied")
+                                  else m.get("notes") or "has no output layer")
+             for m in offline]
+    if not requested and not any(m.get("tied") is False for m in offline):
+        lines.append("\nNo untied model is available offline, so this appendix is not reproduced "
+                     "in this build. On Colab, the `paper` profile runs it on untied hub models "
+                     "(unembedding_models).")
+    return Markdown("\n".join(lines))

@@ -1,0 +1,66 @@
+"""repcap.book.plots.capacity_figures: chapter 6's figures draw from its findings (Agg backend)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from repcap import catalog  # noqa: E402
+from repcap.book.plots import capacity_figures as figures  # noqa: E402
+from repcap.geometry.feasibility import band_panels  # noqa: E402
+from repcap.studies import capacity_findings as cf  # noqa: E402
+from repcap.studies.feasibility_findings import BandFindings, ScalingFindings  # noqa: E402
+from repcap.studies.sensitivity_findings import SensitivityFindings  # noqa: E402
+from repcap.studies.unembedding import UnembeddingFindings  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def table1():
+    return cf.Table1Findings.of(catalog.paper_models())
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.texts] + [ax.get_title() for ax in fig.axes]
+
+
+def test_table1_figure_has_one_row_per_class2_model(table1):
+    constants = cf.ConstantsFindings(6, 100, "smoke", None, None)
+    fig = figures.table1_figure(table1, constants, "test")
+    (ax,) = fig.axes
+    assert len(ax.get_yticklabels()) == len(table1.class2)
+    assert any("6 packings (100 steps). Profile: test." in t for t in _texts(fig))
+
+
+def test_sensitivity_band_and_scaling_figures(table1):
+    fig = figures.sensitivity_figure(SensitivityFindings.of_paper(), "test")
+    assert len(fig.axes) == 2
+    fig = figures.band_figure(band_panels(table1.class2, dims=(4096, 8192)), "test")
+    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["d = 4096", "d = 8192"]
+    band = BandFindings.of(table1.class2)
+    fig = figures.scaling_figure(ScalingFindings.of(table1.rows), band, "test")
+    right = fig.axes[1]
+    assert right.get_ylim() == (0, 10)
+    assert any(f"≈ {band.exit_at(4096):.1f} at d = 4096" in t.get_text() for t in right.texts)
+
+
+def test_unembedding_figure_draws_each_model():
+    edges = np.linspace(-1, 1, 201).tolist()
+    hist = {"counts": [1] * 200, "edges": edges}
+    appendix = UnembeddingFindings({"a": {"hist": hist, "pairs_E": hist, "pairs_U": hist},
+                                    "b": {"hist": hist, "pairs_E": hist, "pairs_U": hist}},
+                                   pairs_sample=30)
+    fig = figures.unembedding_figure(appendix, "test")
+    left, right = fig.axes
+    assert len(left.get_legend().get_texts()) == 2 and len(right.get_legend().get_texts()) == 4
+    assert right.get_title() == "Pairs among 30 sampled tokens (paper, Fig. 10)"
