@@ -179,3 +179,12 @@ def test_folder_without_weights(tmp_path):
     write_tokenizer(tmp_path, 10)
     with pytest.raises(ModelFileError, match="no weights found"):
         load_embedding(tmp_path, progress=False)
+
+
+def test_unembedding_after_a_cached_input_only_load(checkpoints):
+    """A warm cache holds facts.json and the input tensor only; asking for the untied unembedding
+    then extracts it from a checkpoint whose layout was never read in this process."""
+    first = load_embedding(checkpoints["llama"], progress=False)
+    both = load_embedding(checkpoints["llama"], with_unembedding=True, progress=False)
+    assert both.unembedding is not None and both.unembedding.shape == first.matrix.shape
+    np.testing.assert_array_equal(both.matrix, first.matrix)

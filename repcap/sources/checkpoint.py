@@ -203,6 +203,7 @@ class Checkpoint:
         }
 
     def dtype_of(self, key: str) -> str:
+        self._layout()  # a warm cache asks for a tensor before facts() has read the layout
         fname = self._weight_map[key]  # type: ignore[index]
         if self._format == "pytorch":
             return str(self._load_bin(fname)[key].dtype).replace("torch.", "")
