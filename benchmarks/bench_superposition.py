@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from repcap.studies import superposition as sp
+from repcap.studies import feature_geometry, toy_model
 
 
 def _timed(fn):
@@ -39,20 +39,20 @@ def main() -> None:
         args.steps, args.models = 30, 2
     import torch
 
-    S = list(sp.sparsities_from_density(30.0, args.models))
+    S = list(toy_model.sparsities_from_density(30.0, args.models))
     kw = dict(steps=args.steps, batch_size=args.batch, lr=1e-2, progress=False)
-    sp.train_toy_models(args.features, args.hidden, S[:1], **{**kw, "steps": 5})  # warm-up
+    toy_model.train_toy_models(args.features, args.hidden, S[:1], **{**kw, "steps": 5})  # warm-up
 
-    t_sep, _ = _timed(lambda: [sp.train_toy_models(args.features, args.hidden, [s], **kw) for s in S])
-    t_bat, _ = _timed(lambda: sp.train_toy_models(args.features, args.hidden, S, **kw))
+    t_sep, _ = _timed(lambda: [toy_model.train_toy_models(args.features, args.hidden, [s], **kw) for s in S])
+    t_bat, _ = _timed(lambda: toy_model.train_toy_models(args.features, args.hidden, S, **kw))
     print(f"toy models, n = {args.features}, m = {args.hidden}, {args.models} sparsities, "
           f"{args.steps} steps of {args.batch}")
     print(f"  {f'{args.models} separate trainings (baseline)':<38}{t_sep:8.2f} s")
     print(f"  {'one batched training':<38}{t_bat:8.2f} s   speed-up {t_sep / t_bat:5.2f}x")
 
     default_threads = torch.get_num_threads()
-    t_def, _ = _timed(lambda: sp.train_toy_models(args.features, args.hidden, S, threads=None, **kw))
-    t_one, _ = _timed(lambda: sp.train_toy_models(args.features, args.hidden, S, threads=1, **kw))
+    t_def, _ = _timed(lambda: toy_model.train_toy_models(args.features, args.hidden, S, threads=None, **kw))
+    t_one, _ = _timed(lambda: toy_model.train_toy_models(args.features, args.hidden, S, threads=1, **kw))
     print(f"  {f'torch default threads ({default_threads}, baseline)':<38}{t_def:8.2f} s")
     print(f"  {'1 thread (repcap default)':<38}{t_one:8.2f} s   speed-up {t_def / t_one:5.2f}x")
 
@@ -67,7 +67,7 @@ def main() -> None:
         return out
 
     t_loop, ref = _timed(loop)
-    t_vec, vec = _timed(lambda: sp.feature_dimensionality(W))
+    t_vec, vec = _timed(lambda: feature_geometry.feature_dimensionality(W))
     assert np.allclose(ref, vec, rtol=1e-12)
     print("feature dimensionality, m = 30, n = 400")
     print(f"  {'per-feature loop (baseline)':<38}{t_loop:8.4f} s")

@@ -9,7 +9,7 @@ lower layer never imports a higher one, and ``tests/test_layering.py`` checks it
 ``laws``        the JL / Eq. 6 / Eq. 7 laws, the paper's fitting procedure, capacity
 ``geometry``    what is proven about line packings: bounds, the random null law, the feasibility band
 ``packing``     random and optimised packings, resumable sweeps, grids, their cost, the paper's release
-``studies``     the analysis behind one chapter (superposition, relations, survey, capacity table, ...)
+``studies``     the analysis behind the chapters, one subject a module (toy model, relations, survey, ...)
 ``book``        the book's machinery: build, notebook helpers, profiles, tables, plots
 ``cli``         the ``repcap`` command, a thin shell over the layers above
 

@@ -44,3 +44,40 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+# Real offline embeddings for the studies tests, loaded once per test module that asks for them.
+
+@pytest.fixture(scope="module")
+def minilm():
+    from repcap.sources import load_embedding
+
+    return load_embedding("all-MiniLM-L6-v2", progress=False)
+
+
+@pytest.fixture(scope="module")
+def glove():
+    from repcap.sources import load_embedding
+
+    return load_embedding("glove-6B-50d", progress=False)
+
+
+@pytest.fixture(scope="module")
+def smol():
+    from repcap.sources import load_embedding
+
+    return load_embedding("SmolLM2-135M-Instruct", progress=False)
+
+
+@pytest.fixture(scope="module")
+def glove_sample():
+    """1800 GloVe rows, the first three zeroed (they must be dropped), as an Embedding with tokens."""
+    import numpy as np
+
+    from repcap.sources import Embedding, load_embedding
+
+    glove = load_embedding("glove-6B-50d", progress=False)
+    rows = np.sort(np.random.default_rng(0).choice(glove.vocab_size, size=1800, replace=False))
+    m = np.array(glove.matrix[rows])
+    m[:3] = 0.0
+    return Embedding.from_array(m, name="glove-sample", tokens=[glove.tokens[i] for i in rows])

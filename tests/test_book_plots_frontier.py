@@ -7,10 +7,11 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 
 from repcap.book.plots import frontier as plots  # noqa: E402
+from repcap.book.plots.layout import figure, finish  # noqa: E402
 
 
 def test_frontier_panel_draws_every_series_and_the_staircase():
-    fig, (ax,) = plots.figure(1)
+    fig, (ax,) = figure(1)
     k = np.geomspace(100, 2000, 10)
     steps = [{"count": 64, "coherence": 0.0, "family": "orthonormal"},
              {"count": 2112, "coherence": 0.125, "family": "kerdock"}]
@@ -21,4 +22,4 @@ def test_frontier_panel_draws_every_series_and_the_staircase():
                       "ours, Adam from random start", "explicit sets (staircase)"]
     segs = [c for c in ax.collections if len(c.get_segments())]
     assert segs and np.allclose(segs[-1].get_segments()[0][:, 1], 0.125)
-    plots.finish(fig, source="test")
+    finish(fig, source="test")

@@ -137,7 +137,8 @@ def test_budget_is_class2_and_largest_share_first():
 
 
 def test_measured_from_chapter_3s_table_or_measured_here(tmp_path, monkeypatch):
-    from repcap.studies.survey import Survey, SurveyRow, write_table
+    from repcap.studies.models_table import write_table
+    from repcap.studies.survey import Survey, SurveyRow
 
     row = SurveyRow(name="m", family="", source="array", vocab_size=100, d_model=384, tied=True,
                     dtype="float32", zero_rows=0, n_rows=100, pairs=4950, mean=0.05, std=0.075,

@@ -69,7 +69,7 @@ def _pct(x: float, digits: int = 1) -> str:
 def _two_classes(r) -> Verdict:
     """Holds with a caveat when no reported ε lies in the 0.1–0.2 gap, does not hold otherwise; the
     caveat is the isotropic value 2/√d, which alone exceeds 0.1 below d = 400."""
-    from repcap.studies.survey import reported_points
+    from repcap.studies.reported_eps import reported_points
 
     pts = reported_points()
     gap = [p for p in pts if classify(p["eps"]) == "between"]

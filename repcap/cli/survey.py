@@ -42,7 +42,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from repcap.studies.survey import expand_models, measure, write_table
+    from repcap.studies.models_table import write_table
+    from repcap.studies.survey import expand_models, measure
 
     models = expand_models(args.models)
     if args.cluster:

@@ -36,7 +36,7 @@ class Moments:
 
     @property
     def klass(self) -> str:
-        """The paper's class of ``eps`` (:func:`repcap.similarity.classify`)."""
+        """The paper's class of ``eps`` (:func:`repcap.laws.classify`)."""
         return classify(self.eps)
 
     def to_dict(self) -> dict[str, Any]:

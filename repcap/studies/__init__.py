@@ -1,15 +1,40 @@
-"""Studies: the analysis behind one chapter that is none of the layers below (one module a study).
+"""Studies: the analysis behind one chapter that is none of the layers below (one module a subject).
 May import sources, similarity, geometry, packing, laws, catalog and errors (never book or cli).
 
-``superposition``   the toy model of superposition and its feature-geometry measures (chapter 1)
-``relations``       token lookup, nearest neighbours, primary tokens and analogies (chapter 2)
-``survey``          ε and class for a list of models, ε's parts, the CSV table (chapter 3)
-``survey_cluster``  the survey with each model a task on a Dask cluster
-``optimised_packing`` the paper's laws fitted to optimised packings, the floor, the cost (chapter 5)
-``objective_comparison`` packing objectives compared at equal steps (chapter 5)
-``capacity_table``  Table 1 recomputed, its sensitivity and the Eq. 2 budget (chapter 6)
-``capacity_findings``     chapter 6's findings: our constants, Table 1, measured models, Eq. 2
-``sensitivity_findings``  chapter 6's sensitivity and the claim that ε is the dominant lever
-``feasibility_findings``  chapter 6's models inside the proven band, and on the axis ε√d
-``unembedding``     input against output rows of an untied model (chapter 6, Appendix C)
+Chapter 1
+``collisions``        how many random directions fit before two collide, against the Poisson–beta law
+``toy_model``         the toy model of superposition: data, loss, closed-form baseline, batched training
+``feature_geometry``  the geometry of a weight matrix: norms, cosines, interference, dimensionalities
+``toy_sweep``         a sweep of trained toy models summarised: the chapter's tables and curves
+``torch_loops``       the CPU-thread limit, progress bar and integer check the torch loops share
+Chapter 2
+``token_lookup``      a word → its token's row across tokenizer conventions; placeholder tokens
+``neighbours``        the rows nearest a query by cosine (float32 scan, float64 re-rank)
+``relations``         Figure 3: primary tokens (lexical) and word-pair cosines (semantic)
+``analogies``         Figure 4: king − man + woman
+``sampled_estimate``  ε from a random sample of tokens, with a bootstrap interval
+Chapter 3
+``survey``            ε and class for a list of models, one row per model
+``survey_cluster``    the survey with each model a task on a Dask cluster
+``models_table``      the survey's rows as a CSV file (written atomically)
+``eps_parts``         ε split into shift and spread, against the isotropic 2/√d
+``reported_eps``      the paper's Table 1 ε as points, joined to measured rows
+``width_trend``       how ε moves with d: log–log slope and Spearman correlations
+``survey_examples``   which models to draw side by side, and their pair histograms
+Chapter 5
+``optimised_packing``     the paper's laws fitted to optimised packings, the floor, the cost
+``objective_comparison``  packing objectives compared at equal steps
+Chapter 6
+``capacity_table``        Table 1 recomputed, its sensitivity and the Eq. 2 budget
+``capacity_findings``     the chapter's findings: our constants, Table 1, measured models, Eq. 2
+``sensitivity_findings``  sensitivity, and the claim that ε is the dominant lever
+``feasibility_findings``  the models inside the proven band, and on the axis ε√d
+``unembedding``           input against output rows of an untied model (Appendix C)
+Chapter 7
+``frontier``              the packing frontier
+Chapter 8
+``activations``           per-layer ε of hidden states from real forward passes
+``activation_findings``   does the embedding's ε describe the hidden states (the chapter's rule)
+Every chapter
+``findings``              the findings protocol: numbers, the rule that reads them, tables, text, record
 """

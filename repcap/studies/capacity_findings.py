@@ -39,7 +39,8 @@ from repcap.packing.sweeps import run_sweep
 from repcap.studies.capacity_table import (GREEDY_SERIES, TABLE1_SERIES, budget_rows, capacity_rows,
                                            capacity_series, class2_rows, series_agreement)
 from repcap.studies.findings import Findings, Markdown, Table, required
-from repcap.studies.survey import measure, read_table
+from repcap.studies.models_table import read_table
+from repcap.studies.survey import measure
 
 __all__ = ["CHAPTER", "LARGEST_FITTED_K", "ConstantsFindings", "own_constants", "Table1Findings",
            "MeasuredFindings", "measured_capacities", "BudgetFindings", "source_line",

@@ -2,8 +2,10 @@
 Part of ``repcap.book``; imports nothing from repcap outside ``repcap.book.plots`` (it never computes).
 
 Plots never compute: each helper takes results that a computing module returned and draws them.
-Chapter-specific helpers live in sub-modules (``plots.embeddings``, ``plots.packing``,
-``plots.superposition``); this module holds the shared style.
+Chapter-specific helpers live in sub-modules (``plots.superposition``, ``plots.embeddings``,
+``plots.packing``, ``plots.capacity``, ``plots.frontier``, ``plots.activations``); ``plots.layout``
+holds the figure layout they all use (``figure``, ``finish``, the provenance line ``source_line``);
+this module holds the shared style.
 """
 
 from __future__ import annotations
@@ -98,9 +100,3 @@ def _legible_on_draw(fig) -> None:
         return draw(renderer)
 
     fig.draw = legible_draw
-
-
-def caption(ax, text: str) -> None:
-    """A small provenance line under an axes: which data and profile produced the figure."""
-    ax.annotate(text, xy=(0, 0), xycoords="axes fraction", xytext=(0, -34),
-                textcoords="offset points", fontsize=8, color="#555555", ha="left", va="top")

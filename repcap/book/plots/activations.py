@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
-
 from repcap.book.plots import CYCLE
+from repcap.book.plots import layout
 
 __all__ = ["layer_curves", "capacity_curves", "figure"]
 
@@ -46,8 +45,8 @@ def capacity_curves(ax, studies: Sequence) -> None:
 
 def figure(studies: Sequence):
     """Both panels side by side."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (a, b) = layout.figure(2, width=12, height=4.5)
     layer_curves(a, studies)
     capacity_curves(b, studies)
-    fig.tight_layout()
+    layout.finish(fig)
     return fig

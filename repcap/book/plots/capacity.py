@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from repcap.book.plots import COLORS, CYCLE
 from repcap.book.plots.packing import family_colors
 
 __all__ = ["log_count_curves", "band_panel", "capacity_dots", "eps_sqrt_d_panel", "cosine_histograms",
-           "sensitivity_panel", "figure"]
+           "sensitivity_panel"]
 
 # Styles of the band's members; rigorous bounds solid, the asymptotic KL rate dotted, laws dashed.
 BAND_STYLE = {
@@ -27,6 +26,13 @@ BAND_STYLE = {
     "eq6": dict(color=COLORS["fit"], lw=1.8, ls="--", label="Eq. 6, k = d·exp(dε²/C)"),
     "eq7": dict(color=COLORS["paper"], lw=2.0, ls="-", label="Eq. 7 (the paper's capacity)"),
 }
+
+
+def _marks(ax, marks: Sequence[tuple]) -> None:
+    """Labelled dots at ``(x, y, label)``."""
+    for mx, my, label in marks:
+        ax.plot([mx], [my], "o", color="#222222", ms=4.5, zorder=4)
+        ax.annotate(label, xy=(mx, my), xytext=(5, -3), textcoords="offset points", fontsize=8, va="top")
 
 
 def log_count_curves(ax, x, curves: Mapping[str, np.ndarray], *, styles: Mapping[str, dict] | None = None,
@@ -45,9 +51,7 @@ def log_count_curves(ax, x, curves: Mapping[str, np.ndarray], *, styles: Mapping
         ax.axhline(value, color="#777777", lw=0.9, ls=":")
         ax.annotate(label, xy=(0.01, value), xycoords=("axes fraction", "data"), xytext=(0, 3),
                     textcoords="offset points", fontsize=8, color="#555555")
-    for mx, my, label in marks:
-        ax.plot([mx], [my], "o", color="#222222", ms=4.5, zorder=4)
-        ax.annotate(label, xy=(mx, my), xytext=(5, -3), textcoords="offset points", fontsize=8, va="top")
+    _marks(ax, marks)
     if logx:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -198,16 +202,8 @@ def sensitivity_panel(ax, eps_grid, d_values, log10_grid, *, marks: Sequence[tup
     colors = family_colors(d_values)
     for d, row in zip(d_values, np.asarray(log10_grid, dtype=float)):
         ax.plot(eps_grid, row, color=colors[float(d)], lw=1.6, label=f"d = {d:g}")
-    for mx, my, label in marks:
-        ax.plot([mx], [my], "o", color="#222222", ms=4.5, zorder=4)
-        ax.annotate(label, xy=(mx, my), xytext=(5, -3), textcoords="offset points", fontsize=8, va="top")
+    _marks(ax, marks)
     ax.set(xlabel="accepted deviation ε", ylabel="log10 capacity k_max (Eq. 7)")
     if title:
         ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")
-
-
-def figure(nrows: int = 1, ncols: int = 1, *, width: float = 7.5, height: float = 4.4, **kwargs):
-    """A figure and a flat list of axes."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, **kwargs)
-    return fig, [ax for row in axes for ax in row]

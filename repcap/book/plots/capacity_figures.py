@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from repcap.book.plots import capacity as panels
-from repcap.book.plots.packing import figure, finish
+from repcap.book.plots.layout import figure, finish
 
 __all__ = ["table1_figure", "sensitivity_figure", "band_figure", "scaling_figure",
            "unembedding_figure"]

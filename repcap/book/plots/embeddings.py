@@ -10,6 +10,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from repcap.book.plots import COLORS, CYCLE
+from repcap.book.plots.layout import finish, source_line
+
+
+def _series_color(label: str, i: int) -> str:
+    """The muted reference colour for a random baseline (its label says "random"), else the i-th cycle colour."""
+    return COLORS["random"] if "random" in label.lower() else CYCLE[i % len(CYCLE)]
 
 
 def _percent(stats) -> tuple[np.ndarray, np.ndarray]:
@@ -28,7 +34,7 @@ def similarity_histograms(series: Mapping[str, object], *, eps: Mapping[str, flo
     fig, (full, near) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1, 1]})
     for i, (label, stats) in enumerate(series.items()):
         edges, pct = _percent(stats)
-        color = COLORS["random"] if "random" in label.lower() else CYCLE[i % len(CYCLE)]
+        color = _series_color(label, i)
         for ax in (full, near):
             ax.stairs(pct, edges, color=color, lw=1.4, label=label)
         if eps and label in eps:
@@ -40,8 +46,7 @@ def similarity_histograms(series: Mapping[str, object], *, eps: Mapping[str, flo
     near.legend(loc="upper right", fontsize=8.5)
     if title:
         fig.suptitle(title)
-    if source:
-        fig.text(0.01, -0.02, source, fontsize=8, color="#555555", ha="left", va="top")
+    source_line(fig, source, y=-0.02, wrap=False)
     fig.tight_layout()
     return fig
 
@@ -57,8 +62,7 @@ def relation_bars(rows: list[tuple[str, float]], *, eps: float, title: str, sour
     ax.set(xlabel="cosine similarity", title=title)
     ax.legend(loc="lower right", fontsize=8)
     ax.grid(axis="y", visible=False)
-    if source:
-        fig.text(0.01, -0.02, source, fontsize=8, color="#555555", ha="left", va="top")
+    source_line(fig, source, y=-0.02, wrap=False)
     fig.tight_layout()
     return fig
 
@@ -85,11 +89,6 @@ def family_color(family: str) -> str:
     GPT black, "TinyLlama" is not Llama); grey for every other family."""
     name = (family or "").strip().lower()
     return next((c for key, c in FAMILY_COLORS.items() if name.startswith(key)), OTHER_FAMILY)
-
-
-def _source_line(fig, source: str) -> None:
-    if source:
-        fig.text(0.01, -0.01, source, fontsize=8, color="#555555", ha="left", va="top", wrap=True)
 
 
 @lru_cache(maxsize=1)
@@ -166,8 +165,7 @@ def lexical_groups(groups, *, eps: float, title: str = "Lexical relationships", 
     ax.set_xlim(min(0.0, ax.get_xlim()[0]), max(1.0, ax.get_xlim()[1]))
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    _source_line(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -226,7 +224,7 @@ def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float =
     handles, labels = full.get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0.11, 1, 1))
     fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, 0.0))
-    _source_line(fig, source)
+    source_line(fig, source)
     return fig
 
 
@@ -242,7 +240,7 @@ def class_distributions(panels, *, zoom: tuple[float, float] | None = None, sour
     for ax, (title, series, marks) in zip(axes[0], panels):
         for i, (label, stats) in enumerate(series.items()):
             edges, pct = _percent(stats)
-            color = COLORS["random"] if "random" in label.lower() else CYCLE[i % len(CYCLE)]
+            color = _series_color(label, i)
             ax.stairs(pct, edges, color=color, lw=1.4, label=label)
             if label in marks:
                 mean, eps = marks[label]
@@ -251,8 +249,7 @@ def class_distributions(panels, *, zoom: tuple[float, float] | None = None, sour
         ax.set(xlabel="cosine similarity", title=title, xlim=zoom or (-1, 1))
         ax.legend(loc="upper right", fontsize=7.5)
     axes[0][0].set_ylabel("% of pairs per bin")
-    fig.tight_layout()
-    _source_line(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -278,8 +275,7 @@ def eps_parts(rows, *, source: str = "", title: str = "What ε is made of"):
     ax.set(xlabel="ε = µ + 2σ (class lines at 0.1 and 0.2)", title=title)
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8)
-    fig.tight_layout()
-    _source_line(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -313,6 +309,5 @@ def analogy_panels(panels, *, eps: Mapping[str, float] | None = None, ncols: int
     for ax in axes.ravel()[n:]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.tight_layout()
-    _source_line(fig, source)
+    finish(fig, source)
     return fig

@@ -1,4 +1,7 @@
-"""Figures of chapter 7 (the packing frontier). They draw given numbers; they compute nothing."""
+"""Figures of chapter 7 (the packing frontier). They draw given numbers; they compute nothing.
+
+Lay the panels out with :mod:`repcap.book.plots.layout` (``figure``, ``finish``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from repcap.book.plots.packing import figure, finish
-
-__all__ = ["frontier_panel", "figure", "finish"]
+__all__ = ["frontier_panel"]
 
 
 def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[float]], *,

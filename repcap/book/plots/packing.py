@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from repcap.book.plots import COLORS
 
 __all__ = ["family_colors", "eps_curves", "convergence_panel", "residual_panel", "effective_c_curves", "floor_ratio_panel",
-           "objective_panels", "cost_panel", "figure", "finish"]
+           "objective_panels", "cost_panel"]
 
 
 def family_colors(values: Sequence[float], cmap: str = "viridis") -> dict[float, tuple]:
@@ -28,11 +28,6 @@ def family_colors(values: Sequence[float], cmap: str = "viridis") -> dict[float,
     cm = plt.get_cmap(cmap)
     n = len(values)
     return {v: cm(0.08 + 0.8 * (i / max(n - 1, 1))) for i, v in enumerate(values)}
-
-
-def _source(fig, text: str) -> None:
-    if text:
-        fig.text(0.01, -0.01, text, fontsize=8, color="#555555", ha="left", va="top", wrap=True)
 
 
 def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x: str = "k",
@@ -326,17 +321,3 @@ def cost_panel(ax, work, seconds, *, fit_line: tuple[np.ndarray, np.ndarray] | N
         ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left")
 
-
-def figure(ncols: int = 1, *, width: float | None = None, height: float = 4.4, sharey: bool = False):
-    """A figure with ``ncols`` side-by-side axes in the book's proportions."""
-    width = width or (7.5 if ncols == 1 else 5.6 * ncols)
-    fig, axes = plt.subplots(1, ncols, figsize=(width, height), sharey=sharey, squeeze=False)
-    return fig, list(axes[0])
-
-
-def finish(fig, source: str = "", title: str = "") -> None:
-    """Suptitle, tight layout and the provenance line under the figure."""
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    _source(fig, source)

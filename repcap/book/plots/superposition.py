@@ -1,8 +1,10 @@
 """Figures of chapter 1: random cosines, how many directions fit, and the toy model of superposition.
 
-Every helper draws arrays that the notebook computed with :mod:`repcap.studies.superposition`,
-:mod:`repcap.geometry.null` and :mod:`repcap.geometry.bounds`; none computes a result. Each takes a ``source`` line that
-says which data and profile produced the figure and prints it under the axes.
+Every helper draws arrays that the notebook computed with :mod:`repcap.studies.collisions`,
+:mod:`repcap.studies.toy_model`, :mod:`repcap.studies.feature_geometry`, :mod:`repcap.studies.toy_sweep`,
+:mod:`repcap.geometry.null` and :mod:`repcap.geometry.bounds`; none computes a result. Each takes a ``source``
+line that says which data and profile produced the figure and prints it under the axes
+(:func:`repcap.book.plots.layout.source_line`).
 """
 
 from __future__ import annotations
@@ -14,11 +16,7 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 
 from repcap.book.plots import COLORS, CYCLE
-
-
-def _source(fig, source: str) -> None:
-    if source:
-        fig.text(0.01, -0.01, source, fontsize=8, color="#555555", ha="left", va="top", wrap=True)
+from repcap.book.plots.layout import finish, source_line
 
 
 def cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
@@ -40,9 +38,8 @@ def cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
         ax.title.set_fontsize(10)
     axes[0][0].set_ylabel("probability density")
     axes[0][-1].legend(loc="center left", fontsize=8, bbox_to_anchor=(1.02, 0.5))
-    fig.suptitle("Cosines between two independent random directions concentrate as the dimension grows")
-    fig.tight_layout()
-    _source(fig, source)
+    finish(fig, source,
+           title="Cosines between two independent random directions concentrate as the dimension grows")
     return fig
 
 
@@ -95,8 +92,7 @@ def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.nda
     top_band = max(float(np.nanmax(curves["upper"])) for curves in band.values())
     right.set_ylim(0.1, top_band * 30)
     right.legend(fontsize=7.5, loc="upper left", ncol=1)
-    fig.tight_layout()
-    _source(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -139,7 +135,7 @@ def toy_model_gallery(*, grams: Sequence[np.ndarray], norms: Sequence[np.ndarray
                  label="interference\n" + r"$\sum_{j\ne i}(\hat W_i\cdot W_j)^2 / \max_i\|W_i\|^2$")
     n_feat = len(norms[0])
     fig.suptitle(f"{n_feat} features in {n_hidden} dimensions: sparser features, more of them kept")
-    _source(fig, source)
+    source_line(fig, source)
     return fig
 
 
@@ -162,8 +158,7 @@ def superposition_vs_sparsity(runs: Mapping[str, Mapping[str, np.ndarray]], *, s
     # the curves' shapes depend on the run (profile, seed): let matplotlib find the emptiest corner
     left.legend(fontsize=8, loc="best")
     right.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    _source(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -198,8 +193,7 @@ def dimensionality_figure(*, inverse_density: np.ndarray, dims_per_feature: np.n
                ylabel="feature dimensionality $D_i$\n(represented features)")
     bottom.set_xlim(right=float(inverse_density[-1]) * 1.9)
     fig.align_ylabels([top, bottom])
-    fig.tight_layout()
-    _source(fig, source)
+    finish(fig, source)
     return fig
 
 
@@ -227,5 +221,5 @@ def feature_cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    _source(fig, source)
+    source_line(fig, source)
     return fig

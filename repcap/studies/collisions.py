@@ -1,0 +1,120 @@
+"""How many random directions fit before two of them collide: chapter 1's first experiment.
+
+Draw independent uniform unit vectors ``v_1, v_2, …`` in ``R^d`` and let ``K`` be the number drawn
+before the first one with ``|cos| > ε`` to an earlier one. :func:`random_collision_counts` measures
+``K``; :func:`median_collision_count` predicts its median from the pair tail
+``p = I_{1−ε²}((d−1)/2, 1/2)`` of :func:`repcap.geometry.null.pair_tail` (Poisson approximation):
+
+.. math:: \\operatorname{median} K \\approx \\frac{1 + \\sqrt{1 + 8\\ln 2 / p}}{2}.
+
+Torch is imported inside the functions that sample with it, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from repcap.errors import ToyModelError
+from repcap.studies.torch_loops import check_positive_int, progress_bar, torch_threads
+
+
+def median_collision_count(d: Any, eps: Any) -> np.ndarray | float:
+    r"""Predicted median number of random unit vectors in R^d that keep every |cos| ≤ ε.
+
+    Draw independent uniform unit vectors ``v_1, v_2, …`` and let ``K`` be the number drawn before
+    the first one that has ``|cos| > ε`` with an earlier one. Each pair fails with probability
+    ``p = I_{1−ε²}((d−1)/2, 1/2)`` (:func:`repcap.geometry.null.pair_tail`), and the failures are close to
+    independent rare events (Poisson approximation, theory.md §2.2), so
+
+    .. math:: P(K \ge k) = P\bigl(\max_{i<j\le k} |\cos_{ij}| \le \varepsilon\bigr)
+              \approx \exp\!\Bigl(-\binom{k}{2}\, p\Bigr),
+              \qquad \operatorname{median} K \approx \frac{1 + \sqrt{1 + 8\ln 2 / p}}{2}.
+
+    ``K`` grows like ``p^{−1/2}`` (the birthday problem), the square root of the greedy guarantee
+    ``1/p``: random directions need about twice the exponent ``dε²`` that a careful packing needs.
+    """
+    from repcap.geometry.null import pair_tail
+
+    p = np.asarray(pair_tail(eps, d), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        out = 0.5 * (1.0 + np.sqrt(1.0 + 8.0 * math.log(2.0) / p))
+    return float(out) if out.ndim == 0 else out
+
+
+def random_collision_counts(d: int, eps: float, trials: int, *, seed: int = 0,
+                            max_vectors: int = 100_000, threads: int | None = 1,
+                            progress: bool = False) -> np.ndarray:
+    """Measured ``K``: random unit vectors in R^d drawn before the first pair with ``|cos| > ε``.
+
+    For each trial, Gaussian vectors normalised to the sphere are drawn in blocks; a block's cosines
+    with all earlier vectors and among themselves are checked in float64, and ``K`` is the index of
+    the first vector with some ``|cos(v_i, v_j)| > ε``, ``j < i``, i.e. the first ``K`` vectors all
+    satisfy ``|cos| ≤ ε``. Compare with :func:`median_collision_count`.
+
+    Runs on torch's CPU kernels with ``threads`` threads (see
+    :func:`repcap.studies.toy_model.train_toy_models`; the products are small, and threading them only
+    costs). Returns an int array of length ``trials``. A trial that reaches ``max_vectors`` without a
+    collision raises :class:`~repcap.errors.ToyModelError`.
+    """
+    import torch
+
+    check_positive_int("d", d)
+    check_positive_int("trials", trials)
+    check_positive_int("max_vectors", max_vectors)
+    if d < 2:
+        raise ToyModelError("d must be at least 2: in one dimension every pair has |cos| = 1")
+    if not (isinstance(eps, (int, float)) and 0 < eps < 1):
+        raise ToyModelError(f"eps must be in (0, 1), got {eps!r}")
+    expected = median_collision_count(d, eps)
+    if expected > max_vectors / 2:
+        raise ToyModelError(f"about {expected:.3g} random vectors fit at d = {d}, ε = {eps}; that is more "
+                            f"than max_vectors / 2 = {max_vectors // 2}; lower d or ε")
+    # Blocks of about a quarter of the expected count keep both the wasted work after a collision
+    # and the number of Python-level iterations small.
+    block = int(min(max(expected / 4, 8), 1024))
+    gen = torch.Generator().manual_seed(int(seed))
+    counts = np.empty(trials, dtype=np.int64)
+    with torch_threads(threads):
+        for t in progress_bar(range(trials), f"random directions (d={d}, ε={eps})", progress):
+            kept = torch.empty((int(min(4 * expected, max_vectors)) + block, d), dtype=torch.float64)
+            n_kept = 0
+            while True:
+                X = torch.randn(block, d, generator=gen, dtype=torch.float64)
+                X /= torch.linalg.vector_norm(X, dim=1, keepdim=True)
+                bad = torch.tril(X @ X.T, -1).abs().amax(dim=1) > eps
+                if n_kept:
+                    bad |= (X @ kept[:n_kept].T).abs().amax(dim=1) > eps
+                if bool(bad.any()):
+                    counts[t] = n_kept + int(torch.argmax(bad.to(torch.uint8)))
+                    break
+                if n_kept + block > max_vectors:
+                    raise ToyModelError(f"no collision among {n_kept} random vectors (d = {d}, ε = {eps}); "
+                                        "raise max_vectors")
+                if n_kept + block > len(kept):  # a rare long run: grow the buffer
+                    kept = torch.cat([kept, torch.empty_like(kept)])
+                kept[n_kept:n_kept + block] = X
+                n_kept += block
+    return counts
+
+
+def random_count_summary(dims: Sequence[int], eps: float, trials: int, *, seed: int = 0,
+                         progress: bool = True) -> dict[str, np.ndarray]:
+    """:func:`random_collision_counts` at several dimensions, summarised against the prediction.
+
+    Returns arrays over ``dims``: ``median``, ``q25`` and ``q75`` of the measured ``K`` (``trials``
+    per dimension, seeds ``seed + index``), ``mean``, and ``predicted_median`` from
+    :func:`median_collision_count`.
+    """
+    dims = [int(d) for d in dims]
+    if not dims:
+        raise ToyModelError("dims must list at least one dimension")
+    rows = []
+    for i, d in enumerate(progress_bar(dims, f"random directions, ε = {eps}", progress)):
+        counts = random_collision_counts(d, eps, trials, seed=seed + i)
+        rows.append((np.median(counts), *np.percentile(counts, [25, 75]), counts.mean()))
+    arr = np.asarray(rows, dtype=np.float64)
+    return {"dims": np.asarray(dims), "median": arr[:, 0], "q25": arr[:, 1], "q75": arr[:, 2],
+            "mean": arr[:, 3], "predicted_median": np.atleast_1d(median_collision_count(np.asarray(dims), eps))}

@@ -1,0 +1,49 @@
+"""repcap.studies.collisions: random directions until the first collision, against the Poisson–beta law."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from repcap.studies import collisions as col
+from repcap.errors import ToyModelError
+
+
+def test_random_collision_counts_follow_the_poisson_beta_law():
+    """P(K ≥ k) = P(all pairs among k random directions within ε) ≈ exp(−C(k,2)·p)."""
+    from repcap.geometry.null import pair_tail
+
+    d, eps, trials = 60, 0.5, 300
+    counts = col.random_collision_counts(d, eps, trials, seed=3)
+    assert counts.min() >= 1  # the first direction never collides
+    p = pair_tail(eps, d)
+    ks = np.arange(1, counts.max() + 2)
+    empirical = np.array([(counts >= k).mean() for k in ks])
+    law = np.exp(-ks * (ks - 1) / 2 * p)
+    assert np.abs(empirical - law).max() < 0.1  # KS 5 % critical value at 300 draws ≈ 0.08
+    assert np.median(counts) == pytest.approx(col.median_collision_count(d, eps), rel=0.15)
+    np.testing.assert_array_equal(counts[:20], col.random_collision_counts(d, eps, 20, seed=3))
+
+
+def test_median_collision_count_is_the_birthday_bound():
+    from repcap.geometry.null import pair_tail
+
+    for d, eps in [(50, 0.3), (500, 0.2), (4096, 0.0645)]:
+        p = pair_tail(eps, d)
+        k = col.median_collision_count(d, eps)
+        assert math.exp(-k * (k - 1) / 2 * p) == pytest.approx(0.5, rel=1e-9)
+        assert k == pytest.approx(math.sqrt(2 * math.log(2) / p) + 0.5, abs=0.05)  # k(k−1) ≈ (k−½)²
+    summary = col.random_count_summary([30, 60], 0.4, 10, seed=1, progress=False)
+    assert summary["median"].shape == (2,) and (summary["q25"] <= summary["q75"]).all()
+    np.testing.assert_allclose(summary["predicted_median"], [col.median_collision_count(d, 0.4) for d in (30, 60)])
+
+
+def test_random_collision_arguments_are_checked():
+    with pytest.raises(ToyModelError, match="eps"):
+        col.random_collision_counts(10, 1.0, 3)
+    with pytest.raises(ToyModelError, match="lower d or ε"):
+        col.random_collision_counts(2000, 0.3, 1, max_vectors=1000)
+    with pytest.raises(ToyModelError, match="at least 2"):
+        col.random_collision_counts(1, 0.5, 1)
