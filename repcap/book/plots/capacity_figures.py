@@ -24,7 +24,7 @@ _GREEDY_STYLE = {"marker": "|", "ms": 12, "color": "#7570b3"}
 def table1_figure(table1, constants, profile: str):
     """Figure 6.1: the capacity of each Class 2 model of Table 1, several ways, one row each."""
     class2 = table1.class2
-    fig, (ax,) = panels.figure(width=8.5, height=0.27 * len(class2) + 1.6)
+    fig, (ax,) = figure(width=8.5, height=0.27 * len(class2) + 1.6)
     panels.capacity_dots(
         ax, [f"{r['name']} (d={r['d_model']}, ε={r['eps']:.3f})" for r in class2], table1.series,
         styles={table1.greedy_label: _GREEDY_STYLE},
