@@ -3,6 +3,8 @@ May import sources, similarity, geometry, packing, laws, catalog and errors (nev
 
 ``superposition``   the toy model of superposition and its feature-geometry measures (chapter 1)
 ``relations``       token lookup, nearest neighbours, primary tokens and analogies (chapter 2)
+``random_packing``  JL's guarantees at Llama 2 7B, the random sweep and its laws (chapter 4);
+                    ``random_packing_findings`` its conclusions and the two claims of §3.2
 ``survey``          ε and class for a list of models, ε's parts, the CSV table (chapter 3)
 ``survey_cluster``  the survey with each model a task on a Dask cluster
 ``capacity_table``  Table 1 recomputed, its sensitivity and the Eq. 2 budget (chapter 6)
