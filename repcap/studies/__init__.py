@@ -9,4 +9,6 @@ May import sources, similarity, geometry, packing, laws, catalog and errors (nev
 ``survey_cluster``  the survey with each model a task on a Dask cluster
 ``capacity_table``  Table 1 recomputed, its sensitivity and the Eq. 2 budget (chapter 6)
 ``unembedding``     input against output rows of an untied model (chapter 6, Appendix C)
+``frontier``        explicit line sets beside every packing recipe, the frontier (chapter 7);
+                    ``frontier_findings`` its conclusions
 """
