@@ -12,6 +12,8 @@ import pytest
 from repcap.studies import frontier
 from repcap.studies.frontier_findings import FrontierFindings, start_gain
 
+from test_studies_activation_findings import _strict  # JSON as write_results writes it
+
 
 class Release:  # the three attributes frontier_rows and frontier_panels read from a PaperSweep
     k, d, eps = np.array([2000, 160]), np.array([64, 16]), np.array([0.2363, 0.40])
@@ -123,9 +125,3 @@ def test_frontier_panels_select_each_dimension():
     assert p64["steps"] == frontier.staircase(64, 2000)
     assert frontier.frontier_panels([64], [500], own=own)[0]["released"] is None
 
-
-def _strict(record: dict) -> str:
-    """JSON as write_results writes it: NaN and infinity become null."""
-    from repcap.book.notebook import _finite
-
-    return json.dumps(_finite(record), allow_nan=False)

@@ -20,6 +20,8 @@ from repcap.studies import random_packing as study
 from repcap.studies.findings import CAVEAT, FAILS
 from repcap.studies.random_packing_findings import PAPER_C, RandomPackingFindings
 
+from test_studies_activation_findings import _strict  # JSON as write_results writes it
+
 #: (k, d, ε*) of a small sweep; (2000, 256) is also a cell of the paper's released grid.
 CELLS = [(100, 32, 0.5543), (200, 32, 0.6034), (100, 64, 0.4031), (200, 64, 0.4387)]
 SHARED = (2000, 256, 0.2470)
@@ -129,9 +131,3 @@ def test_record_round_trips_through_json_and_keeps_the_chapters_keys():
     assert back.markdown() == f.markdown() and back.verdicts() == f.verdicts()
     assert back.tables() == f.tables()
 
-
-def _strict(record: dict) -> str:
-    """JSON as write_results writes it: NaN becomes null."""
-    from repcap.book.notebook import _finite
-
-    return json.dumps(_finite(record), allow_nan=False)
