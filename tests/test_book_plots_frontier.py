@@ -23,3 +23,12 @@ def test_frontier_panel_draws_every_series_and_the_staircase():
     segs = [c for c in ax.collections if len(c.get_segments())]
     assert segs and np.allclose(segs[-1].get_segments()[0][:, 1], 0.125)
     finish(fig, source="test")
+
+
+def test_frontier_figure_draws_one_panel_per_dimension():
+    from repcap.studies import frontier
+
+    own = [{"k": 500, "d": 32, "eps": 0.3}, {"k": 500, "d": 64, "eps": 0.2}]
+    fig = plots.frontier_figure(frontier.frontier_panels([32, 64], [250, 500], own=own),
+                                source="test")
+    assert [ax.get_title() for ax in fig.axes] == ["d = 32", "d = 64"]

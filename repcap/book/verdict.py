@@ -26,6 +26,7 @@ from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
 from repcap.studies.optimised_packing import PackingFindings
 from repcap.studies.sensitivity_findings import SensitivityFindings
+from repcap.studies.random_packing_findings import RandomPackingFindings
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
@@ -58,8 +59,6 @@ def _link(chapter: str, text: str) -> str:
     return f"[{text}](../notebooks/{chapter}.ipynb)"
 
 
-def _pct(x: float, digits: int = 1) -> str:
-    return f"{100 * x:+.{digits}f} %"
 
 
 # --------------------------------------------------------------------------------------------
@@ -86,34 +85,6 @@ def _two_classes(r) -> Verdict:
                    "§2.5, Fig. 5", evidence, CAVEAT if not gap else FAILS, ("03_two_classes",))
 
 
-def _jl_count(r) -> Verdict:
-    """Holds with a caveat when JL with the fitted C gives fewer than 300 directions: the number is
-    what the lemma guarantees, and the proven greedy count is printed beside it."""
-    k3 = _get(r, "04_jl_random", "llama_k_C3029")
-    k8 = _get(r, "04_jl_random", "llama_k_C8")
-    greedy = _get(r, "04_jl_random", "llama_greedy")
-    best = _get(r, "04_jl_random", "llama_random_best_of_1000")
-    evidence = (f"At Llama 2 7B's d = 4096 and ε = 0.0645, k = exp(dε²/C) gives {k3:,.0f} directions "
-                f"with C = 3.029 and {k8:.1f} with C = 8, far below its 32,000 tokens; the best of 1000 "
-                f"random draws holds about {best:,.0f}. But JL is an existence guarantee, not a ceiling: "
-                f"the greedy argument proves that at least {greedy:,.0f} directions fit.")
-    return Verdict("Standard JL predicts fewer than 300 directions for a 32k-token model, far too few.",
-                   "§3.2, Eq. 4", evidence, CAVEAT if k3 < 300 else FAILS, ("04_jl_random",))
-
-
-def _jl_constant(r) -> Verdict:
-    """Holds with a caveat when the refit of the released random cells gives C within 0.1 % of
-    3.0295; the caveat is the constant the zero-parameter law implies on the same cells."""
-    c = _get(r, "04_jl_random", "paper_refit_C")
-    law = _get(r, "04_jl_random", "law_fit_C")
-    med = _get(r, "04_jl_random", "paper_null_median_rel")
-    evidence = (f"Refitting the paper's 256 released cells gives C = {c:.4f}. The extreme-value law of the "
-                f"largest random cosine, with nothing fitted, implies C = {law:.3f} on the same cells; the "
-                f"released values sit {_pct(med)} above that law (median). C ≈ 3 is a finite-size, "
-                f"best-of-1000 value that drifts towards 4 as k grows, not a constant of geometry.")
-    ok = abs(c / 3.0295 - 1) < 1e-3
-    return Verdict("Random unit vectors follow ε = √(C ln k / d) with C ≈ 3.03.", "§3.2, Fig. 6",
-                   evidence, CAVEAT if ok else FAILS, ("04_jl_random",))
 
 
 def _upper_bound(r) -> Verdict:
@@ -161,6 +132,8 @@ def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mappi
 _embedding_transfer = _findings_claim(ActivationFindings)
 _kd_law = _findings_claim(PackingFindings)
 _sensitivity = _findings_claim(SensitivityFindings)
+_jl_count = _findings_claim(RandomPackingFindings, 0)
+_jl_constant = _findings_claim(RandomPackingFindings, 1)
 
 
 def _width_trend(r) -> Verdict:

@@ -21,6 +21,9 @@ Chapter 3
 ``reported_eps``      the paper's Table 1 ε as points, joined to measured rows
 ``width_trend``       how ε moves with d: log–log slope and Spearman correlations
 ``survey_examples``   which models to draw side by side, and their pair histograms
+Chapter 4
+``random_packing``        JL's guarantees at Llama 2 7B, the random sweep and its laws
+``random_packing_findings`` its conclusions and the two claims of §3.2
 Chapter 5
 ``optimised_packing``     the paper's laws fitted to optimised packings, the floor, the cost
 ``objective_comparison``  packing objectives compared at equal steps
@@ -31,7 +34,8 @@ Chapter 6
 ``feasibility_findings``  the models inside the proven band, and on the axis ε√d
 ``unembedding``           input against output rows of an untied model (Appendix C)
 Chapter 7
-``frontier``              the packing frontier
+``frontier``              explicit line sets beside every packing recipe, the frontier
+``frontier_findings``     its conclusions
 Chapter 8
 ``activations``           per-layer ε of hidden states from real forward passes
 ``activation_findings``   does the embedding's ε describe the hidden states (the chapter's rule)

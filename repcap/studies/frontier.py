@@ -23,7 +23,7 @@ from repcap.geometry.constructions import Construction, families_up_to
 from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
-           "frontier_rows", "refit_frontier", "table1_vs_constructions"]
+           "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions"]
 
 
 def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
@@ -141,6 +141,30 @@ def frontier_rows(d_values: Sequence[int], k_values: Sequence[int], *, own: Sequ
                          "ratio_to_released": (ours_best / rec["released"]
                                                if ours_best is not None and rec["released"] else None)})
     return rows
+
+
+def frontier_panels(d_values: Sequence[int], k_values: Sequence[int], *, own: Sequence[Mapping],
+                    released=None) -> list[dict]:
+    """What the frontier figure draws at each d, as keyword arguments of
+    :func:`repcap.book.plots.frontier.frontier_panel`.
+
+    Per d: ``random_curve`` (Eq. 5 over 60 k from max(d + 1, 10) to the largest k of ``k_values`` and
+    of the release at this d), ``released`` (the release's (k, ε*) at this d, or None), ``ours``
+    (:func:`own_packings` rows at this d as (k…, ε…)), ``steps`` (the :func:`staircase` up to that k)
+    and ``k_max``.
+    """
+    panels = []
+    for d in d_values:
+        at_d = released is not None
+        k_top = max(list(k_values) + ([int(k) for k, dd in zip(released.k, released.d) if dd == d]
+                                      if at_d else []))
+        k_line = np.geomspace(max(d + 1, 10), k_top, 60)
+        mine = [(r["k"], r["eps"]) for r in own if r["d"] == d]
+        panels.append({"d": d, "random_curve": (k_line, random_eps(k_line, d)),
+                       "released": ((released.k[released.d == d], released.eps[released.d == d])
+                                    if at_d else None),
+                       "ours": tuple(zip(*mine)), "steps": staircase(d, k_top), "k_max": k_top})
+    return panels
 
 
 def refit_frontier(rows: Sequence[Mapping], forms: Sequence[str] = ("jl", "eq6", "eq7")) -> dict:

@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["frontier_panel"]
+from repcap.book.plots.layout import figure, finish
+
+__all__ = ["frontier_panel", "frontier_figure"]
 
 
 def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[float]], *,
@@ -46,3 +48,13 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
     ax.set_ylim(0, None)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
+
+
+def frontier_figure(panels: Sequence[Mapping], *, source: str = ""):
+    """One :func:`frontier_panel` per entry of ``panels`` (its keyword arguments, as
+    :func:`repcap.studies.frontier.frontier_panels` returns them), side by side."""
+    fig, axes = figure(len(panels), height=4.6)
+    for ax, panel in zip(axes, panels):
+        frontier_panel(ax, **panel)
+    finish(fig, source=source)
+    return fig

@@ -1,0 +1,127 @@
+"""Chapter 7's findings: each rule at its edge, the words of section (d) following the rules, the
+record keeping the chapter's keys, and its round trip through JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from repcap.studies import frontier
+from repcap.studies.frontier_findings import FrontierFindings, start_gain
+
+from test_studies_activation_findings import _strict  # JSON as write_results writes it
+
+
+class Release:  # the three attributes frontier_rows and frontier_panels read from a PaperSweep
+    k, d, eps = np.array([2000, 160]), np.array([64, 16]), np.array([0.2363, 0.40])
+
+
+def _rows() -> list[dict]:
+    """At d = 64 a Kerdock set (μ = 0.125) is the frontier; at k = 160, d = 16 neither our 0.5326
+    nor the dual-BCH set (0.6) reaches the released 0.40; at k = 10^6, d = 16 no set exists."""
+    own = [{"k": 2000, "d": 64, "eps": 0.30}, {"k": 500, "d": 64, "eps": 0.20},
+           {"k": 160, "d": 16, "eps": 0.5326}]
+    return (frontier.frontier_rows([64], [500, 2000], own=own, released=Release())
+            + frontier.frontier_rows([16], [160, 10 ** 6], own=own, released=Release()))
+
+
+def _start(random_start: float, eps: float = 0.27, start: float = 0.25) -> dict:
+    return {"k": 100, "d": 16, "family": "kerdock", "params": {"m": 4}, "coherence": 0.25,
+            "start_eps": start, "eps": eps, "random_start_eps": random_start, "best_history": 0.25}
+
+
+def _class2(*ratios: float) -> list[dict]:
+    return [{"name": f"model {i}", "d": 4096, "eps": 0.06, "capacity": 1e7,
+             "construction_count": 1e7 * r, "family": "dual_bch", "params": {"m": 12, "e": 3},
+             "ratio": r} for i, r in enumerate(ratios)]
+
+
+def _findings(rows=None, starts=None, class2=None, refit=None) -> FrontierFindings:
+    return FrontierFindings(
+        _rows() if rows is None else rows, [_start(0.5)] if starts is None else starts,
+        {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3}, "eq6": None} if refit is None
+        else refit, _class2(1700.0, 1.0, 0.5) if class2 is None else class2, steps=30,
+        profile="test")
+
+
+def test_rules_read_the_rows():
+    f = _findings()
+    assert [(r["k"], r["d"]) for r in f.shared()] == [(2000, 64), (160, 16)]
+    assert [(r["k"], r["d"]) for r in f.not_reached()] == [(160, 16)]
+    assert [(r["k"], r["d"]) for r in f.by_construction()] == [(500, 64), (2000, 64)]
+    assert ("not reached at k = 160, d = 16: ours 0.5326 vs released 0.4000 (ratio 1.331)"
+            in f.frontier_text())
+    assert "is ≤ the released ε* in 1 of them" in f.frontier_text()
+    assert "an explicit set in 2 of 4 cells" in f.frontier_text()
+
+
+@pytest.mark.parametrize("released, reached", [(0.5326, True), (0.5325, False)])
+def test_reaching_the_release_at_its_edge(released, reached):
+    rows = [dict(r, released=released, ratio_to_released=r["ours_best"] / released)
+            if r["k"] == 160 else r for r in _rows()]
+    assert bool(_findings(rows=rows).not_reached()) == (not reached)
+
+
+@pytest.mark.parametrize("ratio, exceeded", [(1.0, False), (1.0 + 1e-12, True), (0.5, False)])
+def test_capacity_exceeded_at_its_edge(ratio, exceeded):
+    f = _findings(class2=_class2(ratio))
+    assert bool(f.capacity_exceeded()) == exceeded
+    assert ("Not supported: for 1 of the 1 Class 2 models" in f.claims_text()) == exceeded
+    assert ("Not contradicted" in f.claims_text()) == (not exceeded)
+    assert f.record()["n_class2_below_construction"] == int(exceeded)
+    assert f.record()["class2_ratio_median"] == (pytest.approx(ratio) if exceeded else None)
+
+
+def test_construction_start_gain_and_its_words():
+    s = _start(0.5, eps=0.27, start=0.25)
+    assert start_gain(s) == pytest.approx(0.5 / 0.25)
+    assert "2.00× lower from the construction); Adam did not lower" in _findings().starts_text()
+    assert "Adam lowered" in _findings(starts=[_start(0.5, eps=0.2)]).starts_text()
+    assert "ends 2.00× below the random start" in _findings().claims_text()
+    mixed = _findings(starts=[_start(0.5), _start(0.2)])
+    assert "ends below the random start in 1 of 2 cells" in mixed.claims_text()
+    assert "(a)" not in _findings(starts=[]).claims_text()
+
+
+def test_no_construction_frontier_changes_the_words():
+    rows = [dict(r, frontier_recipe="ours") for r in _rows()]
+    assert "no explicit set beats it in any cell" in _findings(rows=rows).claims_text()
+    assert "an explicit set beats it in 2 of the 4 cells" in _findings().claims_text()
+
+
+def test_refit_lines_name_forms_with_too_few_points():
+    text = _findings().refit_text()
+    assert "* jl: C = 0.5; R² = 0.300, MAPE = 22.3 %" in text
+    assert "* eq6: too few frontier points in this profile to fit" in text
+
+
+def test_record_keeps_the_chapters_keys_and_round_trips():
+    f = _findings()
+    record = f.record()
+    assert record["n_cells"] == 4 and record["n_shared_with_release"] == 2
+    assert record["n_not_reaching_release"] == 1 and record["frontier_by_construction"] == 2
+    assert record["ratios_to_release"][1] == {"k": 160, "d": 16,
+                                              "ratio": pytest.approx(0.5326 / 0.40)}
+    assert record["refit"] == {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3}}
+    assert record["n_class2"] == 3 and record["n_class2_below_construction"] == 1
+    back = FrontierFindings.from_record(json.loads(_strict(record)))
+    assert math.isinf(back.rows[-1]["construction"])  # written as null, read back as infinity
+    assert back.markdown() == f.markdown() and back.tables() == f.tables()
+    assert json.loads(_strict(back.record())) == json.loads(_strict(record))
+
+
+def test_frontier_panels_select_each_dimension():
+    own = [{"k": 500, "d": 64, "eps": 0.2}, {"k": 500, "d": 32, "eps": 0.3}]
+    p32, p64 = frontier.frontier_panels([32, 64], [250, 500], own=own, released=Release())
+    assert p64["k_max"] == 2000 and p32["k_max"] == 500  # the release reaches k = 2000 at d = 64
+    assert list(p64["released"][0]) == [2000] and len(p32["released"][0]) == 0
+    assert p64["ours"] == ((500,), (0.2,))
+    k_line, eps = p64["random_curve"]
+    assert k_line[0] == 65 and k_line[-1] == pytest.approx(2000)
+    assert np.allclose(eps, frontier.random_eps(k_line, 64))
+    assert p64["steps"] == frontier.staircase(64, 2000)
+    assert frontier.frontier_panels([64], [500], own=own)[0]["released"] is None
+
