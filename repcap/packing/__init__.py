@@ -1,5 +1,6 @@
 """Packing: k unit vectors in R^d, random (Eq. 5) and optimised (§3.3), and their experiments.
-May import ``repcap.errors``, ``repcap.laws`` and ``repcap.geometry`` (never sources, studies, book, cli).
+May import ``repcap.errors``, ``repcap.common``, ``repcap.laws`` and ``repcap.geometry`` (never sources,
+studies, book, cli).
 
 Modules, one job each:
 

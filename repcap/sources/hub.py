@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
+from repcap.common.files import atomic_write_text
+from repcap.common.progress import bar, counted, silent_tqdm_class
 from repcap.errors import (AccessError, ModelFileError, DownloadError, ModelNotFoundError,
-                           OfflineError, RepcapError)
+                           OfflineError, RepcapError, StorageError)
 from repcap.sources.checkpoint import CheckpointFiles
-from repcap.sources.progress import bar, counted, silent_tqdm_class
 from repcap.sources.safetensors_io import (PROBE_BYTES, Header, TensorInfo, header_length,
                                            iter_file_range, parse_header, read_header)
 
@@ -356,7 +357,7 @@ class HubFiles(CheckpointFiles):
 
     def tensor_bytes(self, name: str, info: TensorInfo, progress: bool) -> Iterator[bytes]:
         local = self.mapped_path(name)
-        pbar = bar(info.nbytes, f"{'reading' if local else 'downloading'} {info.name}",
+        pbar = bar(info.nbytes, f"{'reading' if local else 'downloading'} {info.name}", unit="B",
                    enabled=progress)
         try:
             if local is not None:

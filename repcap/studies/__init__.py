@@ -1,5 +1,5 @@
 """Studies: the analysis behind one chapter that is none of the layers below (one module a study).
-May import sources, similarity, geometry, packing, laws, catalog and errors (never book or cli).
+May import sources, similarity, geometry, packing, laws, catalog, common and errors (never book or cli).
 
 ``superposition``   the toy model of superposition and its feature-geometry measures (chapter 1)
 ``relations``       token lookup, nearest neighbours, primary tokens and analogies (chapter 2)
