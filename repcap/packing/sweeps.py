@@ -23,8 +23,13 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repcap.errors import CheckpointError, PackingError, StorageError
-from repcap.packing import checkpoint as ckpt
+from repcap.common.files import atomic_write_text
+from repcap.common.progress import iterate
+from repcap.common.storage import storage_errors
+from repcap.errors import CheckpointError, PackingError
+from repcap.packing.hardware import check_size
+from repcap.packing.optimise import optimised_settings
+from repcap.packing.random_baseline import random_settings
 
 PAPER_RANDOM_GRID: list[tuple[int, int]] = [
     (k, d) for d in range(256, 4097, 256) for k in range(2000, 32001, 2000)]
@@ -123,14 +128,10 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
         yield 0.0
         return
     lock_path = Path(str(results_path) + ".lock")
-    try:
+    # A read-only or full folder: one line naming it.
+    with storage_errors(Path(results_path).name, lock_path.parent, "choose another --results path"):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+")
-    except OSError as exc:  # a read-only or full folder: one line naming it
-        if StorageError.matches(exc):
-            raise StorageError.from_os_error(Path(results_path).name, lock_path.parent, exc,
-                                             "choose another --results path") from None
-        raise
     began = time.monotonic()
     with handle:
         while True:
@@ -344,7 +345,7 @@ def _append_record(path: Path, record: dict, drop=None) -> None:
         kept = [line for line in old.splitlines(keepends=True)
                 if not (line.strip() and _droppable(line, drop))]
         old = "".join(kept)
-    ckpt.atomic_write_text(path, old + json.dumps(record) + "\n")
+    atomic_write_text(path, old + json.dumps(record) + "\n")
 
 
 def _droppable(line: str, drop) -> bool:

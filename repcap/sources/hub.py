@@ -176,11 +176,8 @@ class HubFiles(CheckpointFiles):
         try:
             if ref.is_file() and ref.read_text().strip() == commit:
                 return
-            from repcap.sources.cache import atomic_path
-
-            with atomic_path(ref) as tmp:
-                tmp.write_text(commit)
-        except OSError:
+            atomic_write_text(ref, commit)
+        except (OSError, StorageError):
             pass  # a read-only hub cache: offline runs will then need the commit hash
 
     def _call(self, fn, *args, transfer: bool = False, **kwargs):
