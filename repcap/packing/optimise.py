@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from repcap.common.devices import resolve_device
+from repcap.common.progress import bar
 from repcap.errors import PackingError
 from repcap.packing import checkpoint as ckpt
 from repcap.packing.blockwise import GramWorkspace, choose_block, normalise_rows, project_to_weights
 from repcap.packing.hardware import (check_size, describe, dtype_name, parse_memory_budget,
-                                     resolve_device, resolve_dtype)
+                                     resolve_dtype)
 from repcap.packing.objectives import make_objective, paper_learning_rate
 from repcap.packing.results import CellResult
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.devices import resolve_device
+from repcap.common.progress import bar
 from repcap.errors import PackingError
 from repcap.packing import checkpoint as ckpt
 from repcap.packing.blockwise import block_ranges
 from repcap.packing.hardware import (check_size, describe, dtype_name, parse_memory_budget,
-                                     resolve_device, resolve_dtype)
+                                     resolve_dtype)
 from repcap.packing.results import CellResult
 
 CHECKPOINT_VERSION = 1
