@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from repcap.common.progress import bar
 from repcap.errors import DomainError, PackingError
+from repcap.packing import sweeps
+from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
 
 __all__ = ["connect", "run_tasks", "run_cell", "run_sweep_on_cluster", "cost_line", "LARGE_SUBMISSION"]
 
@@ -117,11 +120,9 @@ def run_tasks(client, fn: Callable[[Any], Any], items: dict[str, Any], *, retrie
     :class:`PackingError`; what was yielded before stays yielded.
     """
     distributed = _distributed()
-    from tqdm.auto import tqdm
-
     futures = {client.submit(fn, item, key=key, pure=False, retries=retries, resources=resources): key
                for key, item in items.items()}
-    bar = tqdm(total=len(futures), desc=desc, unit="task", disable=not progress)
+    pbar = bar(len(futures), desc, unit="task", enabled=progress, leave=True)
     done = failed = 0
     try:
         for future in distributed.as_completed(futures):
@@ -138,11 +139,11 @@ def run_tasks(client, fn: Callable[[Any], Any], items: dict[str, Any], *, retrie
                                    f"{done + failed} tasks that finished are kept: run the same command "
                                    "again, with a scheduler, to continue")
             future.release()
-            bar.update(1)
+            pbar.update(1)
             if progress:
-                bar.set_postfix(done=done, running=_running(client, futures.values()), failed=failed)
+                pbar.set_postfix(done=done, running=_running(client, futures.values()), failed=failed)
     finally:
-        bar.close()
+        pbar.close()
         for future in futures:
             future.release()
 

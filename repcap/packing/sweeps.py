@@ -175,13 +175,11 @@ def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, tr
 def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathLike, *,
                         trials: int | None, steps: int | None, seed: int, progress: bool,
                         **kw: Any) -> list[dict]:
-    from tqdm.auto import tqdm
-
     path = Path(results_path)
     specs = plan_cells(kind, cells, path, trials=trials, steps=steps, seed=seed, **kw)
     records = load_results(path) if path.exists() else []
     out: list[dict] = []
-    bar = tqdm(specs, disable=not progress, desc=f"{kind} sweep", unit="cell")
+    bar = iterate(specs, f"{kind} sweep", unit="cell", enabled=progress, leave=True)
     for spec in bar:
         found = find_record(records, spec)
         if found is not None:

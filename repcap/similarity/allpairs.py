@@ -89,14 +89,12 @@ def _run(rows: UnitRows, options: dict[str, Any], *, total_rows: int, zero_rows:
                         cap=MAX_BLOCK if dev.type == "cpu" else CUDA_MAX_BLOCK)
     state = BlockPass(unit, bins=bins, value_range=value_range, top_n=top_pairs, dtype=dtype,
                       device=dev, block=side, workers=int(workers))
-    from tqdm.auto import tqdm
-
     start, cpu = time.perf_counter(), time.process_time()
-    with tqdm(total=n * (n - 1) // 2, desc=desc, unit="pair", unit_scale=True,
-              disable=not options["progress"], leave=False) as bar:
+    with bar(n * (n - 1) // 2, desc, unit="pair", unit_scale=True,
+             enabled=options["progress"]) as pbar:
         for part in ordered_map(state.run, plan(n, side), int(workers)):
             state.merge(part)
-            bar.update(part.block.pairs)
+            pbar.update(part.block.pairs)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 
     mean, std, eps = state.moments()
