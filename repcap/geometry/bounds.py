@@ -27,9 +27,11 @@ import math
 import numpy as np
 from scipy import special
 
+from repcap.common.checks import (broadcast_pair, check_cos_bound, check_count, check_dimension,
+                                  scalar_or_array)
 from repcap.errors import DomainError
 from repcap.geometry.constructions import best_construction
-from repcap.geometry.null import _check_d, _check_k, _check_unit, _log_pair_tail, _out
+from repcap.geometry.null import log_pair_tail
 
 __all__ = [
     "welch_floor",
@@ -63,15 +65,6 @@ _T_CAP = 1 << 17
 UPPER_BOUNDS = ("relative", "levenshtein", "orthoplex", "moment")
 
 
-def _pair(a, b, names=("k", "d")):
-    try:
-        a_arr, b_arr = np.broadcast_arrays(a, b)
-    except ValueError as exc:
-        raise DomainError(f"{names[0]} and {names[1]} have shapes {np.shape(a)} and {np.shape(b)}, "
-                          "which do not broadcast") from exc
-    return np.asarray(a_arr, dtype=float), np.asarray(b_arr, dtype=float)
-
-
 # --------------------------------------------------------------------------------------------
 # the real moment constant
 # --------------------------------------------------------------------------------------------
@@ -85,11 +78,11 @@ def log_moment_constant(d, t):
     so :math:`c_1 = 1/d` and :math:`c_2 = 3/(d(d+2))`. Evaluated with log-gamma functions (at
     d = 16384, t = 112 the constant is about 10^-225).
     """
-    d = _check_d(d)
+    d = check_dimension(d)
     t = np.asarray(t, dtype=float)
     if (t < 1).any():
         raise DomainError(f"t (the moment order) must be ≥ 1, got {t.min()}")
-    return _out(_log_ct(d, t))
+    return scalar_or_array(_log_ct(d, t))
 
 
 def _log_ct(d, t):
@@ -110,10 +103,10 @@ def welch_floor(k, d):
     holds exactly for equiangular tight frames (3 lines in R², 6 in R³, 28 in R⁷, ...). For k ≤ d the
     floor is 0 (orthonormal vectors exist).
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.sqrt(np.clip((k - d) / (d * (k - 1)), 0.0, None))
-    return _out(np.where(k > d, val, 0.0))
+    return scalar_or_array(np.where(k > d, val, 0.0))
 
 
 def levenshtein_floor(k, d):
@@ -127,11 +120,11 @@ def levenshtein_floor(k, d):
     the two only for k > d(d+1)/2; it is attained by the D4, E6, E7 and E8 root systems (12, 36, 63 and
     120 lines at 1/2). Returns 0 where the bound gives no constraint (3k ≤ d(d+2)).
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     num = 3 * k - d * (d + 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.sqrt(np.clip(num / ((d + 2) * (k - d)), 0.0, None))
-    return _out(np.where(num > 0, val, 0.0))
+    return scalar_or_array(np.where(num > 0, val, 0.0))
 
 
 def orthoplex_floor(k, d):
@@ -143,8 +136,8 @@ def orthoplex_floor(k, d):
     d(d+1)/2 − 1, where :math:`\langle P_i, P_j\rangle = \cos^2_{ij} - 1/d`; more than (dimension + 1)
     points on a sphere include a pair at angle ≤ 90°. Returns 0 for k ≤ d(d+1)/2.
     """
-    k, d = _pair(_check_k(k), _check_d(d))
-    return _out(np.where(k > d * (d + 1) / 2, 1.0 / np.sqrt(d), 0.0))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
+    return scalar_or_array(np.where(k > d * (d + 1) / 2, 1.0 / np.sqrt(d), 0.0))
 
 
 def moment_floor(k, d, t=None):
@@ -159,12 +152,12 @@ def moment_floor(k, d, t=None):
     t = 1 is the Welch floor. With ``t=None`` the best t is used (scanned upwards while
     :math:`k c_t > 1`). Returns 0 where no t gives a constraint.
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     if t is not None:
         t = float(t)
         if t < 1 or t != int(t):
             raise DomainError(f"t must be a positive integer, got {t}")
-        return _out(np.exp(_log_moment_floor(k, d, np.asarray(t))))
+        return scalar_or_array(np.exp(_log_moment_floor(k, d, np.asarray(t))))
     shape = k.shape
     kf, df = k.ravel(), d.ravel()
     best = np.full(kf.size, -np.inf)
@@ -184,7 +177,7 @@ def moment_floor(k, d, t=None):
     # k ≤ d lines fit exactly orthogonally: the floor is 0, not the log-gamma rounding residue
     # (~1e-8 at k = d, where k c_1 = 1 exactly).
     best = np.where(kf <= df, -np.inf, best)
-    return _out(np.exp(best).reshape(shape))
+    return scalar_or_array(np.exp(best).reshape(shape))
 
 
 def _log_moment_floor(k, d, t):
@@ -218,7 +211,7 @@ def coherence_floor(k, d, return_name=False):
     # error ~1e-12 at d in the thousands): credit such ties to the first name, Welch.
     best = stack.max(axis=0)
     which = np.argmax(stack >= best * (1 - 1e-9), axis=0)
-    value = _out(best)
+    value = scalar_or_array(best)
     if not return_name:
         return value
     name = np.asarray(names, dtype=object)[which]
@@ -230,7 +223,7 @@ def coherence_floor(k, d, return_name=False):
 # --------------------------------------------------------------------------------------------
 
 def _d_eps(d, eps):
-    return _pair(_check_d(d), _check_unit(eps, "eps"), names=("d", "eps"))
+    return broadcast_pair(check_dimension(d), check_cos_bound(eps, "eps"), names=("d", "eps"))
 
 
 def log10_relative_bound(d, eps):
@@ -248,7 +241,7 @@ def log10_relative_bound(d, eps):
     ok = d * e2 < 1
     with np.errstate(invalid="ignore", divide="ignore"):
         val = (np.log(d) + np.log1p(-e2) - np.log1p(-np.where(ok, d * e2, 0.0))) / _LN10
-    return _out(np.where(ok, val, np.inf))
+    return scalar_or_array(np.where(ok, val, np.inf))
 
 
 def log10_levenshtein_bound(d, eps):
@@ -269,7 +262,7 @@ def log10_levenshtein_bound(d, eps):
     ok = denom > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         val = (np.log(d) + np.log(d + 2) + np.log1p(-e2) - np.log(np.where(ok, denom, 1.0))) / _LN10
-    return _out(np.where(ok, val, np.inf))
+    return scalar_or_array(np.where(ok, val, np.inf))
 
 
 def log10_orthoplex_bound(d, eps):
@@ -282,7 +275,7 @@ def log10_orthoplex_bound(d, eps):
     """
     d, eps = _d_eps(d, eps)
     val = np.log10(d * (d + 1) / 2)
-    return _out(np.where(eps * np.sqrt(d) < 1, val, np.inf))
+    return scalar_or_array(np.where(eps * np.sqrt(d) < 1, val, np.inf))
 
 
 def log10_moment_bound(d, eps, t=None, return_t=False):
@@ -309,7 +302,7 @@ def log10_moment_bound(d, eps, t=None, return_t=False):
         if float(t) < 1 or float(t) != int(t):
             raise DomainError(f"t must be a positive integer, got {t}")
         val = _log_moment_bound(d, eps, np.asarray(float(t))) / _LN10
-        return (_out(val), int(t)) if return_t else _out(val)
+        return (scalar_or_array(val), int(t)) if return_t else scalar_or_array(val)
     shape = d.shape
     df, ef = d.ravel(), eps.ravel()
     best = np.full(df.size, np.inf)
@@ -331,8 +324,8 @@ def log10_moment_bound(d, eps, t=None, return_t=False):
     val = (best / _LN10).reshape(shape)
     if return_t:
         tb = best_t.reshape(shape)
-        return _out(val), (int(tb) if tb.ndim == 0 else tb)
-    return _out(val)
+        return scalar_or_array(val), (int(tb) if tb.ndim == 0 else tb)
+    return scalar_or_array(val)
 
 
 def _log_moment_bound(d, eps, t):
@@ -359,7 +352,7 @@ def log10_upper_bound(d, eps, return_name=False):
               np.asarray(log10_orthoplex_bound(d, eps)), np.asarray(log10_moment_bound(d, eps))]
     stack = np.stack(np.broadcast_arrays(*values))
     best = stack.min(axis=0)
-    value = _out(best)
+    value = scalar_or_array(best)
     if not return_name:
         return value
     which = np.asarray(UPPER_BOUNDS, dtype=object)[np.argmin(stack, axis=0)]
@@ -403,8 +396,8 @@ def log10_tao_bound(d, eps, return_t=False):
     val = out.reshape(shape)
     if return_t:
         tb = out_t.reshape(shape)
-        return _out(val), (int(tb) if tb.ndim == 0 else tb)
-    return _out(val)
+        return scalar_or_array(val), (int(tb) if tb.ndim == 0 else tb)
+    return scalar_or_array(val)
 
 
 # --------------------------------------------------------------------------------------------
@@ -426,7 +419,7 @@ def log10_greedy_count(d, eps):
     does not underflow (10^18.8 at d = 8192, ε = 0.09962).
     """
     d, eps = _d_eps(d, eps)
-    return _out(-_log_pair_tail(eps, d) / _LN10)
+    return scalar_or_array(-log_pair_tail(eps, d) / _LN10)
 
 
 def log10_random_sign_count(d, eps):
@@ -442,7 +435,7 @@ def log10_random_sign_count(d, eps):
     (C = 4 in k = exp(dε²/C); the greedy count of :func:`log10_greedy_count` is always better).
     """
     d, eps = _d_eps(d, eps)
-    return _out(d * eps * eps / (4 * _LN10))
+    return scalar_or_array(d * eps * eps / (4 * _LN10))
 
 
 def log10_kl_asymptotic(d, eps):
@@ -466,7 +459,7 @@ def log10_kl_asymptotic(d, eps):
     with np.errstate(divide="ignore", invalid="ignore"):
         x = e2 / (1.0 + s) / (2.0 * s)  # (1 − s)/(2s) without cancellation
         rate = (1 + x) * np.log1p(x) - np.where(x > 0, x * np.log(x), 0.0)
-    return _out(np.where(s > 0, d * rate / _LN10, np.inf))
+    return scalar_or_array(np.where(s > 0, d * rate / _LN10, np.inf))
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,7 +478,7 @@ def log10_construction_count(d, eps):
     d_arr, e_arr = _d_eps(d, eps)
     flat = [best_construction(int(math.floor(dd)), ee).log10_count
             for dd, ee in zip(d_arr.ravel(), e_arr.ravel())]
-    return _out(np.asarray(flat, dtype=float).reshape(d_arr.shape))
+    return scalar_or_array(np.asarray(flat, dtype=float).reshape(d_arr.shape))
 
 
 def bounds_band(d, eps) -> dict:

@@ -20,6 +20,7 @@ from typing import Callable
 
 import numpy as np
 
+from repcap.common.checks import check_k_d, scalar_or_array
 from repcap.errors import DomainError
 
 __all__ = [
@@ -52,34 +53,14 @@ RATIO_FLOOR = 1.00001
 _LOG_RATIO_FLOOR = math.log(RATIO_FLOOR)
 
 
-def _kd(k, d):
-    try:
-        k = np.asarray(k, dtype=float)
-        d = np.asarray(d, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"k and d must be numbers or numeric arrays ({exc})") from exc
-    if np.isnan(k).any() or np.isnan(d).any():
-        raise DomainError("k or d contains NaN; pass finite values")
-    if (k < 1).any() or (d <= 0).any():
-        raise DomainError("k must be ≥ 1 and d > 0 (k vectors in R^d)")
-    try:
-        return np.broadcast_arrays(k, d)
-    except ValueError as exc:
-        raise DomainError(f"k and d have shapes {k.shape} and {d.shape}, which do not broadcast") from exc
-
-
-def _out(arr):
-    return float(arr) if np.ndim(arr) == 0 else arr
-
-
 def jl_eps(k, d, C):
     r"""Standard JL (Eq. 3 solved for ε): :math:`\varepsilon = \sqrt{C \ln k / d}`.
 
     Equivalent to :math:`k = \exp(d\varepsilon^2 / C)`. C = 3.029 fits the paper's random baseline,
     C = 8 is the constant the paper quotes as proven.
     """
-    k, d = _kd(k, d)
-    return _out(np.sqrt(C * np.log(k) / d))
+    k, d = check_k_d(k, d)
+    return scalar_or_array(np.sqrt(C * np.log(k) / d))
 
 
 def eq6_eps(k, d, C):
@@ -91,9 +72,9 @@ def eq6_eps(k, d, C):
     Inverse: :math:`k = d \exp(d\varepsilon^2 / C)`; the paper fits C = 1.293401 on its optimised
     packings.
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     log_ratio = np.maximum(np.log(k) - np.log(d), _LOG_RATIO_FLOOR)
-    return _out(np.where(k > d, np.sqrt(C * log_ratio / d), 0.0))
+    return scalar_or_array(np.where(k > d, np.sqrt(C * log_ratio / d), 0.0))
 
 
 def eq7_eps(k, d, C, a, b, c):
@@ -105,9 +86,9 @@ def eq7_eps(k, d, C, a, b, c):
     Inverse: :math:`k = (d \exp((d^c \varepsilon^2 / C)^{1/b}))^{1/a}`. The ratio k^a/d is formed in
     logs (a ln k − ln d), so large a cannot overflow.
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     log_ratio = np.maximum(a * np.log(k) - np.log(d), _LOG_RATIO_FLOOR)
-    return _out(np.where(k > d, np.sqrt(C * log_ratio**b / d**c), 0.0))
+    return scalar_or_array(np.where(k > d, np.sqrt(C * log_ratio**b / d**c), 0.0))
 
 
 def implied_jl_c(k, d, eps):
@@ -116,11 +97,11 @@ def implied_jl_c(k, d, eps):
     The smallest C of k = exp(dε²/C) consistent with k vectors reaching coherence ε in R^d; for random
     vectors it tends to 4 as k grows, for the paper's optimised packings it is 0.03–0.90.
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     eps = np.asarray(eps, dtype=float)
     if (k <= 1).any():
         raise DomainError("implied_jl_c needs k > 1 (ln k = 0 at k = 1)")
-    return _out(d * eps**2 / np.log(k))
+    return scalar_or_array(d * eps**2 / np.log(k))
 
 
 @dataclass(frozen=True)
