@@ -158,17 +158,13 @@ def _running(client, keys: Iterable[str]) -> int:
 
 def run_cell(spec: dict) -> dict:
     """The task a worker runs: :func:`repcap.packing.sweeps.compute_cell` without progress bars."""
-    from repcap.packing.sweeps import compute_cell
-
-    return compute_cell(spec, progress=False)
+    return sweeps.compute_cell(spec, progress=False)
 
 
 def cost_line(kind: str, specs: list[dict], records: Iterable[dict]) -> str:
     r"""One line on what ``specs`` cost: total work :math:`\sum W_i` and, at the throughput
     :math:`R` fitted to the timed cells already in ``records``, :math:`\sum W_i / R` seconds of
     worker time and their mean per cell (:mod:`repcap.packing.cost`)."""
-    from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
-
     cells = [(s["k"], s["d"]) for s in specs]
     count = {"trials" if kind == "random" else "steps": specs[0]["count"]}
     head = f"{len(cells)} {kind} cells to compute, {grid_flops(kind, cells, **count):.3g} FLOP"
@@ -193,8 +189,6 @@ def run_sweep_on_cluster(kind: str, cells: Iterable, results_path: str | os.Path
     (``status="failed"``, ``error``, ``eps`` None), which the next run retries. Cells asking for
     ``device="cuda…"`` request the worker resource ``GPU=1``.
     """
-    from repcap.packing import sweeps
-
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise PackingError(f"retries must be an integer ≥ 0, got {retries!r}")
     path = Path(results_path)

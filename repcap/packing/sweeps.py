@@ -100,8 +100,6 @@ def default_settings(kind: str, budget: str = "cpu") -> dict[str, int]:
 
 
 def _check_cells(cells: Iterable) -> list[tuple[int, int]]:
-    from repcap.packing.hardware import check_size
-
     out = []
     for cell in cells:
         try:
@@ -205,9 +203,6 @@ def plan_cells(kind: str, cells: Iterable, results_path: str | os.PathLike, *, t
     so a worker that shares the folder resumes a cell another worker began). :func:`compute_cell`
     runs a spec anywhere: in this process or on a cluster worker.
     """
-    from repcap.packing.optimise import optimised_settings
-    from repcap.packing.random_baseline import random_settings
-
     _check_kind(kind)
     cells = _check_cells(cells)
     unknown = set(kw) - _CELL_OPTIONS[kind]
@@ -249,6 +244,7 @@ def compute_cell(spec: dict, *, progress: bool = False) -> dict:
     The record is :meth:`CellResult.to_dict` plus ``finished`` (local time stamp). The cell
     checkpoints to ``spec["checkpoint"]`` and resumes from it when the file exists.
     """
+    # Looked up when called: the package's public names, which a test may replace.
     from repcap.packing import optimise_packing, random_baseline
 
     kind, k, d, seed = spec["kind"], spec["k"], spec["d"], spec["seed"]

@@ -250,8 +250,6 @@ def spacy_row_words(vocab_dir: Path, rows: int) -> list[str]:
     """Word of each row of a spaCy vectors table (first key per row whose string is known)."""
     import msgpack
 
-    from repcap.sources.murmurhash import murmurhash64a_many
-
     strings = json.loads((vocab_dir / "strings.json").read_text(encoding="utf-8"))
     key2row = msgpack.unpackb((vocab_dir / "key2row").read_bytes(), strict_map_key=False)
     hashes = murmurhash64a_many(strings)

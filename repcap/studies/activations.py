@@ -264,9 +264,6 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     ``model``: a name :func:`repcap.sources.forward.load_forward` accepts, or a
     :class:`~repcap.sources.forward.ForwardModel` already built.
     """
-    from repcap.sources.corpus import documents, token_batches
-    from repcap.sources.forward import ForwardModel, load_forward
-
     if tokens < 2:
         raise ParameterError(f"tokens must be at least 2, got {tokens}")
     docs = documents(corpus)
