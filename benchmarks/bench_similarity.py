@@ -57,7 +57,8 @@ def peak_rss_mb() -> float:
 # -- children: one measurement each, JSON on stdout ----------------------------------------------
 def child_bare() -> dict:
     """The matrix products of the pass's block plan, nothing else."""
-    from repcap.similarity.allpairs import bytes_per_entry, resolve_device
+    from repcap.common.devices import resolve_device
+    from repcap.similarity.allpairs import bytes_per_entry
     from repcap.similarity.blocks import choose_block, parse_bytes, plan
     from repcap.similarity.inputs import unit_rows
     from repcap.similarity.kernel import BlockPass

@@ -4,6 +4,8 @@ The helper package of the repcap book. Its folders are the pipeline (data flows 
 lower layer never imports a higher one, and ``tests/test_layering.py`` checks it):
 
 ``errors``, ``catalog``  the exceptions every layer raises; the models the book knows (Table 1, offline)
+``common``      the ground floor every layer may import: atomic file writes, storage errors, the device
+                check, argument checks, the JSON sanitiser, progress bars (imports only ``errors``)
 ``sources``     a model name, hub id, local directory, GGUF file or array -> :class:`Embedding`
 ``similarity``  exact ε = µ + 2σ from a d×d Gram, bootstrap CIs, the all-pairs and sampled passes
 ``laws``        the JL / Eq. 6 / Eq. 7 laws, the paper's fitting procedure, capacity

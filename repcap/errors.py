@@ -3,14 +3,23 @@
 Every error a user can cause (an unknown model id, no network, NaN rows, a misspelt notebook
 parameter, ...) is a :class:`RepcapError` with a message that says what went wrong and what to do.
 The command line prints the message alone (no traceback unless ``--debug``) and exits non-zero.
+
+Errors that are also an ordinary Python error subclass it too, so a library user can catch them the
+usual way: an argument value that is wrong is a :class:`ValueError` (``except ValueError`` catches
+``repcap.laws.capacity(d=-1, eps=0.1)``), a name that is not found is a :class:`LookupError`. Errors
+about files, the network or the disk (a damaged checkpoint, no connection, a full disk) are
+RepcapErrors only: they are not a wrong value, and an ``OSError`` subclass would be swallowed by the
+package's own ``except OSError`` handlers.
 """
+
+import errno
 
 
 class RepcapError(Exception):
     """Base class: a user-facing error whose message is complete on its own."""
 
 
-class ModelNotFoundError(RepcapError):
+class ModelNotFoundError(RepcapError, LookupError):
     """A model name, hub id, path or GGUF file that cannot be resolved."""
 
 
@@ -18,23 +27,23 @@ class OfflineError(RepcapError):
     """The network (or the hub) is needed but cannot be reached, and nothing is cached."""
 
 
-class EmbeddingError(RepcapError):
+class EmbeddingError(RepcapError, ValueError):
     """A matrix that cannot be analysed: NaN/Inf rows, wrong shape or dtype, too few rows."""
 
 
-class ParameterError(RepcapError):
+class ParameterError(RepcapError, ValueError):
     """A notebook parameter or profile value that is unknown or of the wrong type."""
 
 
-class ToyModelError(RepcapError):
+class ToyModelError(RepcapError, ValueError):
     """A toy-model-of-superposition setting that cannot be trained (sizes, sparsities, steps, ...)."""
 
 
-class DomainError(RepcapError):
+class DomainError(RepcapError, ValueError):
     """A value outside a formula's domain: ε not in [0, 1], d < 2, k < 2, NaN, mismatched shapes."""
 
 
-class FitError(RepcapError):
+class FitError(RepcapError, ValueError):
     """A law that cannot be fitted: too few points, non-finite data, or a solver that did not converge."""
 
 
@@ -42,8 +51,8 @@ class DataFileError(RepcapError):
     """A results file that cannot be read as (k, d, ε) points: missing file, columns or values."""
 
 
-class PackingError(RepcapError):
-    """A packing or sweep request that cannot run: sizes, trials, steps, objective, device, memory budget."""
+class PackingError(RepcapError, ValueError):
+    """A packing or sweep request that cannot run: sizes, trials, steps, objective, memory budget."""
 
 
 class CheckpointError(RepcapError):
@@ -64,14 +73,24 @@ class DownloadError(RepcapError):
     """A download that started but did not finish (connection dropped, size mismatch)."""
 
 
-class TokenNotFoundError(RepcapError):
+class TokenNotFoundError(RepcapError, LookupError):
     """A word that is not a token of the model's vocabulary (in the requested form), or whose row
     is all zeros; the message lists the token strings that were tried."""
 
 
-class SimilarityError(RepcapError):
+class SimilarityError(RepcapError, ValueError):
     """A similarity computation that cannot run as asked: bins or value range, product dtype,
-    device, memory budget, sample size, bootstrap settings."""
+    memory budget, sample size, bootstrap settings."""
+
+
+class DeviceError(RepcapError, ValueError):
+    """A device that torch cannot use here: an unknown name, ``cuda`` without a CUDA GPU, a CUDA
+    index past the last GPU, ``mps`` without Apple's GPU, or a device a computation does not support
+    (:func:`repcap.common.devices.resolve_device`)."""
+
+
+class NotebookFailed(RepcapError):
+    """A chapter raised while executing; the message names the notebook and the cell."""
 
 
 class StorageError(RepcapError):
@@ -82,8 +101,6 @@ class StorageError(RepcapError):
     @staticmethod
     def _reasons() -> dict[int, str]:
         """The errno values that mean "this directory cannot take a write", with their wording."""
-        import errno
-
         reasons = {errno.ENOSPC: "the disk is full", errno.EROFS: "it is on a read-only file system",
                    errno.EACCES: "permission denied", errno.EPERM: "permission denied",
                    errno.ENOTDIR: "a path component is a file, not a directory",
@@ -96,8 +113,6 @@ class StorageError(RepcapError):
     @classmethod
     def from_os_error(cls, what: str, directory, exc: OSError, fix: str) -> "StorageError":
         """``cannot write <what> under <directory>: <reason>; <free space there or> <fix>``."""
-        import errno
-
         reason = cls._reasons().get(exc.errno, exc.strerror or str(exc))
         full = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", None))
         return cls(f"cannot write {what} under {directory}: {reason}; "

@@ -391,3 +391,24 @@ def test_a_terminated_extraction_leaves_no_temporary(tmp_path):
     with pytest.raises(Terminated):
         entry.write_tensor("emb", (4, 3), blocks(), what="test")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_input_errors_are_the_ordinary_python_errors_too():
+    """A library user catches a wrong value with ``except ValueError``, a missing name with
+    ``except LookupError``, and still gets repcap's one-line message."""
+    import repcap.laws
+    from repcap import errors
+
+    with pytest.raises(ValueError, match="d \\(d_model\\) must be a finite number ≥ 1, got -1.0"):
+        repcap.laws.capacity(d=-1, eps=0.1)
+    try:
+        repcap.laws.capacity(d=4096, eps=1.5)
+    except ValueError as exc:
+        assert isinstance(exc, errors.DomainError) and isinstance(exc, errors.RepcapError)
+    for cls in (errors.DomainError, errors.ParameterError, errors.EmbeddingError, errors.FitError,
+                errors.PackingError, errors.SimilarityError, errors.ToyModelError, errors.DeviceError):
+        assert issubclass(cls, ValueError) and issubclass(cls, errors.RepcapError)
+    for cls in (errors.ModelNotFoundError, errors.TokenNotFoundError):
+        assert issubclass(cls, LookupError) and issubclass(cls, errors.RepcapError)
+    for cls in (errors.StorageError, errors.OfflineError, errors.CheckpointError, errors.NotebookFailed):
+        assert not issubclass(cls, (ValueError, LookupError, OSError))

@@ -113,3 +113,23 @@ def test_subprocess_call(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["jl"]["params"]["C"] == pytest.approx(3.0, rel=1e-6)
+
+
+def test_capacity_json_is_strict_and_keeps_infinite_capacities_as_log10(capsys):
+    assert main(["capacity", "--d", "40960", "--eps", "0.3", "--vocab", "1000", "--bounds", "--json"]) == 0
+
+    def refuse(name):
+        raise AssertionError(f"non-strict JSON constant {name}")
+
+    text = capsys.readouterr().out
+    out = json.loads(text, parse_constant=refuse)
+    assert '"inf"' not in text
+    eq6 = out["eq6"]  # k = 10^1242: past the float range
+    assert eq6["max_k"] is None and eq6["k_features"] is None
+    assert eq6["log10_max_k"] == pytest.approx(1242.42, abs=0.01)
+    assert eq6["log10_k_features"] == eq6["log10_max_k"]
+    eq7 = out["eq7"]  # finite: k − 2V in log10
+    assert eq7["log10_k_features"] == pytest.approx(np.log10(eq7["max_k"] - 2000))
+    relative = out["bounds"]["relative"]  # dε² ≥ 1: the bound says nothing
+    assert relative["log10_count"] is None and relative["vacuous"] is True
+    assert out["bounds"]["moment"]["vacuous"] is False

@@ -14,8 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 #: What each layer may import besides itself and the package root (``__version__``). The order is the
-#: pipeline of the book: sources <- similarity <- studies <- book <- cli, with laws <- geometry <- packing; similarity
-#: reads the class rule from laws.
+#: pipeline of the book: sources <- similarity <- studies <- book <- cli, with laws <- geometry <- packing,
+#: all standing on the ground floor ``common`` (shared plumbing, which imports only ``errors``);
+#: similarity reads the class rule from laws.
 _BELOW_BOOK = {"errors", "common", "catalog", "sources", "similarity", "laws", "geometry", "packing"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
@@ -105,6 +106,7 @@ def test_no_layer_imports_a_higher_one():
     ("from repcap import cli\n", True),                    # "from repcap import x" names a module
     ("from ..packing import grid\n", True),                # relative import of a higher layer
     ("from repcap.laws import capacity\nfrom . import null\n", False),
+    ("from repcap.common.files import atomic_write_text\n", False),  # every layer stands on common
 ])
 def test_checker_catches_a_higher_import(tmp_path, source, bad):
     package = tmp_path / "repcap"
@@ -113,3 +115,15 @@ def test_checker_catches_a_higher_import(tmp_path, source, bad):
     (package / "geometry" / "__init__.py").write_text("")
     (package / "geometry" / "probe.py").write_text(source)
     assert bool(layer_violations(package)) is bad
+
+
+def test_common_is_the_ground_floor(tmp_path):
+    """``common`` may import nothing of the package but ``errors``."""
+    package = tmp_path / "repcap"
+    (package / "common").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "common" / "__init__.py").write_text("")
+    (package / "common" / "probe.py").write_text("from repcap.sources import cache\n")
+    assert layer_violations(package)
+    (package / "common" / "probe.py").write_text("from repcap.errors import StorageError\n")
+    assert layer_violations(package) == []

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from repcap.errors import CheckpointError, PackingError
+from repcap.errors import CheckpointError, DeviceError, PackingError
 from repcap.packing import CellResult, random_baseline
 from repcap.packing.random_baseline import trial_seed
 
@@ -125,16 +125,20 @@ def test_best_of_trials_agrees_with_the_null_module_prediction():
     ({"k": 10, "d": 8, "trials": 3, "dtype": "int8"}, "unsupported dtype"),
     ({"k": 10, "d": 8, "trials": 3, "memory_budget": "12 parsecs"}, "cannot read memory_budget"),
     ({"k": 10, "d": 8, "trials": 3, "memory_budget": 1000}, "below 1 MiB"),
-    ({"k": 10, "d": 8, "trials": 3, "device": "tpu"}, "device"),
 ])
 def test_bad_input_raises_packing_error(kwargs, match):
     with pytest.raises(PackingError, match=match):
         random_baseline(progress=False, **kwargs)
 
 
+def test_unknown_device_is_a_device_error():
+    with pytest.raises(DeviceError, match="unknown device 'tpu'; use 'cpu', 'cuda', 'cuda:N' or 'mps'"):
+        random_baseline(10, 8, 3, device="tpu", progress=False)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is absent")
 def test_cuda_request_without_cuda_is_a_clear_error():
-    with pytest.raises(PackingError, match="CUDA is not available"):
+    with pytest.raises(DeviceError, match="torch sees no CUDA GPU.*--device cpu"):
         random_baseline(10, 8, 2, device="cuda", progress=False)
 
 

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from repcap.errors import EmbeddingError, SimilarityError
+from repcap.errors import DeviceError, EmbeddingError, SimilarityError
 from repcap.similarity import PairStats, all_pairs, exact_moments, sampled_pairs
 from repcap.similarity.blocks import choose_block, parse_bytes, plan
 
@@ -254,19 +254,22 @@ def test_bad_input_and_options(gaussian):
         (dict(value_range=(0, float("nan"))), "lo < hi"),
         (dict(top_pairs=-1), "top_pairs"),
         (dict(dtype="int8"), "dtype must be one of"),
-        (dict(device="tpu"), "device"),
         (dict(workers=0), "workers must be at least 1"),
     ]
     for kwargs, pattern in cases:
         with pytest.raises(SimilarityError, match=pattern):
             all_pairs(X, progress=False, **kwargs)
+    with pytest.raises(DeviceError, match="unknown device 'tpu'; use 'cpu', 'cuda' or 'cuda:N'$"):
+        all_pairs(X, progress=False, device="tpu")
+    with pytest.raises(DeviceError, match="'mps' is not supported here; use 'cpu', 'cuda' or 'cuda:N'"):
+        all_pairs(X, progress=False, device="mps")
 
 
 def test_cuda_request_without_gpu_is_a_clear_error(gaussian):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(SimilarityError, match="no CUDA GPU"):
+    with pytest.raises(DeviceError, match="no CUDA GPU"):
         all_pairs(gaussian[0], device="cuda", progress=False)
 
 

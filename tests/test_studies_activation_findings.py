@@ -13,6 +13,7 @@ from repcap.laws import classify, log10_capacity
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.activations import ActivationStudy, LayerRow
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS
+from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 
 
 def _study(embedding_eps: float, layers: list[tuple[float, float]], name: str = "m",
@@ -67,13 +68,6 @@ def test_chapter_and_verdict_page_decide_by_the_same_call(monkeypatch, tmp_path)
 def test_record_round_trips_through_json():
     f = _findings(_study(0.3, [(0.32, 0.2), (1.3, float("nan"))], name="a"),
                   _study(0.07, [(0.08, 0.05)], name="b", d=1024))
-    back = ActivationFindings.from_record(json.loads(_strict(f.record())))
+    back = ActivationFindings.from_record(json.loads(dumps(f.record())))
     assert back.markdown() == f.markdown() and back.verdicts() == f.verdicts()
     assert back.record()["max_abs_gap"] == pytest.approx(f.max_abs_gap)
-
-
-def _strict(record: dict) -> str:
-    """JSON as write_results writes it: NaN becomes null."""
-    from repcap.book.notebook import _finite
-
-    return json.dumps(_finite(record), allow_nan=False)

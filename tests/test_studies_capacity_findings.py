@@ -12,6 +12,7 @@ from repcap.book import verdict as V
 from repcap.studies import capacity_findings as cf
 from repcap.studies.capacity_table import TABLE1_SERIES, doubling_factor
 from repcap.studies.feasibility_findings import BandFindings, ScalingFindings
+from repcap.common.jsonsafe import dumps
 from repcap.studies.findings import FAILS, HOLDS
 from repcap.studies.sensitivity_findings import LOOSEN, WIDEN, SensitivityFindings
 from repcap.studies.unembedding import UnembeddingFindings
@@ -19,9 +20,7 @@ from repcap.studies.unembedding import UnembeddingFindings
 
 def _through_json(record: dict) -> dict:
     """The record as write_results writes it and the verdict page reads it (NaN and ∞ become null)."""
-    from repcap.book.notebook import _finite
-
-    return json.loads(json.dumps(_finite(record), allow_nan=False))
+    return json.loads(dumps(record))
 
 
 def _lever(widen: float, loosen: float) -> SensitivityFindings:

@@ -16,7 +16,7 @@ from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Table
 from repcap.studies.objective_comparison import EVERY, NONE, SOME, ObjectiveFindings
 from repcap.studies.optimised_packing import (PAPER_MAPES, FloorComparison, PackingFindings,
                                               exponent_table, grid_table, sweep_arrays)
-from test_studies_activation_findings import _strict
+from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 
 
 def _fit(form: str, mape: float, **params) -> Fit:
@@ -82,7 +82,7 @@ def test_chapter_and_verdict_page_decide_the_kd_law_by_the_same_call(monkeypatch
     for forced in (FAILS, CAVEAT, HOLDS):
         monkeypatch.setattr(PackingFindings, "kd_law_status", lambda self, s=forced: s)
         assert f"*{forced}*" in f.fits_text()
-        record = json.loads(_strict(f.record()))  # through JSON, as the build writes it
+        record = json.loads(dumps(f.record()))  # through JSON, as the build writes it
         assert V._kd_law({f.chapter: record}).status == forced
 
 
@@ -108,13 +108,13 @@ def test_packing_text_and_tables():
 
 def test_packing_record_keeps_the_keys_the_verdict_page_reads_and_round_trips():
     f = _packing(shared=True)
-    record = json.loads(_strict(f.record()))
+    record = json.loads(dumps(f.record()))
     assert record["paper_floor_ratio_min"] == 1.3 and record["paper_floor_ratio_max"] == 2.5
     assert record["paper_refits"]["eq6"]["mape"] == 7.95 and record["n_cells"] == 3
     back = PackingFindings.from_record(record)
     assert math.isnan(back.eq7_paper_on_ours["r2"])
     assert back.markdown() == f.markdown() and back.verdicts() == f.verdicts()
-    assert _strict(back.record()) == _strict(f.record())
+    assert dumps(back.record()) == dumps(f.record())
 
 
 def test_packing_findings_from_a_real_sweep_shape():
@@ -194,7 +194,7 @@ def test_objective_tables_and_run_text():
 
 def test_objective_record_keeps_its_keys_and_round_trips_through_json():
     f = _objectives(softmax=[0.874, 0.874, 0.874, 0.5], exp=[1.1, 0.9, 1.0, 1.0])
-    record = json.loads(_strict(f.record()))
+    record = json.loads(dumps(f.record()))
     comp = record["objective_comparison"]
     assert comp["median_ratio_to_paper"]["softmax"] == pytest.approx(0.874)
     assert comp["cells"] == [[40, 8], [12, 16], [80, 16], [160, 32]]  # by d, then k
@@ -204,4 +204,4 @@ def test_objective_record_keeps_its_keys_and_round_trips_through_json():
     back = ObjectiveFindings.from_record(record)
     assert math.isnan(back.rows[1]["vs_floor"]["paper"])
     assert back.markdown() == f.markdown() and back.run_text() == f.run_text()
-    assert _strict(back.record()) == _strict(f.record())
+    assert dumps(back.record()) == dumps(f.record())

@@ -19,8 +19,7 @@ from repcap.packing.released import load_paper_sweep
 from repcap.studies import random_packing as study
 from repcap.studies.findings import CAVEAT, FAILS
 from repcap.studies.random_packing_findings import PAPER_C, RandomPackingFindings
-
-from test_studies_activation_findings import _strict  # JSON as write_results writes it
+from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 
 #: (k, d, ε*) of a small sweep; (2000, 256) is also a cell of the paper's released grid.
 CELLS = [(100, 32, 0.5543), (200, 32, 0.6034), (100, 64, 0.4031), (200, 64, 0.4387)]
@@ -118,7 +117,7 @@ def test_chapter_and_verdict_page_decide_by_the_same_call(monkeypatch, rule, cla
 
 def test_record_round_trips_through_json_and_keeps_the_chapters_keys():
     f = _base(shared=True)
-    record = json.loads(_strict(f.record()))
+    record = json.loads(dumps(f.record()))
     for key in ("profile", "grid", "trials", "dtype", "n_cells", "jl_C", "jl_r2", "jl_mape",
                 "jl_nrmse", "null_mape", "null_median_rel", "null_max_abs_rel", "paper_refit_C",
                 "paper_refit_mape", "paper_null_mape", "paper_null_median_rel", "law_fit_C",

@@ -34,7 +34,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -44,17 +43,17 @@ from typing import Any
 
 import yaml
 
-from repcap.errors import RepcapError
+from repcap.book.notebook import OUTPUT_ENV
+from repcap.book.presentation import presentable
 from repcap.book.profiles import PROFILES, parameters_for
+from repcap.book.verdict import write_page
+from repcap.common.files import atomic_path, atomic_write_text, write_if_changed
+from repcap.errors import NotebookFailed, RepcapError
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The page under book/ that the build writes from the chapters' results (repcap.book.verdict).
 VERDICT_PAGE = "verdict.md"
 KEY_VERSION = "1"  # bump to invalidate every cached execution
-
-
-class NotebookFailed(RepcapError):
-    """A chapter raised while executing; the message names the notebook and the cell."""
 
 
 @dataclass
@@ -138,29 +137,28 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
     from papermill.exceptions import PapermillExecutionError
 
     _kernel_env()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".partial.ipynb")
     start = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
-            kernel_name="python3", execution_timeout=timeout, start_timeout=120,
-            progress_bar=False, log_output=log_output, report_mode=False,
-        )
-    except PapermillExecutionError as exc:
-        failed = out.parent / "failed" / notebook.name
-        failed.parent.mkdir(parents=True, exist_ok=True)
-        if partial.exists():
-            os.replace(partial, failed)
-        first = "\n".join(f"    {line}" for line in exc.source.splitlines()[:6])
-        raise NotebookFailed(
-            f"{notebook.relative_to(notebook.parent.parent)} failed in cell {exc.cell_index} "
-            f"(In [{exc.exec_count}]): {exc.ename}: {exc.evalue}\n{first}\n"
-            f"  executed copy with the traceback: {failed}"
-        ) from None
-    except Exception as exc:  # kernel death, timeout: still name the notebook
-        raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {exc}") from exc
-    os.replace(partial, out)  # only a complete execution replaces the cached copy
+    # Only a complete execution replaces the cached copy: papermill writes a temporary file.
+    with atomic_path(out, suffix=".ipynb") as partial:
+        try:
+            pm.execute_notebook(
+                str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
+                kernel_name="python3", execution_timeout=timeout, start_timeout=120,
+                progress_bar=False, log_output=log_output, report_mode=False,
+            )
+        except PapermillExecutionError as exc:
+            failed = out.parent / "failed" / notebook.name
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if partial.exists():  # kept for inspection: moved aside, not published
+                os.replace(partial, failed)
+            first = "\n".join(f"    {line}" for line in exc.source.splitlines()[:6])
+            raise NotebookFailed(
+                f"{notebook.relative_to(notebook.parent.parent)} failed in cell {exc.cell_index} "
+                f"(In [{exc.exec_count}]): {exc.ename}: {exc.evalue}\n{first}\n"
+                f"  executed copy with the traceback: {failed}"
+            ) from None
+        except Exception as exc:  # kernel death, timeout: still name the notebook
+            raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {exc}") from exc
     return time.perf_counter() - start
 
 
@@ -179,8 +177,6 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     build_dir = build_dir or root / "_build"
     executed_dir = build_dir / "executed" / "notebooks"
     # Chapters keep shared outputs (tables, sweeps) under the build folder: see notebook.output_root.
-    from repcap.book.notebook import OUTPUT_ENV
-
     os.environ[OUTPUT_ENV] = str(Path(build_dir).resolve())
     digest = package_digest(root)
     # Every build collects the chapters' key numbers: the verdict page is made from them.
@@ -213,32 +209,18 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
             return Execution(nb.name, False, 0.0, key)
         print(f"[book] {nb.name}: executing with profile '{profile}'", flush=True)
         seconds = execute_notebook(nb, out, params)
-        tmp = keyfile.with_suffix(".key.tmp")
-        tmp.write_text(key)
-        os.replace(tmp, keyfile)
+        atomic_write_text(keyfile, key)
         print(f"[book] {nb.name}: done in {seconds:.1f} s", flush=True)
         return Execution(nb.name, True, seconds, key)
 
     return [run(item) for item in plan]
 
 
-def _sync_file(src: Path, dst: Path) -> None:
-    if dst.exists() and dst.read_bytes() == src.read_bytes():
-        return
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(src, dst)
-
-
 def _stage_notebook(src: Path, dst: Path) -> None:
     """Write the executed notebook with its presentation tags (repcap.book.presentation)."""
-    from repcap.book.presentation import presentable
-
     text = json.dumps(presentable(json.loads(src.read_text(encoding="utf-8"))), indent=1,
                       ensure_ascii=False)
-    if dst.exists() and dst.read_text(encoding="utf-8") == text:
-        return  # unchanged: keep its mtime so Sphinx does not re-read it
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_text(text, encoding="utf-8")
+    write_if_changed(dst, text)
 
 
 def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
@@ -266,20 +248,15 @@ def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
         if dst.suffix == ".ipynb":
             _stage_notebook(src, dst)
         else:
-            _sync_file(src, dst)
+            write_if_changed(dst, src.read_bytes())
     if verdict_page in wanted:
-        from repcap.book.verdict import write_page
-
         write_page(results_dir or build_dir / "results", verdict_page)
     for path in list(site.rglob("*")):  # drop pages that no longer exist
         if path.is_file() and path not in wanted and path.name != "_config.yml":
             path.unlink()
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     config.setdefault("execute", {})["execute_notebooks"] = "off"  # executed by papermill above
-    text = yaml.safe_dump(config, sort_keys=False)
-    cfg = site / "_config.yml"
-    if not cfg.exists() or cfg.read_text() != text:
-        cfg.write_text(text)
+    write_if_changed(site / "_config.yml", yaml.safe_dump(config, sort_keys=False))
     return site
 
 

@@ -5,26 +5,26 @@ Nothing here computes a result; it keeps the chapters' boilerplate to one line e
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from repcap import __version__
+from repcap.common.devices import resolve_device
+from repcap.common.files import atomic_write_text
+from repcap.common.jsonsafe import dumps
 from repcap.book.tables import show_table
 from repcap.studies.findings import Findings, Table
 
 
 def device() -> str:
-    """``"cuda"`` when a CUDA GPU is usable, else ``"cpu"`` (torch is imported lazily)."""
+    """``"cuda"`` when a CUDA GPU is usable, else ``"cpu"``: the default of
+    :func:`repcap.common.devices.resolve_device` (``"cpu"`` too where torch is not installed)."""
     try:
-        import torch
+        return resolve_device().type
     except ImportError:
         return "cpu"
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def describe_device() -> str:
@@ -114,36 +114,11 @@ def output_path(*parts: str, profile: str = "default") -> Path:
 
 
 def write_results(path: str | os.PathLike | None, results: dict[str, Any]) -> None:
-    """Write ``results`` as JSON to ``path`` atomically (nothing when ``path`` is empty).
+    """Write ``results`` as strict JSON (:func:`repcap.common.jsonsafe.dumps`: NaN and ±inf as
+    null) to ``path`` atomically (nothing when ``path`` is empty).
 
     The test suite passes ``results_path`` to every notebook and asserts on this file.
     """
     if not path:
         return
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(_finite(results), fh, indent=2, default=_default, allow_nan=False)
-    os.replace(tmp, target)
-
-
-def _finite(obj: Any) -> Any:
-    """NaN and infinities become None, so the file is strict JSON that any reader accepts."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):
-        return _finite(obj.tolist())
-    return obj
-
-
-def _default(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+    atomic_write_text(path, dumps(results, indent=2))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repcap.common.files import write_if_changed
 from repcap.errors import RepcapError
 from repcap.laws.classes import CLASS2_BELOW, classify
 from repcap.studies.activation_findings import ActivationFindings
@@ -201,15 +202,9 @@ def render(items: list[Verdict], profile: str) -> str:
 
 
 def write_page(results_dir: str | os.PathLike, path: str | os.PathLike) -> Path:
-    """Render the verdict from ``results_dir`` into ``path`` (atomically); return the path."""
+    """Render the verdict from ``results_dir`` into ``path`` (atomically, and only when the text
+    changed, so Sphinx does not re-read an unchanged page); return the path."""
     results = load_results(results_dir)
     profile = next((r.get("profile") for r in results.values() if r.get("profile")), "unknown")
-    text = render(verdicts(results), profile)
-    target = Path(path)
-    if target.exists() and target.read_text(encoding="utf-8") == text:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, target)
-    return target
+    write_if_changed(path, render(verdicts(results), profile))
+    return Path(path)

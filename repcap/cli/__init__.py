@@ -8,8 +8,9 @@ Each sub-command lives in its own module of this package and exposes two things:
 ``run(args) -> dict``
     does the work through the library API and returns plain, JSON-serialisable data.
 
-``main`` prints that dict as one JSON object with ``--json``, or as readable ``key: value`` lines
-otherwise. A :class:`repcap.errors.RepcapError` (bad input) or an ``OSError`` (full disk, no
+``main`` prints that dict as one strict JSON object with ``--json`` (NaN and ±inf as null,
+:mod:`repcap.common.jsonsafe`; an infinite capacity also has its finite log10 in the record), or as
+readable ``key: value`` lines otherwise. A :class:`repcap.errors.RepcapError` (bad input) or an ``OSError`` (full disk, no
 permission) is printed to stderr as one line and exits with status 2; warnings are printed as one
 ``repcap CMD: warning: ...`` line; Ctrl-C exits 130 and SIGTERM 143, both after the same cleanup.
 ``--debug`` shows tracebacks and raw warnings.
@@ -19,12 +20,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
-import math
 import os
+import signal
 import sys
-from typing import Any
+import warnings
 
+from repcap.common.jsonsafe import dumps
 from repcap.errors import RepcapError
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
@@ -65,25 +66,13 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
                         help="show tracebacks on errors")
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _jsonable(value.item())
-    return value
-
-
 def _print_human(result: dict) -> None:
     width = max((len(k) for k in result), default=0)
     for key, value in result.items():
         if isinstance(value, float):
             value = f"{value:.6g}"
         elif isinstance(value, (list, dict)):
-            value = json.dumps(_jsonable(value))
+            value = dumps(value)
         print(f"{key:<{width}}  {value}")
 
 
@@ -109,9 +98,6 @@ def _describe_os_error(exc: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import signal
-    import warnings
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -149,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, previous_term)
     try:
         if getattr(args, "json", False):
-            print(json.dumps(_jsonable(result)))
+            print(dumps(result))
         else:
             _print_human(result)
         sys.stdout.flush()

@@ -39,6 +39,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
+    # Loads scipy (through repcap.laws): imported by this command, not by every `repcap` start-up.
     from repcap.studies.activations import activation_study
 
     study = activation_study(args.model, corpus=args.corpus, tokens=args.tokens,

@@ -14,7 +14,13 @@ from __future__ import annotations
 import argparse
 import math
 
+import numpy as np
+
 from repcap.cli import add_json_flag
+from repcap.common.checks import check_d_eps
+from repcap.common.files import atomic_write
+from repcap.errors import DomainError
+from repcap.geometry.constructions import best_construction
 
 # Vectors beyond this many floats are refused: a saved set must fit in memory comfortably.
 _MAX_SAVE_FLOATS = 1 << 30
@@ -37,10 +43,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from repcap.errors import DomainError
-    from repcap.geometry.constructions import best_construction
-
-    _check(args.d, args.eps)
+    # The same checks, and the same messages, as ``repcap capacity``; a fractional d is floored.
+    check_d_eps(args.d, args.eps)
     d = int(math.floor(args.d))
     c = best_construction(d, args.eps)
     result = {"d": d, "eps": args.eps, **c.to_dict()}
@@ -60,17 +64,6 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
-def _check(d, eps) -> None:
-    """The same checks, and the same messages, as ``repcap capacity``; a fractional d is floored."""
-    from repcap.laws.capacity import _d_eps
-
-    _d_eps(d, eps)
-
-
 def _save(path, vectors) -> str:
-    import numpy as np
-
-    from repcap.packing.checkpoint import atomic_write
-
     target = atomic_write(path, lambda f: np.save(f, vectors), binary=True)
     return str(target)

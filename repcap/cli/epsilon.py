@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 
 from repcap.cli import add_json_flag, add_source_flags
+from repcap.errors import ParameterError
+from repcap.similarity import epsilon_report
 
 
 def register(subparsers) -> None:
@@ -61,8 +63,6 @@ BOOTSTRAP_OPTIONS = {"level": 0.95}
 
 def _reject_unused(args: argparse.Namespace) -> None:
     """An option that the requested computation never reads is a mistake, not a no-op."""
-    from repcap.errors import ParameterError
-
     passes = args.pairs or args.sample is not None
     for group, needs, applies in ((PASS_OPTIONS, "--pairs or --sample", passes),
                                   (BOOTSTRAP_OPTIONS, "--bootstrap", bool(args.bootstrap))):
@@ -74,8 +74,6 @@ def _reject_unused(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from repcap.similarity import epsilon_report
-
     _reject_unused(args)
     opts = {name: default if getattr(args, name) is None else getattr(args, name)
             for name, default in {**PASS_OPTIONS, **BOOTSTRAP_OPTIONS}.items()}

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 
+from repcap import catalog
 from repcap.cli import add_json_flag, add_source_flags
+from repcap.errors import ModelNotFoundError
+from repcap.sources import load_embedding
 
 
 def register(subparsers) -> None:
@@ -36,10 +39,6 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    from repcap import catalog
-    from repcap.errors import ModelNotFoundError
-    from repcap.sources import load_embedding
-
     emb = load_embedding(args.model, revision=args.revision, with_unembedding=args.unembedding,
                          cache_dir=args.cache_dir, progress=not args.no_progress,
                          tensor=args.tensor)

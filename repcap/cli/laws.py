@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from repcap.cli import add_json_flag
+from repcap.geometry.constructions import best_construction
 
 FORM_NAMES = ("jl", "eq6", "eq7")
 
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _run_fit(args) -> dict:
+    # repcap.laws and repcap.geometry.bounds load scipy: imported by the commands that use them,
+    # not by every `repcap` start-up.
     from repcap.laws import fit_form, read_points
 
     pts = read_points(args.file)
@@ -95,9 +99,8 @@ def _run_capacity(args) -> dict:
         }
         if args.vocab is not None:
             entry["k_features"] = feature_budget(entry["max_k"], args.vocab, args.tied)
+            entry["log10_k_features"] = _log10_features(entry["k_features"], entry["log10_max_k"])
         result[form] = entry
-    from repcap.geometry.constructions import best_construction
-
     construction = best_construction(int(args.d), args.eps).to_dict()
     construction["over_eq7"] = 10.0 ** (construction["log10_count"] - result["eq7"]["log10_max_k"])
     result["construction"] = construction
@@ -108,9 +111,20 @@ def _run_capacity(args) -> dict:
         from repcap.geometry.bounds import bounds_band
 
         band = bounds_band(args.d, args.eps)
-        result["bounds"] = {name: {"log10_count": b["log10_count"], "kind": b["kind"],
+        # JSON writes an infinite log10 count as null; "vacuous" keeps the difference from NaN.
+        result["bounds"] = {name: {"log10_count": b["log10_count"],
+                                   "vacuous": bool(math.isinf(b["log10_count"])), "kind": b["kind"],
                                    "rigorous": b["rigorous"], "label": b["label"]}
                             for name, b in band["bounds"].items()}
         result["log10_lower"] = band["log10_lower"]
         result["log10_upper"] = band["log10_upper"]
     return result
+
+
+def _log10_features(k_features: float, log10_k: float) -> float | None:
+    """log10 of the feature budget k − V (or k − 2V), finite where the budget itself overflows:
+    past the float range V is far below k's last digit, so log10(k − 2V) = log10 k. None when the
+    vocabulary alone exceeds the capacity (the budget is negative)."""
+    if math.isinf(k_features):
+        return float(log10_k)
+    return math.log10(k_features) if k_features > 0 else None

@@ -12,15 +12,21 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from repcap.cli import add_json_flag
+from repcap.errors import PackingError
+from repcap.packing import optimise_packing, random_baseline
+from repcap.packing.cluster import run_sweep_on_cluster
+from repcap.packing.cost import available_memory_bytes, cell_flops, cell_memory_bytes
+from repcap.packing.hardware import parse_memory_budget, resolve_dtype
+from repcap.packing.objectives import OBJECTIVES
+from repcap.packing.sweeps import default_grid, default_settings, run_sweep
 
 
 def register(subparsers) -> None:
     """Add the ``pack``, ``random-baseline`` and ``sweep`` sub-commands."""
-    from repcap.packing.objectives import OBJECTIVES
-
     pack = subparsers.add_parser(
         "pack", help="optimise one packing of k unit vectors in R^d and print ε* = max |cos|",
         description="Adam on k unit vectors in R^d with the paper's Σ|G_ij|^p loss (or another "
@@ -101,12 +107,6 @@ def _check_size(command: str, kind: str, args: argparse.Namespace, *, itemsize: 
     A k × d request far beyond the machine used to end in an allocator traceback (3.2 TB for
     k = 10⁸, d = 4096) or a silent minute; here it is one line, with the estimate.
     """
-    import sys
-
-    from repcap.errors import PackingError
-    from repcap.packing.cost import (available_memory_bytes, cell_flops, cell_memory_bytes)
-    from repcap.packing.hardware import parse_memory_budget
-
     if args.k < 2 or args.d < 1:
         return  # the library's own checks word these
     need = cell_memory_bytes(kind, args.k, args.d, itemsize=itemsize,
@@ -127,8 +127,6 @@ def _check_size(command: str, kind: str, args: argparse.Namespace, *, itemsize: 
 
 def run_pack(args: argparse.Namespace) -> dict[str, Any]:
     """One optimised cell: ε* and seconds, plus the settings used."""
-    from repcap.packing import optimise_packing
-
     if args.steps >= 1:
         _check_size("pack", "optimised", args, work_units=args.steps)
     exponent = args.exponent
@@ -143,9 +141,6 @@ def run_pack(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_random(args: argparse.Namespace) -> dict[str, Any]:
     """One random-baseline cell: ε*_random and seconds."""
-    from repcap.packing import random_baseline
-    from repcap.packing.hardware import resolve_dtype
-
     if args.trials >= 1:
         itemsize = resolve_dtype(args.dtype).itemsize
         _check_size("random-baseline", "random", args, itemsize=itemsize, work_units=args.trials)
@@ -156,8 +151,6 @@ def run_random(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     """A whole grid: where the results went, how many cells, total seconds, and ε* per cell."""
-    from repcap.packing.sweeps import default_grid, default_settings, run_sweep
-
     cells = default_grid(args.kind, args.grid)
     settings = default_settings(args.kind, args.grid)
     if args.steps is not None:
@@ -169,8 +162,6 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
         if getattr(args, name) is not None:
             extra[name] = getattr(args, name)
     if args.cluster:
-        from repcap.packing.cluster import run_sweep_on_cluster
-
         records = run_sweep_on_cluster(args.kind, cells, args.results, cluster=args.cluster,
                                        seed=args.seed, progress=args.progress, retries=args.retries,
                                        **settings, **extra)

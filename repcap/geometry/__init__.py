@@ -1,5 +1,5 @@
 """Geometry: what is proven about line packings: bounds, the random null law, the feasibility band.
-May import ``repcap.errors`` and ``repcap.laws`` only (never sources, similarity, packing, studies, book, cli).
+May import ``repcap.errors``, ``repcap.common`` and ``repcap.laws`` only (never sources, similarity, packing, studies, book, cli).
 
 Modules, one job each:
 

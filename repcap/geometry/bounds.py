@@ -39,9 +39,11 @@ import math
 import numpy as np
 from scipy import special
 
+from repcap.common.checks import (broadcast_pair, check_cos_bound, check_count, check_dimension,
+                                  scalar_or_array)
 from repcap.errors import DomainError
 from repcap.geometry.constructions import best_construction
-from repcap.geometry.null import _check_d, _check_k, _check_unit, _log_pair_tail, _out
+from repcap.geometry.null import log_pair_tail
 
 __all__ = [
     "welch_floor",
@@ -75,15 +77,6 @@ _T_CAP = 1 << 17
 UPPER_BOUNDS = ("relative", "levenshtein", "orthoplex", "moment")
 
 
-def _pair(a, b, names=("k", "d")):
-    try:
-        a_arr, b_arr = np.broadcast_arrays(a, b)
-    except ValueError as exc:
-        raise DomainError(f"{names[0]} and {names[1]} have shapes {np.shape(a)} and {np.shape(b)}, "
-                          "which do not broadcast") from exc
-    return np.asarray(a_arr, dtype=float), np.asarray(b_arr, dtype=float)
-
-
 # --------------------------------------------------------------------------------------------
 # the real moment constant
 # --------------------------------------------------------------------------------------------
@@ -106,11 +99,11 @@ def log_moment_constant(d, t):
     >>> round(log_moment_constant(8192, 112) / math.log(10), 1)  # log10 c_t
     -224.2
     """
-    d = _check_d(d)
+    d = check_dimension(d)
     t = np.asarray(t, dtype=float)
     if (t < 1).any():
         raise DomainError(f"t (the moment order) must be ≥ 1, got {t.min()}")
-    return _out(_log_ct(d, t))
+    return scalar_or_array(_log_ct(d, t))
 
 
 def _log_ct(d, t):
@@ -145,10 +138,10 @@ def welch_floor(k, d):
     >>> round(welch_floor(32000, 4096), 4), welch_floor(3, 3)
     (0.0146, 0.0)
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.sqrt(np.clip((k - d) / (d * (k - 1)), 0.0, None))
-    return _out(np.where(k > d, val, 0.0))
+    return scalar_or_array(np.where(k > d, val, 0.0))
 
 
 def levenshtein_floor(k, d):
@@ -172,11 +165,11 @@ def levenshtein_floor(k, d):
     >>> levenshtein_floor(5, 4)  # 3k ≤ d(d+2): no constraint
     0.0
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     num = 3 * k - d * (d + 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         val = np.sqrt(np.clip(num / ((d + 2) * (k - d)), 0.0, None))
-    return _out(np.where(num > 0, val, 0.0))
+    return scalar_or_array(np.where(num > 0, val, 0.0))
 
 
 def orthoplex_floor(k, d):
@@ -197,8 +190,8 @@ def orthoplex_floor(k, d):
     >>> round(orthoplex_floor(7, 3), 6), orthoplex_floor(6, 3)
     (0.57735, 0.0)
     """
-    k, d = _pair(_check_k(k), _check_d(d))
-    return _out(np.where(k > d * (d + 1) / 2, 1.0 / np.sqrt(d), 0.0))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
+    return scalar_or_array(np.where(k > d * (d + 1) / 2, 1.0 / np.sqrt(d), 0.0))
 
 
 def moment_floor(k, d, t=None):
@@ -221,12 +214,12 @@ def moment_floor(k, d, t=None):
     >>> round(moment_floor(32000, 32), 4), round(welch_floor(32000, 32), 4)  # best t beats Welch
     (0.2814, 0.1767)
     """
-    k, d = _pair(_check_k(k), _check_d(d))
+    k, d = broadcast_pair(check_count(k), check_dimension(d))
     if t is not None:
         t = float(t)
         if t < 1 or t != int(t):
             raise DomainError(f"t must be a positive integer, got {t}")
-        return _out(np.exp(_log_moment_floor(k, d, np.asarray(t))))
+        return scalar_or_array(np.exp(_log_moment_floor(k, d, np.asarray(t))))
     shape = k.shape
     kf, df = k.ravel(), d.ravel()
     best = np.full(kf.size, -np.inf)
@@ -246,7 +239,7 @@ def moment_floor(k, d, t=None):
     # k ≤ d lines fit exactly orthogonally: the floor is 0, not the log-gamma rounding residue
     # (~1e-8 at k = d, where k c_1 = 1 exactly).
     best = np.where(kf <= df, -np.inf, best)
-    return _out(np.exp(best).reshape(shape))
+    return scalar_or_array(np.exp(best).reshape(shape))
 
 
 def _log_moment_floor(k, d, t):
@@ -292,7 +285,7 @@ def coherence_floor(k, d, return_name=False):
     # error ~1e-12 at d in the thousands): credit such ties to the first name, Welch.
     best = stack.max(axis=0)
     which = np.argmax(stack >= best * (1 - 1e-9), axis=0)
-    value = _out(best)
+    value = scalar_or_array(best)
     if not return_name:
         return value
     name = np.asarray(names, dtype=object)[which]
@@ -304,7 +297,7 @@ def coherence_floor(k, d, return_name=False):
 # --------------------------------------------------------------------------------------------
 
 def _d_eps(d, eps):
-    return _pair(_check_d(d), _check_unit(eps, "eps"), names=("d", "eps"))
+    return broadcast_pair(check_dimension(d), check_cos_bound(eps, "eps"), names=("d", "eps"))
 
 
 def log10_relative_bound(d, eps):
@@ -333,7 +326,7 @@ def log10_relative_bound(d, eps):
     ok = d * e2 < 1
     with np.errstate(invalid="ignore", divide="ignore"):
         val = (np.log(d) + np.log1p(-e2) - np.log1p(-np.where(ok, d * e2, 0.0))) / _LN10
-    return _out(np.where(ok, val, np.inf))
+    return scalar_or_array(np.where(ok, val, np.inf))
 
 
 def log10_levenshtein_bound(d, eps):
@@ -360,7 +353,7 @@ def log10_levenshtein_bound(d, eps):
     ok = denom > 0
     with np.errstate(invalid="ignore", divide="ignore"):
         val = (np.log(d) + np.log(d + 2) + np.log1p(-e2) - np.log(np.where(ok, denom, 1.0))) / _LN10
-    return _out(np.where(ok, val, np.inf))
+    return scalar_or_array(np.where(ok, val, np.inf))
 
 
 def log10_orthoplex_bound(d, eps):
@@ -379,7 +372,7 @@ def log10_orthoplex_bound(d, eps):
     """
     d, eps = _d_eps(d, eps)
     val = np.log10(d * (d + 1) / 2)
-    return _out(np.where(eps * np.sqrt(d) < 1, val, np.inf))
+    return scalar_or_array(np.where(eps * np.sqrt(d) < 1, val, np.inf))
 
 
 def log10_moment_bound(d, eps, t=None, return_t=False):
@@ -418,7 +411,7 @@ def log10_moment_bound(d, eps, t=None, return_t=False):
         if float(t) < 1 or float(t) != int(t):
             raise DomainError(f"t must be a positive integer, got {t}")
         val = _log_moment_bound(d, eps, np.asarray(float(t))) / _LN10
-        return (_out(val), int(t)) if return_t else _out(val)
+        return (scalar_or_array(val), int(t)) if return_t else scalar_or_array(val)
     shape = d.shape
     df, ef = d.ravel(), eps.ravel()
     best = np.full(df.size, np.inf)
@@ -440,8 +433,8 @@ def log10_moment_bound(d, eps, t=None, return_t=False):
     val = (best / _LN10).reshape(shape)
     if return_t:
         tb = best_t.reshape(shape)
-        return _out(val), (int(tb) if tb.ndim == 0 else tb)
-    return _out(val)
+        return scalar_or_array(val), (int(tb) if tb.ndim == 0 else tb)
+    return scalar_or_array(val)
 
 
 def _log_moment_bound(d, eps, t):
@@ -478,7 +471,7 @@ def log10_upper_bound(d, eps, return_name=False):
               np.asarray(log10_orthoplex_bound(d, eps)), np.asarray(log10_moment_bound(d, eps))]
     stack = np.stack(np.broadcast_arrays(*values))
     best = stack.min(axis=0)
-    value = _out(best)
+    value = scalar_or_array(best)
     if not return_name:
         return value
     which = np.asarray(UPPER_BOUNDS, dtype=object)[np.argmin(stack, axis=0)]
@@ -529,8 +522,8 @@ def log10_tao_bound(d, eps, return_t=False):
     val = out.reshape(shape)
     if return_t:
         tb = out_t.reshape(shape)
-        return _out(val), (int(tb) if tb.ndim == 0 else tb)
-    return _out(val)
+        return scalar_or_array(val), (int(tb) if tb.ndim == 0 else tb)
+    return scalar_or_array(val)
 
 
 # --------------------------------------------------------------------------------------------
@@ -565,7 +558,7 @@ def log10_greedy_count(d, eps):
     (18.8, 15.91)
     """
     d, eps = _d_eps(d, eps)
-    return _out(-_log_pair_tail(eps, d) / _LN10)
+    return scalar_or_array(-log_pair_tail(eps, d) / _LN10)
 
 
 def log10_random_sign_count(d, eps):
@@ -587,7 +580,7 @@ def log10_random_sign_count(d, eps):
     (1.85, 4.44)
     """
     d, eps = _d_eps(d, eps)
-    return _out(d * eps * eps / (4 * _LN10))
+    return scalar_or_array(d * eps * eps / (4 * _LN10))
 
 
 def log10_kl_asymptotic(d, eps):
@@ -622,7 +615,7 @@ def log10_kl_asymptotic(d, eps):
     with np.errstate(divide="ignore", invalid="ignore"):
         x = e2 / (1.0 + s) / (2.0 * s)  # (1 − s)/(2s) without cancellation
         rate = (1 + x) * np.log1p(x) - np.where(x > 0, x * np.log(x), 0.0)
-    return _out(np.where(s > 0, d * rate / _LN10, np.inf))
+    return scalar_or_array(np.where(s > 0, d * rate / _LN10, np.inf))
 
 
 # --------------------------------------------------------------------------------------------
@@ -652,7 +645,7 @@ def log10_construction_count(d, eps):
     d_arr, e_arr = _d_eps(d, eps)
     flat = [best_construction(int(math.floor(dd)), ee).log10_count
             for dd, ee in zip(d_arr.ravel(), e_arr.ravel())]
-    return _out(np.asarray(flat, dtype=float).reshape(d_arr.shape))
+    return scalar_or_array(np.asarray(flat, dtype=float).reshape(d_arr.shape))
 
 
 def bounds_band(d, eps) -> dict:

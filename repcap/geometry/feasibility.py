@@ -25,9 +25,11 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import optimize
 
+from repcap.common.checks import scalar_or_array
+from repcap.errors import DomainError
 from repcap.geometry import bounds
 from repcap.geometry.constructions import best_construction
-from repcap.errors import DomainError
+from repcap.geometry.null import best_of_trials_median
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, log10_capacity
 
 __all__ = ["band_curves", "model_band", "named_band", "outside_band", "band_panels", "eq7_exit", "floor_ratios",
@@ -351,8 +353,6 @@ def random_count(d, eps, trials: int = 1) -> np.ndarray | float:
     >>> round(random_count(256, best_of_trials_median(2000, 256), trials=1000))
     2000
     """
-    from repcap.geometry.null import best_of_trials_median
-
     d_arr, e_arr = np.broadcast_arrays(np.asarray(d, dtype=float), np.asarray(eps, dtype=float))
     if (e_arr <= 0).any() or (e_arr >= 1).any():
         raise DomainError("eps must lie strictly between 0 and 1")
@@ -372,4 +372,4 @@ def random_count(d, eps, trials: int = 1) -> np.ndarray | float:
             out[idx] = math.inf
         else:
             out[idx] = math.exp(optimize.brentq(gap, lo, hi, xtol=1e-10))
-    return float(out) if out.ndim == 0 else out
+    return scalar_or_array(out)

@@ -28,6 +28,8 @@ import math
 import numpy as np
 from scipy import special
 
+from repcap.common.checks import (as_float_array, check_cos_bound, check_count, check_dimension,
+                                  check_probability, describe_values, scalar_or_array)
 from repcap.errors import DomainError
 
 __all__ = [
@@ -45,59 +47,6 @@ __all__ = [
 # continued fraction is evaluated in log space instead.
 _LOG_TINY = -600.0
 _SQRT_8PI = math.sqrt(8.0 * math.pi)
-
-
-# --------------------------------------------------------------------------------------------
-# input checks (shared with repcap.geometry.bounds)
-# --------------------------------------------------------------------------------------------
-
-def _as_float_array(value, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
-    if np.isnan(arr).any():
-        raise DomainError(f"{name} contains NaN; pass finite values")
-    return arr
-
-
-def _check_d(d, name: str = "d") -> np.ndarray:
-    arr = _as_float_array(d, name)
-    if (~np.isfinite(arr)).any() or (arr < 2).any():
-        raise DomainError(f"{name} (the dimension) must be finite and at least 2, got {_show(arr)}")
-    return arr
-
-
-def _check_k(k, name: str = "k") -> np.ndarray:
-    arr = _as_float_array(k, name)
-    if (arr < 2).any():
-        raise DomainError(f"{name} (the number of vectors) must be at least 2, got {_show(arr)}")
-    return arr
-
-
-def _check_unit(x, name: str) -> np.ndarray:
-    arr = _as_float_array(x, name)
-    if (arr < 0).any() or (arr > 1).any():
-        raise DomainError(f"{name} is a bound on |cos| and must lie in [0, 1], got {_show(arr)}")
-    return arr
-
-
-def _check_prob(q, name: str = "q") -> np.ndarray:
-    arr = _as_float_array(q, name)
-    if (arr <= 0).any() or (arr >= 1).any():
-        raise DomainError(f"{name} is a probability level and must lie strictly between 0 and 1, "
-                          f"got {_show(arr)}")
-    return arr
-
-
-def _show(arr: np.ndarray) -> str:
-    flat = np.ravel(arr)
-    return repr(float(flat[0])) if flat.size == 1 else f"an array with range [{flat.min()}, {flat.max()}]"
-
-
-def _out(arr: np.ndarray):
-    """Return a Python float for 0-d results, the array otherwise."""
-    return float(arr) if np.ndim(arr) == 0 else arr
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,8 +84,8 @@ def cosine_pdf(t, d):
     >>> round(cosine_pdf(0.0, 4096), 2), round(math.sqrt(4096 / (2 * math.pi)), 2)
     (25.53, 25.53)
     """
-    t = _as_float_array(t, "t")
-    d = _check_d(d)
+    t = as_float_array(t, "t")
+    d = check_dimension(d)
     t, d = np.broadcast_arrays(t, d)
     inside = np.abs(t) < 1
     log_norm = special.gammaln(d / 2) - special.gammaln((d - 1) / 2) - 0.5 * math.log(math.pi)
@@ -148,7 +97,7 @@ def cosine_pdf(t, d):
     if edge.any():
         out = np.where(edge & (d < 3), np.inf, out)
         out = np.where(edge & (d == 3), 0.5, out)
-    return _out(out)
+    return scalar_or_array(out)
 
 
 def pair_tail(eps, d):
@@ -178,7 +127,7 @@ def pair_tail(eps, d):
     >>> round(pair_tail(0.08, 1024), 4)
     0.0104
     """
-    return _out(np.exp(_log_pair_tail(eps, d)))
+    return scalar_or_array(np.exp(_log_pair_tail(eps, d)))
 
 
 def log_pair_tail(eps, d):
@@ -204,12 +153,12 @@ def log_pair_tail(eps, d):
     >>> round(log_pair_tail(0.5, 8192) / math.log(10), 1)  # log10 of the tail
     -513.4
     """
-    return _out(_log_pair_tail(eps, d))
+    return scalar_or_array(_log_pair_tail(eps, d))
 
 
 def _log_pair_tail(eps, d) -> np.ndarray:
-    eps = _check_unit(eps, "eps")
-    d = _check_d(d)
+    eps = check_cos_bound(eps, "eps")
+    d = check_dimension(d)
     eps, d = np.broadcast_arrays(eps, d)
     e2 = eps * eps
     a = (d - 1) / 2
@@ -278,8 +227,8 @@ def null_eps(d):
     >>> round(null_eps(768), 4)
     0.0722
     """
-    d = _check_d(d)
-    return _out(2.0 / np.sqrt(d))
+    d = check_dimension(d)
+    return scalar_or_array(2.0 / np.sqrt(d))
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,10 +271,10 @@ def max_abs_cos_cdf(x, k, d):
     >>> round(max_abs_cos_cdf(0.3115, 2000, 256), 3)
     0.501
     """
-    k = _check_k(k)
+    k = check_count(k)
     log_tail = _log_pair_tail(x, d)
     log_rate = _log_pairs(np.broadcast_to(k, np.broadcast(log_tail, k).shape)) + log_tail
-    return _out(np.exp(-np.exp(log_rate)))
+    return scalar_or_array(np.exp(-np.exp(log_rate)))
 
 
 def max_abs_cos_quantile(q, k, d):
@@ -356,9 +305,9 @@ def max_abs_cos_quantile(q, k, d):
     >>> round(math.sqrt(4 * math.log(2000) / 256), 4)
     0.3446
     """
-    q = _check_prob(q)
-    k = _check_k(k)
-    d = _check_d(d)
+    q = check_probability(q)
+    k = check_count(k)
+    d = check_dimension(d)
     q, k, d = np.broadcast_arrays(q, k, d)
     target = np.log(-np.log(q)) - _log_pairs(k)
     lo = np.zeros(q.shape)
@@ -369,7 +318,7 @@ def max_abs_cos_quantile(q, k, d):
         above = _log_pair_tail(mid, d) > target
         lo = np.where(above & solve, mid, lo)
         hi = np.where(~above & solve, mid, hi)
-    return _out(np.where(solve, 0.5 * (lo + hi), 0.0))
+    return scalar_or_array(np.where(solve, 0.5 * (lo + hi), 0.0))
 
 
 def best_of_trials_median(k, d, trials=1000):
@@ -402,9 +351,9 @@ def best_of_trials_median(k, d, trials=1000):
     >>> round(best_of_trials_median(2000, 256, trials=1), 4)  # one draw: the median of the maximum
     0.3115
     """
-    trials = _as_float_array(trials, "trials")
+    trials = as_float_array(trials, "trials")
     if (trials < 1).any() or (~np.isfinite(trials)).any():
-        raise DomainError(f"trials must be a finite number ≥ 1, got {_show(trials)}")
+        raise DomainError(f"trials must be a finite number ≥ 1, got {describe_values(trials)}")
     q = -np.expm1(math.log(0.5) / trials)  # 1 − 0.5^(1/T) without cancellation
     return max_abs_cos_quantile(q, k, d)
 
@@ -439,15 +388,15 @@ def gumbel_max_abs_cos_quantile(q, k, d, form="square"):
     """
     if form not in ("square", "logsine"):
         raise DomainError(f"form must be 'square' or 'logsine', got {form!r}")
-    q = _check_prob(q)
-    k = _check_k(k)
+    q = check_probability(q)
+    k = check_count(k)
     if (k < 3).any():
         raise DomainError("the Gumbel forms need k ≥ 3 (they contain ln ln k); use max_abs_cos_quantile")
-    d = _check_d(d)
+    d = check_dimension(d)
     y = -2.0 * np.log(_SQRT_8PI * -np.log(q))
     centre = np.maximum(4.0 * np.log(k) - np.log(np.log(k)) + y, 0.0)
     if form == "square":
         m = np.sqrt(np.minimum(centre / d, 1.0))
     else:
         m = np.sqrt(-np.expm1(-centre / d))
-    return _out(m)
+    return scalar_or_array(m)

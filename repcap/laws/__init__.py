@@ -1,5 +1,5 @@
 r"""The paper's capacity laws: the three forms, its fitting procedure and metrics, capacity, budget.
-May import ``repcap.errors`` only: every other layer may build on it.
+May import ``repcap.errors`` and ``repcap.common`` only: every other layer may build on it.
 
 ==================  ======================================================================
 ``forms``           ε(k, d) by standard JL, Eq. 6 and Eq. 7, and the paper's constants

@@ -20,6 +20,7 @@ from typing import Mapping
 
 import numpy as np
 
+from repcap.common.checks import check_d_eps, scalar_or_array
 from repcap.errors import DomainError
 from repcap.laws.classes import CLASS2_BELOW
 from repcap.laws.fitting import Fit, params_of
@@ -37,30 +38,6 @@ __all__ = [
 DEFAULT_PARAMS = {"eq7": PAPER_EQ7, "eq6": {"C": PAPER_EQ6_C}, "jl": {"C": PAPER_JL_RANDOM_C}}
 _LN10 = math.log(10.0)
 _LOG10_FLOAT_MAX = math.log10(np.finfo(float).max)
-
-
-def _d_eps(d, eps):
-    try:
-        d = np.asarray(d, dtype=float)
-        eps = np.asarray(eps, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"d and eps must be numbers or numeric arrays ({exc})") from exc
-    if np.isnan(d).any() or np.isnan(eps).any():
-        raise DomainError("d or eps contains NaN; pass finite values")
-    if (~np.isfinite(d)).any() or (d < 1).any():
-        shown = float(d) if d.ndim == 0 else f"values in [{d.min()}, {d.max()}]"
-        raise DomainError(f"d (d_model) must be a finite number ≥ 1, got {shown}")
-    if (eps < 0).any() or (eps > 1).any():
-        shown = float(eps) if eps.ndim == 0 else f"values in [{eps.min()}, {eps.max()}]"
-        raise DomainError(f"eps is a bound on |cos| and must lie in [0, 1], got {shown}")
-    try:
-        return np.broadcast_arrays(d, eps)
-    except ValueError as exc:
-        raise DomainError(f"d and eps have shapes {d.shape} and {eps.shape}, which do not broadcast") from exc
-
-
-def _out(arr):
-    return float(arr) if np.ndim(arr) == 0 else arr
 
 
 def log10_capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
@@ -99,7 +76,7 @@ def log10_capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = Non
     if form not in FORMS:
         raise DomainError(f"unknown form {form!r}; choose one of {sorted(FORMS)}")
     p = params_of(form, params, DEFAULT_PARAMS[form])
-    d, eps = _d_eps(d, eps)
+    d, eps = check_d_eps(d, eps)
     e2 = eps * eps
     if form == "eq7":
         ln_k = (np.log(d) + (d ** p["c"] * e2 / p["C"]) ** (1.0 / p["b"])) / p["a"]
@@ -107,7 +84,7 @@ def log10_capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = Non
         ln_k = np.log(d) + d * e2 / p["C"]
     else:
         ln_k = d * e2 / p["C"]
-    return _out(ln_k / _LN10)
+    return scalar_or_array(ln_k / _LN10)
 
 
 def capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
@@ -141,7 +118,7 @@ def capacity(d, eps, form: str = "eq7", params: Mapping | Fit | None = None):
     with np.errstate(over="ignore"):
         finite = np.ceil(np.exp(np.minimum(lg, _LOG10_FLOAT_MAX) * _LN10))
         val = np.where(lg > _LOG10_FLOAT_MAX, np.inf, finite)
-    return _out(val)
+    return scalar_or_array(val)
 
 
 def capacity_class(eps):
@@ -191,4 +168,4 @@ def feature_budget(k_total, vocab_size, tied: bool):
     k = np.asarray(k_total, dtype=float)
     if np.isnan(k).any():
         raise DomainError("k_total contains NaN")
-    return _out(k - (1.0 if tied else 2.0) * v)
+    return scalar_or_array(k - (1.0 if tied else 2.0) * v)

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from repcap.common.checks import check_k_d, scalar_or_array
 from repcap.errors import DomainError
 
 __all__ = [
@@ -56,26 +57,6 @@ RATIO_FLOOR = 1.00001
 _LOG_RATIO_FLOOR = math.log(RATIO_FLOOR)
 
 
-def _kd(k, d):
-    try:
-        k = np.asarray(k, dtype=float)
-        d = np.asarray(d, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise DomainError(f"k and d must be numbers or numeric arrays ({exc})") from exc
-    if np.isnan(k).any() or np.isnan(d).any():
-        raise DomainError("k or d contains NaN; pass finite values")
-    if (k < 1).any() or (d <= 0).any():
-        raise DomainError("k must be ≥ 1 and d > 0 (k vectors in R^d)")
-    try:
-        return np.broadcast_arrays(k, d)
-    except ValueError as exc:
-        raise DomainError(f"k and d have shapes {k.shape} and {d.shape}, which do not broadcast") from exc
-
-
-def _out(arr):
-    return float(arr) if np.ndim(arr) == 0 else arr
-
-
 def jl_eps(k, d, C):
     r"""Standard JL (Eq. 3 solved for ε): :math:`\varepsilon = \sqrt{C \ln k / d}`.
 
@@ -97,8 +78,8 @@ def jl_eps(k, d, C):
     >>> round(jl_eps(math.exp(4096 * 0.0645**2 / 8), 4096, 8.0), 12)
     0.0645
     """
-    k, d = _kd(k, d)
-    return _out(np.sqrt(C * np.log(k) / d))
+    k, d = check_k_d(k, d)
+    return scalar_or_array(np.sqrt(C * np.log(k) / d))
 
 
 def eq6_eps(k, d, C):
@@ -119,9 +100,9 @@ def eq6_eps(k, d, C):
     >>> np.round(eq6_eps([2000, 32000], 4096, PAPER_EQ6_C), 4).tolist()
     [0.0, 0.0255]
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     log_ratio = np.maximum(np.log(k) - np.log(d), _LOG_RATIO_FLOOR)
-    return _out(np.where(k > d, np.sqrt(C * log_ratio / d), 0.0))
+    return scalar_or_array(np.where(k > d, np.sqrt(C * log_ratio / d), 0.0))
 
 
 def eq7_eps(k, d, C, a, b, c):
@@ -142,9 +123,9 @@ def eq7_eps(k, d, C, a, b, c):
     >>> round(eq7_eps(3.99e7, 4096, **PAPER_EQ7), 4), round(eq7_eps(32000, 4096, **PAPER_EQ7), 4)
     (0.0645, 0.0247)
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     log_ratio = np.maximum(a * np.log(k) - np.log(d), _LOG_RATIO_FLOOR)
-    return _out(np.where(k > d, np.sqrt(C * log_ratio**b / d**c), 0.0))
+    return scalar_or_array(np.where(k > d, np.sqrt(C * log_ratio**b / d**c), 0.0))
 
 
 def implied_jl_c(k, d, eps):
@@ -165,11 +146,11 @@ def implied_jl_c(k, d, eps):
     >>> round(implied_jl_c(math.exp(4096 * 0.0645**2 / 8), 4096, 0.0645), 9)
     8.0
     """
-    k, d = _kd(k, d)
+    k, d = check_k_d(k, d)
     eps = np.asarray(eps, dtype=float)
     if (k <= 1).any():
         raise DomainError("implied_jl_c needs k > 1 (ln k = 0 at k = 1)")
-    return _out(d * eps**2 / np.log(k))
+    return scalar_or_array(d * eps**2 / np.log(k))
 
 
 @dataclass(frozen=True)

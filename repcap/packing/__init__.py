@@ -1,5 +1,6 @@
 """Packing: k unit vectors in R^d, random (Eq. 5) and optimised (§3.3), and their experiments.
-May import ``repcap.errors``, ``repcap.laws`` and ``repcap.geometry`` (never sources, studies, book, cli).
+May import ``repcap.errors``, ``repcap.common``, ``repcap.laws`` and ``repcap.geometry`` (never sources,
+studies, book, cli).
 
 Modules, one job each:
 
@@ -8,7 +9,7 @@ Modules, one job each:
 ``blockwise``        Gram tiles: max |cos| and the packing gradient without a k × k matrix
 ``random_baseline``  ε*_random(k, d) = min over T draws of max |cos|
 ``optimise``         Adam on the normalised vectors, checkpointed and resumable
-``hardware``         devices, dtypes, memory budgets
+``hardware``         dtypes, sizes, memory budgets, a device's name for records
 ``checkpoint``       atomic checkpoint and results files
 ``sweeps``           resumable (k, d) grids of cells, one JSON record per finished cell
 ``cluster``          the cells of a sweep as tasks on a Dask cluster (optional extra ``cluster``)

@@ -1,7 +1,8 @@
-"""Atomic files: checkpoints and results survive an interruption at any instant.
+"""Checkpoints and results that survive an interruption at any instant.
 
-Every write goes to a temporary file in the target's directory, is flushed and fsynced, then
-``os.replace``-d over the target, so a reader sees either the old file or the new one, never a torn one.
+Every file is written atomically by :mod:`repcap.common.files` (a temporary file in the target's
+folder, flushed and fsynced, then ``os.replace``-d over the target), so a reader sees either the old
+file or the new one, never a torn one.
 """
 
 from __future__ import annotations
@@ -9,43 +10,11 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from repcap.errors import CheckpointError, StorageError
-
-
-def atomic_write(path: str | os.PathLike, write: Callable[[Any], None], *, binary: bool) -> Path:
-    """Create ``path`` atomically: ``write(fh)`` fills a temporary file that then replaces ``path``."""
-    target = Path(path)
-    try:
-        return _atomic_write(target, write, binary=binary)
-    except OSError as exc:  # a full disk or a read-only folder: one line naming the folder
-        if StorageError.matches(exc):
-            raise StorageError.from_os_error(f"{target.name}", target.parent, exc,
-                                             "choose another path for it") from None
-        raise
-
-
-def _atomic_write(target: Path, write: Callable[[Any], None], *, binary: bool) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8)."""
-    return atomic_write(path, lambda fh: fh.write(text), binary=False)
+from repcap.common.files import atomic_write_bytes, atomic_write_json
+from repcap.errors import CheckpointError
 
 
 def save_torch(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -56,7 +25,7 @@ def save_torch(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     # RuntimeError from its zip writer, while a plain write keeps the OSError for one clear line.
     buffer = io.BytesIO()
     torch.save(state, buffer)
-    return atomic_write(path, lambda fh: fh.write(buffer.getbuffer()), binary=True)
+    return atomic_write_bytes(path, buffer.getbuffer())
 
 
 def load_torch(path: str | os.PathLike) -> dict[str, Any]:
@@ -71,7 +40,7 @@ def load_torch(path: str | os.PathLike) -> dict[str, Any]:
 
 def save_json(path: str | os.PathLike, data: Any) -> Path:
     """``json.dump(data)`` to ``path`` atomically."""
-    return atomic_write_text(path, json.dumps(data))
+    return atomic_write_json(path, data)
 
 
 def load_json(path: str | os.PathLike) -> Any:

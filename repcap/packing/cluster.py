@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from repcap.common.progress import bar
 from repcap.errors import DomainError, PackingError
+from repcap.packing import sweeps
+from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
 
 __all__ = ["connect", "run_tasks", "run_cell", "run_sweep_on_cluster", "cost_line", "LARGE_SUBMISSION"]
 
@@ -117,11 +120,9 @@ def run_tasks(client, fn: Callable[[Any], Any], items: dict[str, Any], *, retrie
     :class:`PackingError`; what was yielded before stays yielded.
     """
     distributed = _distributed()
-    from tqdm.auto import tqdm
-
     futures = {client.submit(fn, item, key=key, pure=False, retries=retries, resources=resources): key
                for key, item in items.items()}
-    bar = tqdm(total=len(futures), desc=desc, unit="task", disable=not progress)
+    pbar = bar(len(futures), desc, unit="task", enabled=progress, leave=True)
     done = failed = 0
     try:
         for future in distributed.as_completed(futures):
@@ -138,11 +139,11 @@ def run_tasks(client, fn: Callable[[Any], Any], items: dict[str, Any], *, retrie
                                    f"{done + failed} tasks that finished are kept: run the same command "
                                    "again, with a scheduler, to continue")
             future.release()
-            bar.update(1)
+            pbar.update(1)
             if progress:
-                bar.set_postfix(done=done, running=_running(client, futures.values()), failed=failed)
+                pbar.set_postfix(done=done, running=_running(client, futures.values()), failed=failed)
     finally:
-        bar.close()
+        pbar.close()
         for future in futures:
             future.release()
 
@@ -157,17 +158,13 @@ def _running(client, keys: Iterable[str]) -> int:
 
 def run_cell(spec: dict) -> dict:
     """The task a worker runs: :func:`repcap.packing.sweeps.compute_cell` without progress bars."""
-    from repcap.packing.sweeps import compute_cell
-
-    return compute_cell(spec, progress=False)
+    return sweeps.compute_cell(spec, progress=False)
 
 
 def cost_line(kind: str, specs: list[dict], records: Iterable[dict]) -> str:
     r"""One line on what ``specs`` cost: total work :math:`\sum W_i` and, at the throughput
     :math:`R` fitted to the timed cells already in ``records``, :math:`\sum W_i / R` seconds of
     worker time and their mean per cell (:mod:`repcap.packing.cost`)."""
-    from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
-
     cells = [(s["k"], s["d"]) for s in specs]
     count = {"trials" if kind == "random" else "steps": specs[0]["count"]}
     head = f"{len(cells)} {kind} cells to compute, {grid_flops(kind, cells, **count):.3g} FLOP"
@@ -192,8 +189,6 @@ def run_sweep_on_cluster(kind: str, cells: Iterable, results_path: str | os.Path
     (``status="failed"``, ``error``, ``eps`` None), which the next run retries. Cells asking for
     ``device="cuda…"`` request the worker resource ``GPU=1``.
     """
-    from repcap.packing import sweeps
-
     if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
         raise PackingError(f"retries must be an integer ≥ 0, got {retries!r}")
     path = Path(results_path)

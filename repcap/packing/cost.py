@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repcap.common.checks import scalar_or_array
 from repcap.errors import DomainError
 
 __all__ = ["cell_flops", "grid_flops", "Throughput", "fit_throughput", "estimate_seconds", "format_duration"]
@@ -47,7 +48,7 @@ def cell_flops(kind: str, k, d, *, trials: int | None = None, steps: int | None 
         out = 6.0 * float(steps) * k**2 * d
     else:
         raise DomainError(f"unknown sweep kind {kind!r}; choose 'random' or 'optimised'")
-    return float(out) if out.ndim == 0 else out
+    return scalar_or_array(out)
 
 
 def grid_flops(kind: str, cells: Iterable[Sequence[int]], *, trials: int | None = None,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from repcap.errors import PackingError
+from repcap.packing.sweeps import default_grid, load_results
 
 __all__ = ["grid_cells", "results_file", "grid_summary", "recorded_cells", "late_improvement",
            "compare_objectives", "objective_summary"]
@@ -27,8 +28,6 @@ def grid_cells(kind: str, grid: str, d_values: Sequence[int] = (), k_values: Seq
     label). With one of them, it replaces that axis of the named grid and the other axis keeps the
     grid's values. Cells are ordered by d, then k.
     """
-    from repcap.packing.sweeps import default_grid
-
     base = default_grid(kind, grid)
     for name, values in (("d_values", d_values), ("k_values", k_values)):
         if any(isinstance(v, bool) or not isinstance(v, int) or v < 2 for v in values):
@@ -96,8 +95,6 @@ def recorded_cells(results_path: str | os.PathLike, cells: Iterable[Sequence[int
     in the order of ``cells``. For reading another chapter's sweep where running it would be too
     expensive (the paper profile on a laptop).
     """
-    from repcap.packing.sweeps import load_results
-
     path = Path(results_path)
     if not path.exists():
         return []
@@ -175,7 +172,7 @@ def compare_objectives(records_by_objective: Mapping[str, Iterable[Mapping]], *,
     run with different numbers of steps (the comparison would not be at equal cost), or no cell is
     shared by all of them.
     """
-    from repcap.geometry.bounds import coherence_floor
+    from repcap.geometry.bounds import coherence_floor  # scipy: only this comparison needs it
 
     if baseline not in records_by_objective:
         raise PackingError(f"the baseline objective {baseline!r} is not among {sorted(records_by_objective)}; "

@@ -1,4 +1,6 @@
-"""Devices, dtypes and memory budgets for the packing engine (validated, with helpful errors).
+"""Dtypes, sizes and memory budgets for the packing engine (validated, with helpful errors), and the
+name of a device for result records (the device itself is checked by
+:func:`repcap.common.devices.resolve_device`).
 
 Torch is imported inside the functions so that importing :mod:`repcap.packing` stays cheap.
 """
@@ -35,26 +37,6 @@ def parse_memory_budget(budget: int | float | str) -> int:
     if not value >= 2**20:  # also rejects NaN
         raise PackingError(f"memory_budget {budget!r} is below 1 MiB; give at least '1MiB' (e.g. '512MB')")
     return int(value)
-
-
-def resolve_device(device: Any = None):
-    """The ``torch.device`` to run on: CUDA when available and ``device`` is None, else ``device`` checked."""
-    import torch
-
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise PackingError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'cuda:N'") from exc
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise PackingError(f"device {device!r} requested but CUDA is not available; use device='cpu'")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise PackingError(f"device {device!r} does not exist: {torch.cuda.device_count()} CUDA device(s)")
-    elif dev.type not in ("cpu", "mps"):
-        raise PackingError(f"unsupported device {device!r}; use 'cpu' or 'cuda'")
-    return dev
 
 
 def describe(device) -> str:

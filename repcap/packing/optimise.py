@@ -19,11 +19,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from repcap.common.devices import resolve_device
+from repcap.common.progress import bar
 from repcap.errors import PackingError
 from repcap.packing import checkpoint as ckpt
 from repcap.packing.blockwise import GramWorkspace, choose_block, normalise_rows, project_to_weights
 from repcap.packing.hardware import (check_size, describe, dtype_name, parse_memory_budget,
-                                     resolve_device, resolve_dtype)
+                                     resolve_dtype)
 from repcap.packing.objectives import make_objective, paper_learning_rate
 from repcap.packing.results import CellResult
 
@@ -151,13 +153,13 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
     eps = float("nan")
     torch.set_flush_denormal(True)  # |g|^(p-1) of tiny g would otherwise hit slow denormal arithmetic
     try:
-        bar = _progress(steps, start, progress, f"pack k={k} d={d}")
+        pbar = bar(steps, f"pack k={k} d={d}", initial=start, enabled=progress)
         for step in range(start, steps):
             eps = run.measure(step)
             last = step == steps - 1
             if step % log_every == 0 or last:
                 history.append((step, eps))
-                bar.set_postfix(eps=f"{eps:.4f}", refresh=False)
+                pbar.set_postfix(eps=f"{eps:.4f}", refresh=False)
                 if callback is not None:
                     callback(step, eps)
             if last:
@@ -166,11 +168,11 @@ def optimise_packing(k: int, d: int, *, steps: int = 5000, objective: str = "pap
                 run.update(0.5 * lr * (1.0 + math.cos(math.pi * step / (steps - 1))))
             else:
                 run.update()
-            bar.update(1)
+            pbar.update(1)
             if (step + 1) % checkpoint_every == 0:
                 save(step + 1)
-        bar.update(1)
-        bar.close()
+        pbar.update(1)
+        pbar.close()
         seconds = elapsed()
         save(steps - 1, done=True, eps=eps, seconds=seconds)
     finally:
@@ -314,8 +316,3 @@ def _cpu_state(state: dict[str, Any]) -> dict[str, Any]:
 
     return move(state)
 
-
-def _progress(total: int, initial: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, initial=initial, disable=not enabled, desc=desc, leave=False)

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.devices import resolve_device
+from repcap.common.progress import bar
 from repcap.errors import PackingError
 from repcap.packing import checkpoint as ckpt
 from repcap.packing.blockwise import block_ranges
 from repcap.packing.hardware import (check_size, describe, dtype_name, parse_memory_budget,
-                                     resolve_device, resolve_dtype)
+                                     resolve_dtype)
 from repcap.packing.results import CellResult
 
 CHECKPOINT_VERSION = 1
@@ -122,9 +124,7 @@ def random_baseline(k: int, d: int, trials: int, *, seed: int = 0, dtype: str = 
                                   "history": [list(h) for h in history], "samples": samples,
                                   "seconds": seconds_before + time.perf_counter() - began})
 
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=trials, initial=done, disable=not progress, desc=f"random k={k} d={d}", leave=False)
+    pbar = bar(trials, f"random k={k} d={d}", initial=done, enabled=progress)
     with torch.no_grad():
         while done < trials:
             n = min(batch, trials - done)
@@ -142,14 +142,14 @@ def random_baseline(k: int, d: int, trials: int, *, seed: int = 0, dtype: str = 
                 if low < best:
                     best = low
                     history.append((done + n, best))
-                    bar.set_postfix(eps=f"{best:.4f}", refresh=False)
+                    pbar.set_postfix(eps=f"{best:.4f}", refresh=False)
             done += n
             since_save += n
-            bar.update(n)
+            pbar.update(n)
             if since_save >= checkpoint_every or done == trials:
                 save()
                 since_save = 0
-    bar.close()
+    pbar.close()
     return CellResult(kind="random", k=k, d=d, eps=best, seconds=seconds_before + time.perf_counter() - began,
                       device=describe(dev), seed=seed, settings=settings, history=history,
                       samples=None if prune else samples)

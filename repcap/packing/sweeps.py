@@ -23,8 +23,13 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repcap.errors import CheckpointError, PackingError, StorageError
-from repcap.packing import checkpoint as ckpt
+from repcap.common.files import atomic_write_text
+from repcap.common.progress import iterate
+from repcap.common.storage import storage_errors
+from repcap.errors import CheckpointError, PackingError
+from repcap.packing.hardware import check_size
+from repcap.packing.optimise import optimised_settings
+from repcap.packing.random_baseline import random_settings
 
 PAPER_RANDOM_GRID: list[tuple[int, int]] = [
     (k, d) for d in range(256, 4097, 256) for k in range(2000, 32001, 2000)]
@@ -95,8 +100,6 @@ def default_settings(kind: str, budget: str = "cpu") -> dict[str, int]:
 
 
 def _check_cells(cells: Iterable) -> list[tuple[int, int]]:
-    from repcap.packing.hardware import check_size
-
     out = []
     for cell in cells:
         try:
@@ -123,14 +126,10 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
         yield 0.0
         return
     lock_path = Path(str(results_path) + ".lock")
-    try:
+    # A read-only or full folder: one line naming it.
+    with storage_errors(Path(results_path).name, lock_path.parent, "choose another --results path"):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "a+")
-    except OSError as exc:  # a read-only or full folder: one line naming it
-        if StorageError.matches(exc):
-            raise StorageError.from_os_error(Path(results_path).name, lock_path.parent, exc,
-                                             "choose another --results path") from None
-        raise
     began = time.monotonic()
     with handle:
         while True:
@@ -174,13 +173,11 @@ def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, tr
 def _run_sweep_unlocked(kind: str, cells: Iterable, results_path: str | os.PathLike, *,
                         trials: int | None, steps: int | None, seed: int, progress: bool,
                         **kw: Any) -> list[dict]:
-    from tqdm.auto import tqdm
-
     path = Path(results_path)
     specs = plan_cells(kind, cells, path, trials=trials, steps=steps, seed=seed, **kw)
     records = load_results(path) if path.exists() else []
     out: list[dict] = []
-    bar = tqdm(specs, disable=not progress, desc=f"{kind} sweep", unit="cell")
+    bar = iterate(specs, f"{kind} sweep", unit="cell", enabled=progress, leave=True)
     for spec in bar:
         found = find_record(records, spec)
         if found is not None:
@@ -206,9 +203,6 @@ def plan_cells(kind: str, cells: Iterable, results_path: str | os.PathLike, *, t
     so a worker that shares the folder resumes a cell another worker began). :func:`compute_cell`
     runs a spec anywhere: in this process or on a cluster worker.
     """
-    from repcap.packing.optimise import optimised_settings
-    from repcap.packing.random_baseline import random_settings
-
     _check_kind(kind)
     cells = _check_cells(cells)
     unknown = set(kw) - _CELL_OPTIONS[kind]
@@ -250,6 +244,7 @@ def compute_cell(spec: dict, *, progress: bool = False) -> dict:
     The record is :meth:`CellResult.to_dict` plus ``finished`` (local time stamp). The cell
     checkpoints to ``spec["checkpoint"]`` and resumes from it when the file exists.
     """
+    # Looked up when called: the package's public names, which a test may replace.
     from repcap.packing import optimise_packing, random_baseline
 
     kind, k, d, seed = spec["kind"], spec["k"], spec["d"], spec["seed"]
@@ -344,7 +339,7 @@ def _append_record(path: Path, record: dict, drop=None) -> None:
         kept = [line for line in old.splitlines(keepends=True)
                 if not (line.strip() and _droppable(line, drop))]
         old = "".join(kept)
-    ckpt.atomic_write_text(path, old + json.dumps(record) + "\n")
+    atomic_write_text(path, old + json.dumps(record) + "\n")
 
 
 def _droppable(line: str, drop) -> bool:

@@ -1,5 +1,6 @@
 r"""The similarity engine: ε = µ + 2σ of all pairwise cosines of token-embedding rows.
-May import ``repcap.sources``, ``repcap.catalog`` and ``repcap.errors`` (never a layer above it).
+May import ``repcap.sources``, ``repcap.catalog``, ``repcap.common`` and ``repcap.errors`` (never a layer
+above it).
 
 The paper's central measurement is the mean µ and standard deviation σ of the cosines
 :math:`c_{ij} = \hat x_i\cdot\hat x_j` of all :math:`N = V(V-1)/2` pairs of non-zero rows

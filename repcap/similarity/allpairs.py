@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.devices import resolve_device
+from repcap.common.progress import bar
 from repcap.errors import SimilarityError
 from repcap.similarity.blocks import MAX_BLOCK, choose_block, parse_bytes, plan
 from repcap.similarity.inputs import (UnitRows, as_matrix, chunk_rows, raise_bad_rows, require_two,
@@ -32,25 +34,6 @@ from repcap.similarity.results import PairStats
 CUDA_MAX_BLOCK = 8192  # a GPU wants big blocks; the memory budget still applies
 DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
           "float16": "float16", "fp16": "float16", "half": "float16"}
-
-
-def resolve_device(device):
-    """``device`` as a torch.device: CUDA when available and not told otherwise, else the CPU."""
-    import torch
-
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise SimilarityError(f"device: cannot use {device!r} ({exc}); pass 'cpu', 'cuda' or "
-                              "'cuda:N'") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise SimilarityError(f"device={device!r} was asked for but torch sees no CUDA GPU; pass "
-                              "device='cpu' (or None to choose automatically)")
-    if dev.type not in ("cpu", "cuda"):
-        raise SimilarityError(f"device={device!r} is not supported; use 'cpu' or 'cuda'")
-    return dev
 
 
 def _check_options(bins, value_range, top_pairs, dtype):
@@ -93,7 +76,7 @@ def _run(rows: UnitRows, options: dict[str, Any], *, total_rows: int, zero_rows:
     """Plan the blocks, run them (merging in order) and assemble the :class:`PairStats`."""
     bins, value_range, top_pairs, dtype = _check_options(
         options["bins"], options["value_range"], options["top_pairs"], options["dtype"])
-    dev = resolve_device(options["device"])
+    dev = resolve_device(options["device"], allowed=("cpu", "cuda"))
     unit = rows.unit
     n = unit.shape[0]
     workers = options["workers"]
@@ -106,14 +89,12 @@ def _run(rows: UnitRows, options: dict[str, Any], *, total_rows: int, zero_rows:
                         cap=MAX_BLOCK if dev.type == "cpu" else CUDA_MAX_BLOCK)
     state = BlockPass(unit, bins=bins, value_range=value_range, top_n=top_pairs, dtype=dtype,
                       device=dev, block=side, workers=int(workers))
-    from tqdm.auto import tqdm
-
     start, cpu = time.perf_counter(), time.process_time()
-    with tqdm(total=n * (n - 1) // 2, desc=desc, unit="pair", unit_scale=True,
-              disable=not options["progress"], leave=False) as bar:
+    with bar(n * (n - 1) // 2, desc, unit="pair", unit_scale=True,
+             enabled=options["progress"]) as pbar:
         for part in ordered_map(state.run, plan(n, side), int(workers)):
             state.merge(part)
-            bar.update(part.block.pairs)
+            pbar.update(part.block.pairs)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
 
     mean, std, eps = state.moments()

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.progress import bar
 from repcap.errors import SimilarityError
 from repcap.similarity.inputs import as_matrix, chunk_rows, normalised_chunks
 from repcap.similarity.moments import CentredSums, centred_totals
@@ -225,10 +226,10 @@ def bootstrap_eps(X: Any, *, n_boot: int = 200, level: float = 0.95, seed: int =
     else:
         work = lambda counts: np.array([engine.eps(counts[0])])  # noqa: E731
     parts = []
-    with _bar(int(n_boot), progress) as bar:
+    with bar(int(n_boot), "bootstrap ε", unit="rep", enabled=progress) as pbar:
         for values in ordered_map(work, draws(), default_workers()):
             parts.append(values)
-            bar.update(len(values))
+            pbar.update(len(values))
     reps = np.concatenate(parts)
     lo, hi = np.quantile(reps, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
     return BootstrapResult(eps=float(point), ci_low=float(lo), ci_high=float(hi),
@@ -236,8 +237,3 @@ def bootstrap_eps(X: Any, *, n_boot: int = 200, level: float = 0.95, seed: int =
                            std_error=float(reps.std(ddof=1)),
                            seed=int(seed), seconds=time.perf_counter() - start)
 
-
-def _bar(total: int, progress: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="bootstrap ε", unit="rep", disable=not progress, leave=False)

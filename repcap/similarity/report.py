@@ -15,13 +15,12 @@ from repcap.similarity.allpairs import all_pairs, sampled_pairs
 from repcap.similarity.bootstrap import bootstrap_eps
 from repcap.laws.classes import classify
 from repcap.similarity.moments import exact_moments
+from repcap.sources import load_embedding
 
 
 def _resolve(model: Any, progress: bool, load_options: Mapping[str, Any] | None = None):
     """``(source, name, tokens, rows, dim)`` for a name/path, an Embedding or an array."""
     if isinstance(model, (str, os.PathLike)):
-        from repcap.sources import load_embedding
-
         emb = load_embedding(model, progress=progress, **(load_options or {}))
         return emb, emb.name, emb.tokens, emb.vocab_size, emb.d_model
     if hasattr(model, "matrix"):

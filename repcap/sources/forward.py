@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from repcap.common.devices import resolve_device
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources import offline
 from repcap.sources.hub import looks_like_repo_id
@@ -32,12 +33,13 @@ class ForwardModel:
     n_layers: int  # transformer blocks; hidden_states has n_layers + 1 entries
 
 
-def pick_device(device: str | None = None) -> tuple[str, Any]:
-    """``(device, dtype)``: the requested device, else CUDA when present; bf16 on CUDA, fp32 on CPU."""
+def device_and_dtype(device: Any = None) -> tuple[str, Any]:
+    """``(device, dtype)``: the device checked by :func:`repcap.common.devices.resolve_device`
+    (default: CUDA when present), bf16 on CUDA and fp32 elsewhere."""
     import torch
 
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    return dev, (torch.bfloat16 if dev.startswith("cuda") else torch.float32)
+    dev = resolve_device(device)
+    return str(dev), (torch.bfloat16 if dev.type == "cuda" else torch.float32)
 
 
 @contextlib.contextmanager
@@ -119,7 +121,7 @@ def _from_pretrained(where: str, gguf: str | None, dtype) -> Any:
 def prepare(model: Any, tokenizer: Any, name: str, device: str | None = None) -> ForwardModel:
     """Wrap an already built model (e.g. a tiny random one from a config) and check that it can
     return hidden states."""
-    dev, dtype = pick_device(device)
+    dev, dtype = device_and_dtype(device)
     config = getattr(model, "config", None)
     if config is None or not hasattr(config, "output_hidden_states"):
         raise ModelFileError(f"{name}: the model has no config with output_hidden_states; "
@@ -161,7 +163,7 @@ def load_forward(name: str, *, device: str | None = None, cache_dir=None,
         return tiny_random(device=device)
 
     where, gguf = _where(name, cache_dir, progress)
-    _, dtype = pick_device(device)
+    _, dtype = device_and_dtype(device)
     with _quiet_transformers(not progress):
         model = _from_pretrained(where, gguf, dtype)
     kw = {"gguf_file": gguf} if gguf else {}

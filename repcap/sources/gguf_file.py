@@ -28,10 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from repcap.common.progress import bar
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources.base import Source
 from repcap.sources.cache import Entry
-from repcap.sources.progress import bar
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
+from repcap.common.files import atomic_write_text
+from repcap.common.progress import bar, counted, silent_tqdm_class
 from repcap.errors import (AccessError, ModelFileError, DownloadError, ModelNotFoundError,
-                           OfflineError, RepcapError)
+                           OfflineError, RepcapError, StorageError)
 from repcap.sources.checkpoint import CheckpointFiles
-from repcap.sources.progress import bar, counted, silent_tqdm_class
 from repcap.sources.safetensors_io import (PROBE_BYTES, Header, TensorInfo, header_length,
                                            iter_file_range, parse_header, read_header)
 
@@ -175,11 +176,8 @@ class HubFiles(CheckpointFiles):
         try:
             if ref.is_file() and ref.read_text().strip() == commit:
                 return
-            from repcap.sources.cache import atomic_path
-
-            with atomic_path(ref) as tmp:
-                tmp.write_text(commit)
-        except OSError:
+            atomic_write_text(ref, commit)
+        except (OSError, StorageError):
             pass  # a read-only hub cache: offline runs will then need the commit hash
 
     def _call(self, fn, *args, transfer: bool = False, **kwargs):
@@ -356,7 +354,7 @@ class HubFiles(CheckpointFiles):
 
     def tensor_bytes(self, name: str, info: TensorInfo, progress: bool) -> Iterator[bytes]:
         local = self.mapped_path(name)
-        pbar = bar(info.nbytes, f"{'reading' if local else 'downloading'} {info.name}",
+        pbar = bar(info.nbytes, f"{'reading' if local else 'downloading'} {info.name}", unit="B",
                    enabled=progress)
         try:
             if local is not None:

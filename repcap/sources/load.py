@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from repcap.errors import AccessError, ModelNotFoundError, OfflineError
-from repcap.sources import offline
+from repcap.sources import hub, offline
 from repcap.sources.base import CheckpointSource, Source
 from repcap.sources.cache import Entry, slug
 from repcap.sources.embedding import Embedding
+from repcap.sources.gguf_file import GGUFSource
+from repcap.sources.local import LocalFiles
 
 
 def load_embedding(model: Any, *, revision: str | None = None, with_unembedding: bool = False,
@@ -80,8 +82,6 @@ def load_embedding(model: Any, *, revision: str | None = None, with_unembedding:
                 f"(use {spec.hub_id!r} for the hub copy)")
         return materialise(offline.OfflineSource(spec, cache_dir, progress), name, **kwargs)
 
-    from repcap.sources import hub
-
     if _looks_like_path(name):
         raise ModelNotFoundError(f"{name}: no such file or directory (a local checkpoint folder, "
                                  ".gguf or .safetensors file was expected)")
@@ -137,9 +137,6 @@ def _unknown_message(name: str) -> str:
 
 
 def _local_source(path: Path) -> Source:
-    from repcap.sources.gguf_file import GGUFSource
-    from repcap.sources.local import LocalFiles
-
     if path.is_file() and path.suffix == ".gguf":
         return GGUFSource(path)
     files = LocalFiles(path)

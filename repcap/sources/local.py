@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Iterator
 
+from repcap.common.progress import bar, counted
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources.checkpoint import CheckpointFiles
-from repcap.sources.progress import bar, counted
 from repcap.sources.safetensors_io import Header, TensorInfo, iter_file_range, read_header
 
 
@@ -73,7 +73,7 @@ class LocalFiles(CheckpointFiles):
 
     def tensor_bytes(self, name: str, info: TensorInfo, progress: bool) -> Iterator[bytes]:
         self.read[name] = self.read.get(name, 0) + info.nbytes
-        pbar = bar(info.nbytes, f"reading {info.name}", enabled=progress)
+        pbar = bar(info.nbytes, f"reading {info.name}", unit="B", enabled=progress)
         try:
             yield from counted(iter_file_range(self._path(name), info.begin, info.end), pbar)
         finally:

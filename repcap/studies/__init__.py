@@ -1,5 +1,5 @@
 """Studies: the analysis behind one chapter that is none of the layers below (one module a subject).
-May import sources, similarity, geometry, packing, laws, catalog and errors (never book or cli).
+May import sources, similarity, geometry, packing, laws, catalog, common and errors (never book or cli).
 
 Chapter 1
 ``collisions``        how many random directions fit before two collide, against the Poisson–beta law

@@ -25,10 +25,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from repcap.common.progress import bar
 from repcap.errors import DataFileError, ModelFileError, ParameterError
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.classes import classify
 from repcap.similarity.moments import CentredSums, exact_moments
+from repcap.sources.corpus import documents, token_batches
+from repcap.sources.forward import ForwardModel, load_forward
 
 
 @dataclass
@@ -235,14 +238,12 @@ def run_batches(fm, batches: Iterable[dict], *, layers: Iterable[int] | None = N
                 total_tokens: int | None = None) -> dict[int, LayerSums]:
     """Forward every batch with hidden states and fold the unpadded positions into the sums."""
     import torch
-    from tqdm.auto import tqdm
 
     count = fm.n_layers + 1
     chosen = _select(layers, count)
     sums = {i: LayerSums() for i in chosen}
     gen = torch.Generator().manual_seed(seed)
-    bar = tqdm(total=total_tokens, desc=f"{fm.name}: hidden states", unit="tok",
-               disable=not progress)
+    pbar = bar(total_tokens, f"{fm.name}: hidden states", unit="tok", enabled=progress, leave=True)
     with torch.inference_mode():
         for batch in batches:
             batch = {k: v.to(fm.device) for k, v in batch.items()}
@@ -254,8 +255,8 @@ def run_batches(fm, batches: Iterable[dict], *, layers: Iterable[int] | None = N
             keep = batch["attention_mask"].reshape(-1).bool()
             for i in chosen:
                 sums[i].add(states[i].reshape(-1, fm.d_model)[keep], reservoir, gen)
-            bar.update(int(keep.sum()))
-    bar.close()
+            pbar.update(int(keep.sum()))
+    pbar.close()
     return sums
 
 
@@ -307,9 +308,6 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     ``model``: a name :func:`repcap.sources.forward.load_forward` accepts, or a
     :class:`~repcap.sources.forward.ForwardModel` already built.
     """
-    from repcap.sources.corpus import documents, token_batches
-    from repcap.sources.forward import ForwardModel, load_forward
-
     if tokens < 2:
         raise ParameterError(f"tokens must be at least 2, got {tokens}")
     docs = documents(corpus)

@@ -21,6 +21,7 @@ import numpy as np
 from repcap.errors import DomainError, FitError
 from repcap.geometry.constructions import Construction, families_up_to
 from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
+from repcap.packing.optimise import optimise_packing
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
            "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions"]
@@ -76,8 +77,6 @@ def random_eps(k, d, C: float = PAPER_JL_RANDOM_C):
 def own_packings(d_values: Iterable[int], k_values: Iterable[int], *, steps: int, seed: int = 0,
                  device=None) -> list[dict]:
     """Adam from a random start (the paper's recipe) at every (k, d): rows {k, d, eps, seconds}."""
-    from repcap.packing.optimise import optimise_packing
-
     rows = []
     for d in d_values:
         for k in k_values:
@@ -94,8 +93,6 @@ def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: i
     ``eps`` after ``steps`` Adam steps of the paper's objective, ``random_start_eps`` the same
     recipe from a random start, ``family`` and ``coherence`` (μ). Cells with no set are skipped.
     """
-    from repcap.packing.optimise import optimise_packing
-
     rows = []
     for k, d in cells:
         mu, c = construction_eps(k, d)

@@ -1,0 +1,123 @@
+"""Argument checks of the formulas, written once, each with the message a user sees.
+
+Every check takes a number or an array (the formulas are vectorised), returns float arrays, and
+raises :class:`repcap.errors.DomainError` (also a ``ValueError``) naming the argument, the rule
+and the value. :func:`scalar_or_array` turns a 0-d result back into a Python float.
+
+Two families, because the domains differ: the laws (``repcap.laws``) take any d ≥ 1 and k ≥ 1
+(:func:`check_d_eps`, :func:`check_k_d`); the geometry of line packings (``repcap.geometry``) needs
+d ≥ 2 and k ≥ 2 (:func:`check_dimension`, :func:`check_count`, :func:`check_cos_bound`, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from repcap.errors import DomainError
+
+
+def scalar_or_array(arr):
+    """A Python float for a 0-d result, the array itself otherwise."""
+    return float(arr) if np.ndim(arr) == 0 else arr
+
+
+def broadcast_pair(a, b, names: tuple[str, str] = ("k", "d")) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` broadcast against each other, as float arrays; a DomainError naming both
+    when their shapes do not broadcast."""
+    try:
+        a_arr, b_arr = np.broadcast_arrays(a, b)
+    except ValueError as exc:
+        raise DomainError(f"{names[0]} and {names[1]} have shapes {np.shape(a)} and {np.shape(b)}, "
+                          "which do not broadcast") from exc
+    return np.asarray(a_arr, dtype=float), np.asarray(b_arr, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# the laws: d ≥ 1, k ≥ 1
+# --------------------------------------------------------------------------------------------
+
+def _numeric_pair(a, b, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """``a`` and ``b`` as float arrays, neither holding NaN."""
+    try:
+        a = np.asarray(a, dtype=float)
+        b = np.asarray(b, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"{names[0]} and {names[1]} must be numbers or numeric arrays ({exc})") from exc
+    if np.isnan(a).any() or np.isnan(b).any():
+        raise DomainError(f"{names[0]} or {names[1]} contains NaN; pass finite values")
+    return a, b
+
+
+def check_d_eps(d, eps) -> tuple[np.ndarray, np.ndarray]:
+    """``(d, eps)`` of a capacity, broadcast: d finite and ≥ 1 (d_model), eps in [0, 1] (a bound
+    on |cos|), neither NaN."""
+    d, eps = _numeric_pair(d, eps, ("d", "eps"))
+    if (~np.isfinite(d)).any() or (d < 1).any():
+        shown = float(d) if d.ndim == 0 else f"values in [{d.min()}, {d.max()}]"
+        raise DomainError(f"d (d_model) must be a finite number ≥ 1, got {shown}")
+    if (eps < 0).any() or (eps > 1).any():
+        shown = float(eps) if eps.ndim == 0 else f"values in [{eps.min()}, {eps.max()}]"
+        raise DomainError(f"eps is a bound on |cos| and must lie in [0, 1], got {shown}")
+    return broadcast_pair(d, eps, names=("d", "eps"))
+
+
+def check_k_d(k, d) -> tuple[np.ndarray, np.ndarray]:
+    """``(k, d)`` of a law, broadcast: k ≥ 1 vectors in R^d with d > 0, neither NaN."""
+    k, d = _numeric_pair(k, d, ("k", "d"))
+    if (k < 1).any() or (d <= 0).any():
+        raise DomainError("k must be ≥ 1 and d > 0 (k vectors in R^d)")
+    return broadcast_pair(k, d, names=("k", "d"))
+
+
+# --------------------------------------------------------------------------------------------
+# the geometry of line packings: d ≥ 2, k ≥ 2
+# --------------------------------------------------------------------------------------------
+
+def as_float_array(value, name: str) -> np.ndarray:
+    """``value`` as a float array; a DomainError when it is not numeric or holds NaN."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise DomainError(f"{name} must be a number or an array of numbers, got {value!r}") from exc
+    if np.isnan(arr).any():
+        raise DomainError(f"{name} contains NaN; pass finite values")
+    return arr
+
+
+def describe_values(arr: np.ndarray) -> str:
+    """``'3.0'`` for one value, ``'an array with range [lo, hi]'`` for several (for messages)."""
+    flat = np.ravel(arr)
+    return repr(float(flat[0])) if flat.size == 1 else f"an array with range [{flat.min()}, {flat.max()}]"
+
+
+def check_dimension(d, name: str = "d") -> np.ndarray:
+    """A dimension: finite and at least 2."""
+    arr = as_float_array(d, name)
+    if (~np.isfinite(arr)).any() or (arr < 2).any():
+        raise DomainError(f"{name} (the dimension) must be finite and at least 2, got {describe_values(arr)}")
+    return arr
+
+
+def check_count(k, name: str = "k") -> np.ndarray:
+    """A number of vectors: at least 2 (infinity allowed: a limit)."""
+    arr = as_float_array(k, name)
+    if (arr < 2).any():
+        raise DomainError(f"{name} (the number of vectors) must be at least 2, got {describe_values(arr)}")
+    return arr
+
+
+def check_cos_bound(x, name: str) -> np.ndarray:
+    """A bound on |cos|: in [0, 1]."""
+    arr = as_float_array(x, name)
+    if (arr < 0).any() or (arr > 1).any():
+        raise DomainError(f"{name} is a bound on |cos| and must lie in [0, 1], got {describe_values(arr)}")
+    return arr
+
+
+def check_probability(q, name: str = "q") -> np.ndarray:
+    """A probability level: strictly between 0 and 1."""
+    arr = as_float_array(q, name)
+    if (arr <= 0).any() or (arr >= 1).any():
+        raise DomainError(f"{name} is a probability level and must lie strictly between 0 and 1, "
+                          f"got {describe_values(arr)}")
+    return arr

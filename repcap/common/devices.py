@@ -1,0 +1,57 @@
+"""The one check of a torch device: which device a computation runs on, or a one-line error.
+
+Every layer that runs torch (packings, the pair pass, forward passes, the chapters' device line)
+resolves its ``device`` argument here, so ``"cuda:7"`` on a one-GPU machine or ``"cuda"`` on a
+laptop fails the same way everywhere, before any work, naming the command line's ``--device`` flag.
+torch is imported inside :func:`resolve_device`, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from repcap.errors import DeviceError
+
+#: Device types a computation may run on, unless it says otherwise.
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+_SPELLED = {"cpu": ["'cpu'"], "cuda": ["'cuda'", "'cuda:N'"], "mps": ["'mps'"]}
+_USE_CPU = "use 'cpu' instead (device='cpu', or --device cpu on the command line)"
+
+
+def _choices(allowed: tuple[str, ...]) -> str:
+    names = [name for kind in allowed for name in _SPELLED[kind]]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def resolve_device(device: Any = None, *, allowed: tuple[str, ...] = DEVICE_TYPES):
+    """The ``torch.device`` to run on.
+
+    ``None`` or ``""``: CUDA when torch sees a CUDA GPU, else the CPU (Apple's MPS is never chosen
+    on its own: float64 and some kernels are missing there). Otherwise ``device`` (a string such as
+    ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or a ``torch.device``) is checked: its type must
+    be one of ``allowed``, a CUDA device needs a CUDA GPU and an index below
+    ``torch.cuda.device_count()``, ``mps`` needs torch's MPS backend. Anything else is a
+    :class:`~repcap.errors.DeviceError` (also a ``ValueError``) whose one line says what to pass.
+    """
+    import torch
+
+    if device is None or device == "":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise DeviceError(f"unknown device {device!r}; use {_choices(allowed)}") from None
+    if dev.type not in allowed:
+        raise DeviceError(f"device {device!r} is not supported here; use {_choices(allowed)}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise DeviceError(f"device {device!r} is not available here (torch sees no CUDA GPU); "
+                              f"{_USE_CPU}")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise DeviceError(f"device {device!r} does not exist: torch sees {count} CUDA GPU(s), "
+                              f"'cuda:0' to 'cuda:{count - 1}'")
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError(f"device {device!r} is not available here (torch sees no Apple MPS "
+                          f"device); {_USE_CPU}")
+    return dev
