@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from repcap.studies import frontier
-from repcap.studies.frontier_findings import FrontierFindings, start_gain
+from repcap.book import verdict as V
+from repcap.studies.findings import FAILS, HOLDS
+from repcap.studies.frontier_findings import (FrontierFindings, start_gain, upper_bound_status,
+                                              upper_bound_verdict)
 from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 
 
@@ -35,7 +38,7 @@ def _start(random_start: float, eps: float = 0.27, start: float = 0.25) -> dict:
 def _class2(*ratios: float) -> list[dict]:
     return [{"name": f"model {i}", "d": 4096, "eps": 0.06, "capacity": 1e7,
              "construction_count": 1e7 * r, "family": "dual_bch", "params": {"m": 12, "e": 3},
-             "ratio": r} for i, r in enumerate(ratios)]
+             "ratio": r, "below": r > 1} for i, r in enumerate(ratios)]
 
 
 def _findings(rows=None, starts=None, class2=None, refit=None) -> FrontierFindings:
@@ -124,3 +127,37 @@ def test_frontier_panels_select_each_dimension():
     assert p64["steps"] == frontier.staircase(64, 2000)
     assert frontier.frontier_panels([64], [500], own=own)[0]["released"] is None
 
+
+
+@pytest.mark.parametrize("floor_lo, softmax, beaten, status", [
+    (1.0, 1.05, False, HOLDS),      # released packings at the floor, no objective or set beats them
+    (1.0001, 1.05, False, FAILS),   # released packings above the proven floor
+    (1.0, 0.999, False, FAILS),     # another objective packs lower at equal steps
+    (1.0, 1.05, True, FAILS),       # an explicit set holds more than a Table 1 capacity
+])
+def test_upper_bound_rule_at_its_edges(floor_lo, softmax, beaten, status):
+    from test_studies_optimised_packing import _objectives, _packing
+
+    packing, objectives = _packing(), _objectives(softmax=[softmax] * 3)
+    packing.floor_summary[2]["lo"] = floor_lo
+    found = _findings(class2=_class2(1700.0, 0.5) if beaten else _class2(0.9, 0.5))
+    assert upper_bound_status(packing, objectives, found) == status
+    assert upper_bound_verdict(packing, objectives, found).status == status
+    # the verdict page rebuilds all three from the chapters' records and reaches the same status
+    records = {"05_optimised_packing": json.loads(dumps({**packing.record(), **objectives.record()})),
+               "07_packing_frontier": json.loads(dumps(found.record()))}
+    assert V._upper_bound(records).status == status
+    # chapter 7's words read the same list of beaten capacities the rule reads
+    assert ("Not supported" in found.claims_text()) == beaten
+
+
+def test_chapter_7_and_the_verdict_read_the_same_beaten_capacities(monkeypatch):
+    from test_studies_optimised_packing import _objectives, _packing
+
+    packing, objectives = _packing(), _objectives(softmax=[1.05] * 3)
+    packing.floor_summary[2]["lo"] = 1.0
+    found = _findings(class2=_class2(0.9, 0.5))
+    assert upper_bound_status(packing, objectives, found) == HOLDS
+    monkeypatch.setattr(FrontierFindings, "capacity_exceeded", lambda self: self.class2[:1])
+    assert upper_bound_status(packing, objectives, found) == FAILS
+    assert "Not supported: for 1 of the 2 Class 2 models" in found.claims_text()

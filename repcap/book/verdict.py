@@ -25,6 +25,8 @@ from repcap.errors import RepcapError
 from repcap.laws.classes import CLASS2_BELOW, classify
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
+from repcap.studies.frontier_findings import FrontierFindings, upper_bound_verdict
+from repcap.studies.objective_comparison import ObjectiveFindings
 from repcap.studies.optimised_packing import PackingFindings
 from repcap.studies.sensitivity_findings import SensitivityFindings
 from repcap.studies.random_packing_findings import RandomPackingFindings
@@ -89,35 +91,11 @@ def _two_classes(r) -> Verdict:
 
 
 def _upper_bound(r) -> Verdict:
-    """Does not hold when a Table 1 capacity is smaller than an explicit line set proven to fit at
-    the model's (d, ε), when the paper's own packings sit above the proven coherence floor
-    (ratio > 1), or when another objective packs lower at equal steps: the law then describes an
-    optimiser, not the geometry. Holds otherwise."""
-    lo = _get(r, "05_optimised_packing", "paper_floor_ratio_min")
-    hi = _get(r, "05_optimised_packing", "paper_floor_ratio_max")
-    comp = _get(r, "05_optimised_packing", "objective_comparison")
-    below = _get(r, "06_capacity", "below_construction")
-    n_class2 = _get(r, "07_packing_frontier", "n_class2")
-    best = min(comp["median_ratio_to_paper"].items(), key=lambda kv: kv[1])
-    evidence = ""
-    if below:
-        ratios = sorted(b["ratio"] for b in below)
-        top = max(below, key=lambda b: b["ratio"])
-        evidence = (f"For {len(below)} of the {n_class2} Class 2 models of Table 1, an explicit line "
-                    f"set built and checked in this book holds more unit vectors at the model's ε, in "
-                    f"no more dimensions, than the capacity Eq. 7 assigns (by a factor "
-                    f"{ratios[0]:.3g}–{ratios[-1]:.3g}, median {statistics.median(ratios):.3g}; the "
-                    f"largest, {top['name']}, against a {top['family']} set). ")
-    evidence += (f"The paper's released packings reach {lo:.2f}–{hi:.2f} times the proven lower bound "
-                 f"on max |cos| (the coherence floor), so better packings may exist. At equal steps and "
-                 f"learning-rate schedule, the `{best[0]}` objective packs the same cells to a median "
-                 f"ε* {abs(100 * (best[1] - 1)):.1f} % {'lower' if best[1] < 1 else 'higher'} than "
-                 f"the paper's loss reaches. Eq. 7 fitted to such packings "
-                 f"describes what one recipe reaches, not how many directions can exist.")
-    fails = bool(below) or lo > 1 or best[1] < 1
-    return Verdict("Representational capacity from Eq. 7 is an upper bound on the number of "
-                   "distinguishable directions.", "§3.4", evidence, FAILS if fails else HOLDS,
-                   ("05_optimised_packing", "06_capacity", "07_packing_frontier"))
+    """Chapters 5 and 7 decide it together: :func:`repcap.studies.frontier_findings.upper_bound_verdict`."""
+    packing = r.get(PackingFindings.chapter)
+    return upper_bound_verdict(PackingFindings.from_record(packing),
+                               ObjectiveFindings.from_record(packing),
+                               FrontierFindings.from_record(r.get(FrontierFindings.chapter)))
 
 
 def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mapping], Verdict]:

@@ -188,10 +188,13 @@ def table1_vs_constructions(band_rows: Sequence[Mapping]) -> list[dict]:
 
     ``band_rows`` are :func:`repcap.geometry.feasibility.named_band` rows. Returns rows with ``name``,
     ``d``, ``eps``, ``capacity`` (10^log10_eq7), ``construction_count``, ``family``, ``params`` and
-    ``ratio`` (construction / capacity), sorted by ratio, largest first.
+    ``ratio`` (construction / capacity) and ``below`` (the band's ``eq7_below_construction``: the
+    capacity is smaller than the set, the one test chapters 6 and 7 both show), sorted by ratio,
+    largest first.
     """
     out = [{"name": v.get("name", "?"), "d": v["d"], "eps": v["eps"],
             "capacity": 10.0 ** v["log10_eq7"], "construction_count": v["construction_count"],
             "family": v["construction_family"], "params": v["construction_params"],
-            "ratio": v["construction_over_eq7"]} for v in band_rows]
+            "ratio": v["construction_over_eq7"], "below": bool(v["eq7_below_construction"])}
+           for v in band_rows]
     return sorted(out, key=lambda r: -r["ratio"])

@@ -10,9 +10,11 @@ beside the largest explicit set at each model's (d, ε). Its rules:
 * a construction start gains :math:`\varepsilon_\text{random start} / \min(\varepsilon_\text{after
   Adam}, \varepsilon_\text{subset})` over the random start (:func:`start_gain`);
 * a capacity is exceeded when an explicit set of N vectors in dimension ≤ d holds at the model's ε
-  more vectors than Eq. 7 allows, N / k_max > 1 (:meth:`FrontierFindings.capacity_exceeded`).
+  more vectors than Eq. 7 allows, N > k_max (:meth:`FrontierFindings.capacity_exceeded`; the flag
+  :func:`repcap.geometry.feasibility.model_band` computes, which chapter 6 lists too).
 
-The verdict page's claim "Eq. 7 is an upper bound" still reads ``n_class2`` from this record.
+:func:`upper_bound_verdict` decides the paper's claim that Eq. 7's capacity is an upper bound from
+this chapter's findings and chapter 5's (the proven floor, the objectives at equal steps).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import numpy as np
 
 from repcap.common.formatting import sci
 from repcap.laws import Fit
-from repcap.studies.findings import Findings, Markdown, Table, required
+from repcap.studies.findings import FAILS, HOLDS, Findings, Markdown, Table, Verdict, required
+from repcap.studies.objective_comparison import ObjectiveFindings
+from repcap.studies.optimised_packing import PackingFindings
 
-__all__ = ["FrontierFindings", "start_gain"]
+__all__ = ["FrontierFindings", "start_gain", "upper_bound_status", "upper_bound_verdict"]
 
 _ROW_COLUMNS = [("d", "d", "d"), ("k", "k", "d"), ("random (Eq. 5)", "random", ".4f"),
                 ("released", "released", ".4f"), ("ours", "ours", ".4f"),
@@ -95,7 +99,7 @@ class FrontierFindings(Findings):
     def capacity_exceeded(self) -> list[dict]:
         """Class 2 models of Table 1 whose Eq. 7 capacity is smaller than an explicit set at the
         model's (d, ε)."""
-        return [v for v in self.class2 if v["ratio"] > 1]
+        return [v for v in self.class2 if v["below"]]
 
     # -- what the chapter shows ----------------------------------------------------------------
     def frontier_table(self) -> Table:
@@ -213,3 +217,44 @@ class FrontierFindings(Findings):
                    refit={name: fits.get(name) for name in record.get("refit_forms", fits)},
                    class2=required(record, cls.chapter, "class2"),
                    steps=required(record, cls.chapter, "steps"), profile=record.get("profile", ""))
+
+
+def upper_bound_status(packing: PackingFindings, objectives: ObjectiveFindings,
+                       frontier: FrontierFindings) -> str:
+    """The rule for "Eq. 7's capacity is an upper bound on the number of directions": it does not
+    hold when an explicit set beats a Table 1 capacity (:meth:`FrontierFindings.capacity_exceeded`),
+    when the paper's released packings sit above the proven coherence floor (smallest ratio > 1:
+    better packings may exist), or when another objective packs lower than the paper's loss at equal
+    steps (:meth:`ObjectiveFindings.winner`): the law then describes a recipe, not the geometry."""
+    beaten = bool(frontier.capacity_exceeded())
+    above_floor = packing.paper_floor_range[0] > 1
+    outpacked = objectives.median_ratio(objectives.winner()) < 1
+    return FAILS if beaten or above_floor or outpacked else HOLDS
+
+
+def upper_bound_verdict(packing: PackingFindings, objectives: ObjectiveFindings,
+                        frontier: FrontierFindings) -> Verdict:
+    """The verdict page's entry for the claim, with :func:`upper_bound_status`'s status."""
+    above = frontier.capacity_exceeded()
+    evidence = ""
+    if above:
+        ratios = sorted(v["ratio"] for v in above)
+        top = max(above, key=lambda v: v["ratio"])
+        evidence = (f"For {len(above)} of the {len(frontier.class2)} Class 2 models of Table 1, an "
+                    f"explicit line set built and checked in this book holds more unit vectors at the "
+                    f"model's ε, in no more dimensions, than the capacity Eq. 7 assigns (by a factor "
+                    f"{ratios[0]:.3g}–{ratios[-1]:.3g}, median {float(np.median(ratios)):.3g}; the "
+                    f"largest, {top['name']}, against a {top['family']} set). ")
+    lo, hi = packing.paper_floor_range
+    best = objectives.winner()
+    ratio = objectives.median_ratio(best)
+    evidence += (f"The paper's released packings reach {lo:.2f}–{hi:.2f} times the proven lower "
+                 f"bound on max |cos| (the coherence floor), so better packings may exist. At equal "
+                 f"steps and learning-rate schedule, the `{best}` objective packs the same cells to "
+                 f"a median ε* {abs(100 * (ratio - 1)):.1f} % {'lower' if ratio < 1 else 'higher'} "
+                 f"than the paper's loss reaches. Eq. 7 fitted to such packings describes what one "
+                 f"recipe reaches, not how many directions can exist.")
+    return Verdict("Representational capacity from Eq. 7 is an upper bound on the number of "
+                   "distinguishable directions.", "§3.4", evidence,
+                   upper_bound_status(packing, objectives, frontier),
+                   (packing.chapter, "06_capacity", frontier.chapter))  # 6 lists the same sets

@@ -107,6 +107,10 @@ class ObjectiveFindings(Findings):
         """The objective with the smallest median ε* relative to the baseline's."""
         return min(self.overview(), key=lambda s: s["median_vs_baseline"])["objective"]
 
+    def median_ratio(self, name: str) -> float:
+        """The median over cells of ``name``'s ε* divided by the baseline's."""
+        return self._summary(name)["median_vs_baseline"]
+
     def not_lower(self, name: str) -> list[tuple[int, int]]:
         """The cells (k, d) where ``name``'s ε* is not below the baseline's."""
         return [(r["k"], r["d"]) for r in self.rows if r["vs_baseline"][name] >= 1]

@@ -324,6 +324,12 @@ class PackingFindings(Findings):
                         "with no extra parameter.", "§3.3, Figs. 7–8", evidence,
                         self.kd_law_status(), (self.chapter,))]
 
+    @property
+    def paper_floor_range(self) -> tuple[float, float]:
+        """(smallest, largest) ratio of the paper's released ε* to the proven coherence floor."""
+        paper = self.floor_summary[2]
+        return paper["lo"], paper["hi"]
+
     # -- the results record ----------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
         ours, random_one, paper = self.floor_summary
