@@ -75,3 +75,20 @@ def test_papermill_reads_the_same_parameters_as_repcap(nb):
 
     seen = {p.name for p in PythonTranslator.inspect({"source": parameters_cell(nb)})}
     assert seen == set(declared_parameters(nb))
+
+
+#: Chapters hold narrative, parameters and calls; the logic and the wording of results live in the
+#: package (findings objects). Every line of every code cell counts, the setup cell included.
+MAX_BOOK_CODE_LINES = 2000
+MAX_CELL_LINES = 40
+
+
+def test_chapters_are_thin():
+    cells = [(nb.name, i, len("".join(c["source"]).splitlines()))
+             for nb in NOTEBOOKS
+             for i, c in enumerate(json.loads(nb.read_text(encoding="utf-8"))["cells"])
+             if c["cell_type"] == "code"]
+    total = sum(n for _, _, n in cells)
+    assert total <= MAX_BOOK_CODE_LINES, f"{total} code lines over all chapters"
+    long = [(name, i, n) for name, i, n in cells if n > MAX_CELL_LINES]
+    assert not long, f"code cells over {MAX_CELL_LINES} lines: {long}"
