@@ -71,7 +71,10 @@ def test_chapter2_numbers(smoke_book):
     assert data["random_eps"] == pytest.approx(data["null_eps"], rel=0.02)  # Gaussian matrix ≈ 2/√d
     low, high = data["ci"]
     assert low < data["eps"] < high
-    assert data["class"] == ("Class 1" if data["eps"] > 0.2 else "Class 2" if data["eps"] < 0.1 else "between")
+    from repcap.laws import classify
+
+    assert data["class"] == classify(data["eps"])
+    assert data["ci_classes"] == [classify(low), classify(high)]
 
 
 def test_chapter3_numbers(smoke_book):

@@ -13,6 +13,9 @@ Chapter 2
 ``relations``         Figure 3: primary tokens (lexical) and word-pair cosines (semantic)
 ``analogies``         Figure 4: king − man + woman
 ``sampled_estimate``  ε from a random sample of tokens, with a bootstrap interval
+``embedding_findings`` its findings: ε exactly and sampled (does the interval decide the class?), the
+                      distribution beside a random matrix
+``relation_findings`` its findings: primary tokens and neighbours, word pairs against ε, analogies
 Chapter 3
 ``survey``            ε and class for a list of models, one row per model
 ``survey_cluster``    the survey with each model a task on a Dask cluster
@@ -40,5 +43,6 @@ Chapter 8
 ``activations``           per-layer ε of hidden states from real forward passes
 ``activation_findings``   does the embedding's ε describe the hidden states (the chapter's rule)
 Every chapter
-``findings``              the findings protocol: numbers, the rule that reads them, tables, text, record
+``findings``              the findings protocol: numbers, the rule that reads them, tables, text, record;
+                          a chapter's record as the union of its sections' records
 """

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from repcap.errors import EmbeddingError, TokenNotFoundError
+from repcap.errors import EmbeddingError, RepcapError, TokenNotFoundError
+from repcap.sources import load_embedding
 from repcap.studies.neighbours import (Neighbour, exact_cosines, matrix_of, neighbour_at, scan_cosines, top_rows,
                                        unit_rows)
 from repcap.studies.token_lookup import FORMS, TokenIndex, TokenMatch, display_token, find_token
@@ -121,8 +122,6 @@ def analogy_survey(models: Iterable, *, words: tuple[str, str, str] = ("king", "
     ``(model name, form, Analogy)`` triples, and ``(model, reason)`` for every model or form
     whose tokens are missing or that could not be loaded (any :class:`~repcap.errors.RepcapError`).
     """
-    from repcap.errors import RepcapError
-
     for form in forms:
         if form not in FORMS:
             raise TokenNotFoundError(f"unknown token form {form!r}; use one of {FORMS}")
@@ -132,9 +131,7 @@ def analogy_survey(models: Iterable, *, words: tuple[str, str, str] = ("king", "
             if hasattr(model, "matrix"):
                 emb = model
             else:
-                if loader is None:
-                    from repcap.sources import load_embedding as loader
-                emb = loader(model, progress=False)
+                emb = (loader or load_embedding)(model, progress=False)
         except RepcapError as exc:
             skipped.append((str(model), f"not loaded: {exc}"))
             continue

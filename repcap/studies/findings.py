@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from repcap.errors import DataFileError
 
 __all__ = ["HOLDS", "CAVEAT", "FAILS", "STATUSES", "Verdict", "Table", "Markdown", "Findings",
-           "required"]
+           "required", "chapter_record"]
 
 HOLDS, CAVEAT, FAILS = "holds", "holds with a caveat", "does not hold"
 #: Every status a claim can have, from the strongest support to none.
@@ -114,6 +114,19 @@ class Findings:
 def _required_field(cls, name: str) -> bool:
     field = next(f for f in dataclasses.fields(cls) if f.name == name)
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def chapter_record(profile: str, *parts: Findings) -> dict[str, Any]:
+    """A chapter's results record: ``profile`` and the union of its sections' records (no two
+    sections write the same key)."""
+    out: dict[str, Any] = {"profile": profile}
+    for part in parts:
+        record = part.record()
+        clash = sorted(set(record) & set(out))
+        if clash:
+            raise ValueError(f"{type(part).__name__} writes {clash}, which another section wrote")
+        out.update(record)
+    return out
 
 
 def required(record: Mapping[str, Any] | None, chapter: str, *keys: str) -> Any:

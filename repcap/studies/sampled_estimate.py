@@ -11,7 +11,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from repcap.errors import DomainError
+from repcap.similarity import bootstrap_eps, exact_moments
 
 __all__ = ["SampledEstimate", "sampled_eps"]
 
@@ -54,10 +57,6 @@ def sampled_eps(emb: Any, m: int, *, n_boot: int = 200, level: float = 0.95, see
     so the interval's width shrinks like :math:`1/\sqrt m`, not like one over the square root of
     the number of pairs.
     """
-    import numpy as np
-
-    from repcap.similarity import bootstrap_eps, exact_moments
-
     matrix = emb.matrix if hasattr(emb, "matrix") else np.asarray(emb, dtype=np.float32)
     if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 3:
         raise DomainError(f"sampled_eps: m must be an integer ≥ 3, got {m!r}")
