@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from repcap.errors import DataFileError
 
 __all__ = ["HOLDS", "CAVEAT", "FAILS", "STATUSES", "Verdict", "Table", "Markdown", "Findings",
-           "required"]
+           "required", "chapter_record"]
 
 HOLDS, CAVEAT, FAILS = "holds", "holds with a caveat", "does not hold"
 #: Every status a claim can have, from the strongest support to none.
@@ -126,3 +126,16 @@ def required(record: Mapping[str, Any] | None, chapter: str, *keys: str) -> Any:
             raise DataFileError(f"the results of {chapter} lack {'.'.join(keys)}; rebuild that chapter")
         value = value[key]
     return value
+
+
+def chapter_record(profile: str, *parts: Findings) -> dict[str, Any]:
+    """The chapter's results record: ``profile`` and the union of the sections' records (no two
+    sections write the same key)."""
+    out: dict[str, Any] = {"profile": profile}
+    for part in parts:
+        record = part.record()
+        clash = sorted(set(record) & set(out))
+        if clash:
+            raise ValueError(f"{type(part).__name__} writes {clash}, which another section wrote")
+        out.update(record)
+    return out
