@@ -32,7 +32,7 @@ def _optimised_packing() -> dict:
 def _capacity() -> dict:
     """Chapter 6's record: the sensitivity findings with the paper's constants, and two capacities
     below an explicit set (the key the upper-bound claim reads)."""
-    from repcap.studies.capacity_findings import chapter_record
+    from repcap.studies.findings import chapter_record
     from repcap.studies.sensitivity_findings import SensitivityFindings
 
     return {**chapter_record("test", SensitivityFindings.of_paper()), "below_construction": [

@@ -13,6 +13,7 @@ from repcap.studies import capacity_findings as cf
 from repcap.studies.capacity_table import TABLE1_SERIES, doubling_factor
 from repcap.studies.feasibility_findings import BandFindings, ScalingFindings
 from repcap.common.jsonsafe import dumps
+from repcap.studies.findings import chapter_record
 from repcap.studies.findings import FAILS, HOLDS
 from repcap.studies.sensitivity_findings import LOOSEN, WIDEN, SensitivityFindings
 from repcap.studies.unembedding import UnembeddingFindings
@@ -67,7 +68,7 @@ def test_chapter_and_verdict_page_decide_by_the_same_call(monkeypatch):
     for forced in (FAILS, HOLDS):
         monkeypatch.setattr(SensitivityFindings, "lever_status", lambda self, v=forced: v)
         assert f"*{forced}*" in s.markdown()
-        record = _through_json(cf.chapter_record("test", s))
+        record = _through_json(chapter_record("test", s))
         assert V._sensitivity({cf.CHAPTER: record}).status == forced
 
 
@@ -186,7 +187,7 @@ def test_every_section_round_trips_through_json(table1, band, tmp_path):
     parts = [constants, table1, measured, SensitivityFindings.of_paper(),
              cf.BudgetFindings.of(catalog.paper_models()), band, ScalingFindings.of(table1.rows),
              UnembeddingFindings(pairs_sample=10, skipped=[["tied-model", True]])]
-    record = _through_json(cf.chapter_record("test", *parts))
+    record = _through_json(chapter_record("test", *parts))
     for part in parts:
         back = type(part).from_record(record)
         assert back.markdown() == part.markdown(), type(part).__name__
@@ -196,6 +197,6 @@ def test_every_section_round_trips_through_json(table1, band, tmp_path):
 
 def test_chapter_record_keeps_every_key_once():
     s = SensitivityFindings.of_paper()
-    assert cf.chapter_record("p", s)["profile"] == "p"
+    assert chapter_record("p", s)["profile"] == "p"
     with pytest.raises(ValueError, match="sensitivity"):
-        cf.chapter_record("p", s, s)
+        chapter_record("p", s, s)

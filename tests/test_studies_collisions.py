@@ -47,3 +47,29 @@ def test_random_collision_arguments_are_checked():
         col.random_collision_counts(2000, 0.3, 1, max_vectors=1000)
     with pytest.raises(ToyModelError, match="at least 2"):
         col.random_collision_counts(1, 0.5, 1)
+
+
+def test_count_curves_and_proven_band_are_the_bounds_on_their_grids():
+    from repcap.geometry.bounds import log10_greedy_count, log10_random_sign_count, log10_upper_bound
+    from repcap.geometry.null import pair_tail
+
+    curves = col.count_curves([20, 60, 100], 0.3)
+    d = curves["d"]
+    assert d[0] == 10 and d[-1] == 110 and np.all(np.diff(d) == 1)  # min/2 … 1.1·max
+    np.testing.assert_allclose(curves["greedy"], 1 / pair_tail(0.3, d))
+    np.testing.assert_allclose(curves["random_sign"], 10 ** log10_random_sign_count(d, 0.3))
+    np.testing.assert_allclose(curves["predicted_median"], col.median_collision_count(d, 0.3))
+    assert np.all(curves["upper"] >= curves["greedy"])  # the ceiling is above the guarantee
+    assert col.count_curves([3], 0.3)["d"][0] == 2  # no dimension below 2
+    band_d, band = col.proven_band([0.05, 0.2])
+    assert band_d[0] == 16 and band_d[-1] == 16384 and np.all(np.diff(band_d) > 0)
+    np.testing.assert_allclose(band[0.2]["greedy"], log10_greedy_count(band_d, 0.2))
+    np.testing.assert_allclose(band[0.05]["upper"], log10_upper_bound(band_d, 0.05))
+
+
+def test_density_curve_is_the_exact_law_on_the_open_interval():
+    from repcap.geometry.null import cosine_pdf
+
+    t, pdf = col.density_curve(5, points=11)
+    assert t[0] == -0.999 and t[-1] == 0.999 and len(t) == 11
+    np.testing.assert_allclose(pdf, cosine_pdf(t, 5))

@@ -27,16 +27,12 @@ def _pentagon_with_dropped_feature():
 
 
 def test_sparsity_curves_match_the_table_rows():
-    rng = np.random.default_rng(11)
-    run = _hand_run([rng.standard_normal((3, 7)) * 0.6 for _ in range(3)], [0.0, 0.5, 0.9])
     table = [{"inverse_density": 1 / (1 - s), "represented": r, "loss": loss, "no_superposition_loss": ref}
              for s, r, loss, ref in [(0.0, 2, 0.3, 0.6), (0.5, 5, 0.2, 0.25), (0.9, 7, 0.01, 0.04)]]
-    curves = sweep.sparsity_curves(run, table)
+    curves = sweep.sparsity_curves(table, 3)
     np.testing.assert_allclose(curves["inverse_density"], [1.0, 2.0, 10.0])
     np.testing.assert_allclose(curves["represented_per_dim"], [2 / 3, 5 / 3, 7 / 3])
     np.testing.assert_allclose(curves["loss_ratio"], [0.5, 0.8, 0.25])
-    with pytest.raises(ToyModelError, match="same run"):
-        sweep.sparsity_curves(run, table[:2])
 
 
 def test_cosine_summary_of_known_polytopes():
@@ -78,5 +74,22 @@ def test_cosine_summary_agrees_with_geometry_table_on_a_trained_run():
         if ref["represented"] >= 2:
             assert row["max_abs_cos"] == pytest.approx(ref["max_abs_cos"])
             assert row["antipodal"] * row["pairs"] == pytest.approx(ref["antipodal_pairs"])
-    curves = sweep.sparsity_curves(run, table)
+    curves = sweep.sparsity_curves(table, run.n_hidden)
     np.testing.assert_allclose(curves["represented_per_dim"], [r["represented"] / 2 for r in table])
+
+
+def test_figure_arrays_are_the_measures_of_each_model():
+    pentagon = _pentagon_with_dropped_feature()
+    antipodal = np.array([[1.0, -1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]])
+    run = _hand_run([pentagon, antipodal], [0.5, 0.9])
+    arrays = sweep.gallery(run)
+    for k, W in enumerate(run.W):
+        np.testing.assert_allclose(arrays["grams"][k], W.T @ W)
+        np.testing.assert_allclose(arrays["norms"][k], np.linalg.norm(W, axis=0))
+        np.testing.assert_allclose(arrays["interference"][k], geo.interference(W))
+    per_feature = sweep.represented_dimensionalities(run, 0.5)
+    np.testing.assert_allclose(per_feature[0], [2 / 5] * 5)  # the dropped feature is not listed
+    np.testing.assert_allclose(per_feature[1], [1 / 2, 1 / 2, 1])
+    panels = sweep.cosine_panels(run, [1], threshold=0.5)
+    np.testing.assert_allclose(np.sort(panels[0]["cosines"]), [-1.0, 0.0, 0.0])
+    assert panels[0]["t"].shape == panels[0]["pdf"].shape == (801,)

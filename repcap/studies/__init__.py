@@ -2,11 +2,13 @@
 May import sources, similarity, geometry, packing, laws, catalog, common and errors (never book or cli).
 
 Chapter 1
-``collisions``        how many random directions fit before two collide, against the Poisson–beta law
+``collisions``        random directions: their cosines, and how many fit before two collide, against
+                      the Poisson–beta law and the proven bounds
 ``toy_model``         the toy model of superposition: data, loss, closed-form baseline, batched training
 ``feature_geometry``  the geometry of a weight matrix: norms, cosines, interference, dimensionalities
-``toy_sweep``         a sweep of trained toy models summarised: the chapter's tables and curves
+``toy_sweep``         a sweep of trained toy models summarised: its rows, curves and figure arrays
 ``torch_loops``       the CPU-thread limit, progress bar and integer check the torch loops share
+``superposition_findings``  the chapter's findings: random cosines, collision counts, the two sweeps
 Chapter 2
 ``token_lookup``      a word → its token's row across tokenizer conventions; placeholder tokens
 ``neighbours``        the rows nearest a query by cosine (float32 scan, float64 re-rank)

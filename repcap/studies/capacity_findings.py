@@ -38,13 +38,12 @@ from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
 from repcap.studies.capacity_table import (GREEDY_SERIES, TABLE1_SERIES, budget_rows, capacity_rows,
                                            capacity_series, class2_rows, series_agreement)
-from repcap.studies.findings import Findings, Markdown, Table, chapter_record, required
+from repcap.studies.findings import Findings, Markdown, Table, required
 from repcap.studies.models_table import read_table
 from repcap.studies.survey import measure
 
 __all__ = ["CHAPTER", "LARGEST_FITTED_K", "ConstantsFindings", "own_constants", "Table1Findings",
-           "MeasuredFindings", "measured_capacities", "BudgetFindings", "source_line",
-           "chapter_record"]
+           "MeasuredFindings", "measured_capacities", "BudgetFindings", "source_line"]
 
 CHAPTER = "06_capacity"
 #: The largest k among the packings the paper's laws were fitted on.
@@ -336,4 +335,3 @@ class BudgetFindings(Findings):
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "BudgetFindings":
         return cls(required(record, CHAPTER, "budget_rows"))
-

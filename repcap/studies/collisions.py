@@ -1,4 +1,7 @@
-"""How many random directions fit before two of them collide: chapter 1's first experiment.
+"""Random directions in R^d: how their cosines spread and how many fit before two collide (chapter 1).
+
+:func:`random_cosines` draws Gaussian directions and returns all their pairwise cosines beside the
+exact density ``f_d`` of :func:`repcap.geometry.null.cosine_pdf` (Figure 1.1).
 
 Draw independent uniform unit vectors ``v_1, v_2, …`` in ``R^d`` and let ``K`` be the number drawn
 before the first one with ``|cos| > ε`` to an earlier one. :func:`random_collision_counts` measures
@@ -6,6 +9,9 @@ before the first one with ``|cos| > ε`` to an earlier one. :func:`random_collis
 ``p = I_{1−ε²}((d−1)/2, 1/2)`` of :func:`repcap.geometry.null.pair_tail` (Poisson approximation):
 
 .. math:: \\operatorname{median} K \\approx \\frac{1 + \\sqrt{1 + 8\\ln 2 / p}}{2}.
+
+:func:`count_curves` and :func:`proven_band` put the proven guarantees and ceilings of
+:mod:`repcap.geometry.bounds` on the same axes (Figure 1.2).
 
 Torch is imported inside the functions that sample with it, so importing this module is cheap.
 """
@@ -18,7 +24,40 @@ from typing import Any, Sequence
 import numpy as np
 
 from repcap.errors import ToyModelError
+from repcap.geometry.bounds import log10_greedy_count, log10_random_sign_count, log10_upper_bound
+from repcap.geometry.null import cosine_pdf, pair_tail
+from repcap.studies.feature_geometry import pairwise_cosines
 from repcap.studies.torch_loops import check_positive_int, progress_bar, torch_threads
+
+#: The grid on which the exact cosine density is drawn: open at ±1, where f_d (d < 3) diverges.
+DENSITY_GRID = (-0.999, 0.999)
+
+
+def density_curve(d: int, points: int = 1601) -> tuple[np.ndarray, np.ndarray]:
+    """``(t, f_d(t))`` on ``points`` values of :data:`DENSITY_GRID`: the exact density of the cosine of
+    two independent uniform directions in R^d (:func:`repcap.geometry.null.cosine_pdf`)."""
+    t = np.linspace(*DENSITY_GRID, points)
+    return t, cosine_pdf(t, d)
+
+
+def random_cosines(dims: Sequence[int], vectors: int, *, seed: int = 0) -> list[dict[str, Any]]:
+    """All pairwise cosines of ``vectors`` Gaussian directions in each dimension, beside the exact law.
+
+    One generator ``numpy.random.default_rng(seed)`` draws a ``(vectors, d)`` standard normal matrix
+    per dimension, in the order of ``dims``; its ``vectors(vectors−1)/2`` cosines
+    (:func:`~repcap.studies.feature_geometry.pairwise_cosines`) have the density
+
+    .. math:: f_d(t) = \\frac{\\Gamma(d/2)}{\\sqrt{\\pi}\\,\\Gamma(\\frac{d-1}{2})}\\,(1 - t^2)^{(d-3)/2}.
+
+    Returns one dict per dimension: ``d``, ``cosines``, and ``t``/``pdf`` (:func:`density_curve`).
+    """
+    rng = np.random.default_rng(seed)
+    panels = []
+    for d in dims:
+        t, pdf = density_curve(d)
+        panels.append({"d": d, "cosines": pairwise_cosines(rng.standard_normal((vectors, d))),
+                       "t": t, "pdf": pdf})
+    return panels
 
 
 def median_collision_count(d: Any, eps: Any) -> np.ndarray | float:
@@ -27,7 +66,8 @@ def median_collision_count(d: Any, eps: Any) -> np.ndarray | float:
     Draw independent uniform unit vectors ``v_1, v_2, …`` and let ``K`` be the number drawn before
     the first one that has ``|cos| > ε`` with an earlier one. Each pair fails with probability
     ``p = I_{1−ε²}((d−1)/2, 1/2)`` (:func:`repcap.geometry.null.pair_tail`), and the failures are close to
-    independent rare events (Poisson approximation, theory.md §2.2), so
+    independent rare events (the Poisson approximation of the birthday problem; Arratia, Goldstein
+    & Gordon, "Two moments suffice for Poisson approximations", Ann. Probab. 17 (1989) 9–25), so
 
     .. math:: P(K \ge k) = P\bigl(\max_{i<j\le k} |\cos_{ij}| \le \varepsilon\bigr)
               \approx \exp\!\Bigl(-\binom{k}{2}\, p\Bigr),
@@ -36,8 +76,6 @@ def median_collision_count(d: Any, eps: Any) -> np.ndarray | float:
     ``K`` grows like ``p^{−1/2}`` (the birthday problem), the square root of the greedy guarantee
     ``1/p``: random directions need about twice the exponent ``dε²`` that a careful packing needs.
     """
-    from repcap.geometry.null import pair_tail
-
     p = np.asarray(pair_tail(eps, d), dtype=np.float64)
     with np.errstate(divide="ignore"):
         out = 0.5 * (1.0 + np.sqrt(1.0 + 8.0 * math.log(2.0) / p))
@@ -118,3 +156,34 @@ def random_count_summary(dims: Sequence[int], eps: float, trials: int, *, seed: 
     arr = np.asarray(rows, dtype=np.float64)
     return {"dims": np.asarray(dims), "median": arr[:, 0], "q25": arr[:, 1], "q75": arr[:, 2],
             "mean": arr[:, 3], "predicted_median": np.atleast_1d(median_collision_count(np.asarray(dims), eps))}
+
+
+def count_curves(dims: Sequence[int], eps: float) -> dict[str, np.ndarray]:
+    r"""The curves of Figure 1.2 (left) on every integer d from ``min(dims)/2`` to ``1.1·max(dims)``.
+
+    With ``p = I_{1−ε²}((d−1)/2, 1/2)`` (:func:`~repcap.geometry.null.pair_tail`): ``d``;
+    ``predicted_median`` (:func:`median_collision_count`); ``greedy`` = 1/p, the greedy guarantee;
+    ``random_sign`` = :math:`e^{d\varepsilon^2/4}`, the random-sign guarantee; ``upper`` = the best
+    proven upper bound (:func:`~repcap.geometry.bounds.log10_upper_bound`), capped at 10^300 so that
+    it stays a float.
+    """
+    d_lo, d_hi = min(dims), max(dims)
+    d_grid = np.arange(max(2, d_lo // 2), int(d_hi * 1.1) + 1)
+    return {"d": d_grid,
+            "predicted_median": np.asarray(median_collision_count(d_grid, eps)),
+            "greedy": 1 / np.asarray(pair_tail(eps, d_grid)),
+            "random_sign": 10 ** np.asarray(log10_random_sign_count(d_grid, eps)),
+            "upper": 10 ** np.minimum(np.asarray(log10_upper_bound(d_grid, eps)), 300)}
+
+
+def proven_band(eps_values: Sequence[float], *, d_min: int = 16, d_max: int = 16384,
+                points: int = 120) -> tuple[np.ndarray, dict[float, dict[str, np.ndarray]]]:
+    """The proven range of N(d, ε) for several ε (Figure 1.2, right): ``(d, {ε: {"greedy", "upper"}})``.
+
+    ``d`` is ``points`` log-spaced integers from ``d_min`` to ``d_max`` (duplicates removed);
+    ``greedy`` is log10 of the greedy guarantee 1/p (:func:`~repcap.geometry.bounds.log10_greedy_count`)
+    and ``upper`` log10 of the best upper bound (:func:`~repcap.geometry.bounds.log10_upper_bound`).
+    """
+    band_d = np.unique(np.round(np.logspace(np.log10(d_min), np.log10(d_max), points)).astype(int))
+    return band_d, {e: {"greedy": np.asarray(log10_greedy_count(band_d, e)),
+                        "upper": np.asarray(log10_upper_bound(band_d, e))} for e in eps_values}

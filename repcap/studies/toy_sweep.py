@@ -4,7 +4,9 @@ From a :class:`repcap.studies.toy_model.ToyModelRun` (one model per sparsity ``S
 :func:`geometry_table` (how many features each model represents, their dimensionality and overlaps,
 the loss against the best model without superposition), :func:`sparsity_curves` (those against the
 inverse density ``1/(1−S)``) and :func:`cosine_summary` (how the represented directions overlap,
-against the Welch floor ``√((k−m)/(m(k−1)))``).
+against the Welch floor ``√((k−m)/(m(k−1)))``); and the arrays the chapter's figures draw:
+:func:`gallery` (``WᵀW``, norms, interference), :func:`represented_dimensionalities` (every ``D_i``)
+and :func:`cosine_panels` (cosines of represented directions beside the random-direction law).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from typing import Sequence
 import numpy as np
 
 from repcap.errors import ToyModelError
-from repcap.studies.feature_geometry import (dimensions_per_feature, feature_dimensionality, pairwise_cosines,
-                                             represented, represented_cosines)
+from repcap.geometry.bounds import welch_floor
+from repcap.studies.collisions import density_curve
+from repcap.studies.feature_geometry import (dimensions_per_feature, feature_dimensionality, feature_gram,
+                                             feature_norms, interference, pairwise_cosines, represented,
+                                             represented_cosines)
 from repcap.studies.toy_model import ToyModelRun, evaluate_loss, no_superposition_loss
 
 
@@ -62,10 +67,10 @@ def geometry_table(run: ToyModelRun, threshold: float = 0.5, n_eval: int = 20000
 # Summaries of a sweep (what the chapter prints and plots)
 # --------------------------------------------------------------------------------------------
 
-def sparsity_curves(run: ToyModelRun, table: Sequence[dict]) -> dict[str, np.ndarray]:
+def sparsity_curves(table: Sequence[dict], n_hidden: int) -> dict[str, np.ndarray]:
     """Superposition against sparsity for one sweep: the two curves of the chapter's Figure 1.4.
 
-    From the rows of :func:`geometry_table` (one per instance ``k`` of ``run``):
+    From the rows of :func:`geometry_table` (one per model ``k`` of a run with ``m = n_hidden``):
 
     .. math:: x_k = \\frac{1}{1 - S_k}, \\qquad
               r_k = \\frac{\\#\\{i : \\lVert W_i \\rVert > t\\}}{m}, \\qquad
@@ -75,11 +80,8 @@ def sparsity_curves(run: ToyModelRun, table: Sequence[dict]) -> dict[str, np.nda
     ``r_k > 1`` means more features than dimensions; ``ℓ_k < 1`` means superposition pays.
     """
     rows = list(table)
-    if len(rows) != len(run):
-        raise ToyModelError(f"the table has {len(rows)} rows but the run has {len(run)} models; pass "
-                            "geometry_table(run) of the same run")
     return {"inverse_density": np.array([r["inverse_density"] for r in rows]),
-            "represented_per_dim": np.array([r["represented"] for r in rows]) / run.n_hidden,
+            "represented_per_dim": np.array([r["represented"] for r in rows]) / n_hidden,
             "loss_ratio": np.array([r["loss"] / r["no_superposition_loss"] for r in rows])}
 
 
@@ -98,8 +100,6 @@ def cosine_summary(run: ToyModelRun, indices: Sequence[int], *, threshold: float
     (:func:`repcap.geometry.bounds.welch_floor`; 0 when ``k_r ≤ m``, where orthogonal directions fit), below
     which no ``k_r`` unit vectors in ``R^m`` can push their largest ``|cos|``.
     """
-    from repcap.geometry.bounds import welch_floor
-
     rows = []
     for k in indices:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not -len(run) <= k < len(run):
@@ -114,3 +114,32 @@ def cosine_summary(run: ToyModelRun, indices: Sequence[int], *, threshold: float
                      "antipodal": float((cos < antipodal).mean()) if cos.size else float("nan"),
                      "max_abs_cos": float(np.abs(cos).max()) if cos.size else float("nan"), "welch": floor})
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# What the chapter's figures draw
+# --------------------------------------------------------------------------------------------
+
+def gallery(run: ToyModelRun) -> dict[str, list[np.ndarray]]:
+    """Figure 1.3's arrays, one entry per model: ``grams`` ``WᵀW``
+    (:func:`~repcap.studies.feature_geometry.feature_gram`), ``norms`` ``‖W_i‖`` and ``interference``
+    ``Σ_{j≠i}(Ŵ_i·W_j)²`` (:func:`~repcap.studies.feature_geometry.interference`)."""
+    return {"grams": [feature_gram(W) for W in run.W], "norms": [feature_norms(W) for W in run.W],
+            "interference": [interference(W) for W in run.W]}
+
+
+def represented_dimensionalities(run: ToyModelRun, threshold: float = 0.5) -> list[np.ndarray]:
+    """Per model, the dimensionality ``D_i = ‖W_i‖⁴ / Σ_j (W_i·W_j)²``
+    (:func:`~repcap.studies.feature_geometry.feature_dimensionality`) of its represented features
+    (``‖W_i‖ > threshold``), in feature order."""
+    return [feature_dimensionality(W)[represented(W, threshold)] for W in run.W]
+
+
+def cosine_panels(run: ToyModelRun, indices: Sequence[int], *, threshold: float = 0.5,
+                  points: int = 801) -> list[dict[str, np.ndarray]]:
+    """Per selected model: ``cosines`` between its represented directions
+    (:func:`~repcap.studies.feature_geometry.represented_cosines`), and ``t``/``pdf``, the density of
+    the cosine of two random directions in the same ``R^m``
+    (:func:`~repcap.studies.collisions.density_curve`) for reference."""
+    t, pdf = density_curve(run.n_hidden, points)
+    return [{"cosines": represented_cosines(run.W[k], threshold), "t": t, "pdf": pdf} for k in indices]

@@ -1,10 +1,9 @@
 """Figures of chapter 1: random cosines, how many directions fit, and the toy model of superposition.
 
-Every helper draws arrays that the notebook computed with :mod:`repcap.studies.collisions`,
-:mod:`repcap.studies.toy_model`, :mod:`repcap.studies.feature_geometry`, :mod:`repcap.studies.toy_sweep`,
-:mod:`repcap.geometry.null` and :mod:`repcap.geometry.bounds`; none computes a result. Each takes a ``source``
-line that says which data and profile produced the figure and prints it under the axes
-(:func:`repcap.book.plots.layout.source_line`).
+Every helper draws arrays that :mod:`repcap.studies.collisions` and :mod:`repcap.studies.toy_sweep`
+computed, beside the numbers of the chapter's findings (:mod:`repcap.studies.superposition_findings`);
+none computes a result. Each writes the provenance line under its axes (which data, which settings,
+which profile; :func:`repcap.book.plots.layout.source_line`).
 """
 
 from __future__ import annotations
@@ -17,46 +16,57 @@ from matplotlib.colors import TwoSlopeNorm
 
 from repcap.book.plots import COLORS, CYCLE
 from repcap.book.plots.layout import finish, source_line
+from repcap.studies.feature_geometry import STICKY_FRACTIONS
+from repcap.studies.random_packing import LLAMA_D, LLAMA_EPS
+
+__all__ = ["cosine_histograms", "counts_vs_dimension", "toy_model_gallery", "superposition_vs_sparsity",
+           "dimensionality_figure", "feature_cosine_histograms"]
 
 
-def cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
-    """Histograms of pairwise cosines of random vectors, one panel per dimension, with the exact law.
+def cosine_histograms(panels: Sequence[Mapping], null, *, profile: str):
+    """Figure 1.1: histograms of pairwise cosines of random vectors, one panel per dimension, with the
+    exact law.
 
-    Each panel is a mapping with ``d``, ``cosines`` (the sampled values), ``t`` and ``pdf`` (the
-    exact density on a grid) and ``note`` (a line of text for the panel, e.g. the measured variance).
+    ``panels`` are :func:`~repcap.studies.collisions.random_cosines`'s (``d``, ``cosines``, ``t``,
+    ``pdf``); each panel's title gives d·Var(cos) from the findings ``null``
+    (:class:`~repcap.studies.superposition_findings.CosineLawFindings`).
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(3.0 * len(panels) + 0.6, 3.4), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel, row in zip(axes[0], panels, null.rows):
         d = panel["d"]
         half = min(1.0, 5.0 / np.sqrt(d))  # ±5 standard deviations of the exact law
         ax.hist(panel["cosines"], bins=60, range=(-half, half), density=True, color=COLORS["measured"],
                 alpha=0.45, label="sampled pairs")
         ax.plot(panel["t"], panel["pdf"], color=COLORS["bound"], lw=1.6,
                 label=r"exact law $\propto (1-t^2)^{(d-3)/2}$")
-        title = f"d = {d}" + (f"  ({panel['note']})" if "note" in panel else "")
+        title = f"d = {d}  (d·Var = {row['var_times_d']:.3f})"
         ax.set(xlim=(-half, half), title=title, xlabel=r"cosine $t$")
         ax.title.set_fontsize(10)
     axes[0][0].set_ylabel("probability density")
     axes[0][-1].legend(loc="center left", fontsize=8, bbox_to_anchor=(1.02, 0.5))
+    source = (f"Data: all {null.rows[0]['pairs']:,} pairwise cosines of {null.vectors} seeded Gaussian"
+              f" vectors per dimension (seed {null.seed}); curve: exact density f_d. Profile: {profile}.")
     finish(fig, source,
            title="Cosines between two independent random directions concentrate as the dimension grows")
     return fig
 
 
-def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.ndarray,
-                        measured_low: np.ndarray, measured_high: np.ndarray, trials: int,
-                        d_grid: np.ndarray, predicted_median: np.ndarray, greedy: np.ndarray,
-                        random_sign: np.ndarray, upper: np.ndarray,
-                        band: Mapping[float, Mapping[str, np.ndarray]], band_d: np.ndarray,
-                        marker: Mapping | None = None, source: str = ""):
-    """How many directions fit with every |cos| ≤ ε, as the dimension grows.
+def counts_vs_dimension(counts, lines: Mapping[str, np.ndarray], band_d: np.ndarray,
+                        band: Mapping[float, Mapping[str, np.ndarray]], *, profile: str):
+    """Figure 1.2: how many directions fit with every |cos| ≤ ε, as the dimension grows.
 
-    Left: at one ε, the measured number of random directions before the first collision (median and
-    quartiles over ``trials``) with its predicted median, and the proven guarantees and ceiling
-    (counts, log scale). Right: log10 of the proven band (greedy guarantee to best upper bound) for
-    several ε over a wide range of d; ``band[eps] = {"greedy": ..., "upper": ...}`` on ``band_d``.
-    ``marker`` (optional) is ``{"d", "eps", "low", "high", "label"}``: one (d, ε) shown as a bar.
+    Left: at the findings' ε (``counts``, :class:`~repcap.studies.superposition_findings.CollisionFindings`),
+    the measured number of random directions before the first collision (median and quartiles over
+    its trials) with its predicted median, and the proven guarantees and ceiling (``lines`` of
+    :func:`~repcap.studies.collisions.count_curves`; counts, log scale). Right: log10 of the proven
+    band (greedy guarantee to best upper bound) for several ε over a wide range of d (``band_d``,
+    ``band`` of :func:`~repcap.studies.collisions.proven_band`), with Llama 2 7B's range as a bar.
     """
+    eps, trials = counts.eps, counts.trials
+    dims, measured_median = np.asarray(counts.dims), np.asarray(counts.median)
+    measured_low, measured_high = np.asarray(counts.q25), np.asarray(counts.q75)
+    d_grid, predicted_median = lines["d"], lines["predicted_median"]
+    greedy, random_sign, upper = lines["greedy"], lines["random_sign"], lines["upper"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
     left.fill_between(d_grid, greedy, upper, color=COLORS["bound"], alpha=0.08, lw=0)
     left.plot(d_grid, upper, color=COLORS["bound"], lw=1.4, ls="--", label="best proven upper bound")
@@ -80,9 +90,9 @@ def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.nda
         right.fill_between(band_d, curves["greedy"], curves["upper"], color=color, alpha=0.12, lw=0)
         right.plot(band_d, curves["greedy"], color=color, lw=1.6, label=f"ε = {e:g}: greedy guarantee")
         right.plot(band_d, curves["upper"], color=color, lw=1.2, ls="--", label=f"ε = {e:g}: upper bound")
-    if marker:
-        right.plot([marker["d"], marker["d"]], [marker["low"], marker["high"]], color=COLORS["paper"],
-                   lw=2.5, marker="_", ms=12, label=marker["label"])
+    low, high = counts.llama_log10
+    right.plot([LLAMA_D, LLAMA_D], [low, high], color=COLORS["paper"], lw=2.5, marker="_", ms=12,
+               label=f"d = {LLAMA_D}, ε = {LLAMA_EPS} (Llama 2 7B in the paper)")
     # The count N itself spans 10^0.1 to 10^1000 over this range of d, so the axis shows its number
     # of decimal digits, log10 N, and spaces those logarithmically to keep every ε readable.
     right.set(xscale="log", yscale="log", xlabel="dimension d",
@@ -92,19 +102,24 @@ def counts_vs_dimension(*, eps: float, dims: np.ndarray, measured_median: np.nda
     top_band = max(float(np.nanmax(curves["upper"])) for curves in band.values())
     right.set_ylim(0.1, top_band * 30)
     right.legend(fontsize=7.5, loc="upper left", ncol=1)
-    finish(fig, source)
+    finish(fig, f"Data: left, {trials} seeded sequences of Gaussian directions per dimension, counted"
+                f" until the first pair with |cos| > {eps}; curves and right panel: closed-form bounds"
+                " (repcap.geometry.bounds) and the Poisson–beta prediction (repcap.geometry.null)."
+                f" Profile: {profile}.")
     return fig
 
 
-def toy_model_gallery(*, grams: Sequence[np.ndarray], norms: Sequence[np.ndarray],
-                      interference: Sequence[np.ndarray], sparsities: Sequence[float], n_hidden: int,
-                      source: str = ""):
-    """Elhage et al.'s picture of the trained toy models, one column per sparsity.
+def toy_model_gallery(arrays: Mapping[str, Sequence[np.ndarray]], toy, *, profile: str):
+    """Figure 1.3: Elhage et al.'s picture of the trained toy models, one column per sparsity.
 
-    Top row: ``WᵀW`` (n × n; the diagonal is ‖W_i‖², off-diagonal entries are the overlaps between
-    features). Bottom row: ‖W_i‖ for every feature (most important at the top), coloured by the
-    interference ``Σ_{j≠i}(Ŵ_i·W_j)²`` it suffers (pale: a dimension of its own; dark: shared).
+    ``arrays`` are :func:`~repcap.studies.toy_sweep.gallery`'s; ``toy`` the findings
+    (:class:`~repcap.studies.superposition_findings.ToyModelFindings`). Top row: ``WᵀW`` (n × n; the
+    diagonal is ‖W_i‖², off-diagonal entries are the overlaps between features). Bottom row: ‖W_i‖
+    for every feature (most important at the top), coloured by the interference
+    ``Σ_{j≠i}(Ŵ_i·W_j)²`` it suffers (pale: a dimension of its own; dark: shared).
     """
+    grams, norms, interference = arrays["grams"], arrays["norms"], arrays["interference"]
+    sparsities, n_hidden = [row["sparsity"] for row in toy.table], toy.m
     cols = len(grams)
     fig, axes = plt.subplots(2, cols, figsize=(1.75 * cols + 1.6, 5.2), layout="constrained",
                              gridspec_kw={"height_ratios": [1, 1.25]}, squeeze=False)
@@ -135,13 +150,17 @@ def toy_model_gallery(*, grams: Sequence[np.ndarray], norms: Sequence[np.ndarray
                  label="interference\n" + r"$\sum_{j\ne i}(\hat W_i\cdot W_j)^2 / \max_i\|W_i\|^2$")
     n_feat = len(norms[0])
     fig.suptitle(f"{n_feat} features in {n_hidden} dimensions: sparser features, more of them kept")
-    source_line(fig, source)
+    source_line(fig, f"Data: toy models trained here, n = {toy.n} features (importance"
+                     f" {toy.importance_decay}^i) in m = {toy.m} dimensions, {toy.steps} Adam steps of"
+                     f" {toy.batch} seeded inputs, seed {toy.seed}. Profile: {profile}.")
     return fig
 
 
-def superposition_vs_sparsity(runs: Mapping[str, Mapping[str, np.ndarray]], *, source: str = ""):
-    """Per run (label -> arrays ``inverse_density``, ``represented_per_dim``, ``loss_ratio``): features
-    kept per hidden dimension, and the loss relative to the best model without superposition."""
+def superposition_vs_sparsity(runs: Mapping[str, Mapping[str, np.ndarray]], geo, *, profile: str):
+    """Figure 1.4. Per run (label -> arrays ``inverse_density``, ``represented_per_dim``, ``loss_ratio``
+    of :func:`~repcap.studies.toy_sweep.sparsity_curves`): features kept per hidden dimension, and the
+    loss relative to the best model without superposition; ``geo`` is the equal-importance sweep's
+    findings (:class:`~repcap.studies.superposition_findings.GeometrySweepFindings`)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.0))
     for i, (label, r) in enumerate(runs.items()):
         color = CYCLE[i % len(CYCLE)]
@@ -158,19 +177,24 @@ def superposition_vs_sparsity(runs: Mapping[str, Mapping[str, np.ndarray]], *, s
     # the curves' shapes depend on the run (profile, seed): let matplotlib find the emptiest corner
     left.legend(fontsize=8, loc="best")
     right.legend(fontsize=8, loc="best")
-    finish(fig, source)
+    finish(fig, f"Data: the toy models of Figure 1.3 and a sweep of {geo.models} models trained here"
+                f" ({geo.steps} Adam steps, {geo.batch} seeded inputs per step); losses on fresh inputs"
+                f" (≥ 20,000 inputs and ≥ 20,000 active features per model). Profile: {profile}.")
     return fig
 
 
-def dimensionality_figure(*, inverse_density: np.ndarray, dims_per_feature: np.ndarray,
-                          per_feature: Sequence[np.ndarray], sticky: Mapping[str, float], n_features: int,
-                          n_hidden: int, source: str = ""):
-    """Elhage et al.'s feature-dimensionality plot.
+def dimensionality_figure(per_feature: Sequence[np.ndarray], geo, *, profile: str):
+    """Figure 1.5: Elhage et al.'s feature-dimensionality plot of the equal-importance sweep ``geo``
+    (:class:`~repcap.studies.superposition_findings.GeometrySweepFindings`).
 
     Top: dimensions per feature ``D* = m/‖W‖_F²`` against ``1/(1−S)``. Bottom: the dimensionality
-    ``D_i`` of every represented feature of every model (small horizontal jitter), with the
-    fractions of uniform polytopes (``sticky``: label -> value) as reference lines.
+    ``D_i`` of every represented feature of every model (``per_feature``, of
+    :func:`~repcap.studies.toy_sweep.represented_dimensionalities`; small horizontal jitter), with
+    the fractions of uniform polytopes (:data:`~repcap.studies.feature_geometry.STICKY_FRACTIONS`)
+    as reference lines.
     """
+    inverse_density, dims_per_feature = geo.column("inverse_density"), geo.column("dimensions_per_feature")
+    sticky, n_features, n_hidden = STICKY_FRACTIONS, geo.n, geo.m
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.5, 7.0), sharex=True,
                                       gridspec_kw={"height_ratios": [1, 1.4]})
     top.plot(inverse_density, dims_per_feature, "o-", color=COLORS["measured"], ms=4)
@@ -193,33 +217,37 @@ def dimensionality_figure(*, inverse_density: np.ndarray, dims_per_feature: np.n
                ylabel="feature dimensionality $D_i$\n(represented features)")
     bottom.set_xlim(right=float(inverse_density[-1]) * 1.9)
     fig.align_ylabels([top, bottom])
-    finish(fig, source)
+    finish(fig, f"Data: the equal-importance sweep of Figure 1.4 ({geo.models} toy models, n = {geo.n},"
+                f" m = {geo.m}, trained here, seed {geo.seed}); dotted lines: polytope fractions from"
+                f" Elhage et al. (2022). Profile: {profile}.")
     return fig
 
 
-def feature_cosine_histograms(panels: Sequence[Mapping], *, source: str = ""):
-    """Cosines between the directions of represented features, one panel per model.
+def feature_cosine_histograms(panels: Sequence[Mapping], geo, *, profile: str):
+    """Figure 1.6: cosines between the directions of represented features, one panel per model.
 
-    Each panel: ``title``, ``cosines`` (values for pairs of represented features), and optionally
-    ``t``/``pdf`` (the random-direction law in R^m, for reference) and ``note``.
+    ``panels`` are :func:`~repcap.studies.toy_sweep.cosine_panels`'s (``cosines`` of pairs of
+    represented features, ``t``/``pdf``: the random-direction law in R^m, for reference), one per
+    model of ``geo.cosines`` (:class:`~repcap.studies.superposition_findings.GeometrySweepFindings`),
+    whose rows title the panels.
     """
     fig, axes = plt.subplots(1, len(panels), figsize=(3.3 * len(panels) + 0.4, 3.5), squeeze=False,
                              sharey=False)
-    for ax, panel in zip(axes[0], panels):
+    for ax, panel, row in zip(axes[0], panels, geo.cosines):
         cos = np.asarray(panel["cosines"])
         weights = np.full(cos.shape, 100.0 / max(len(cos), 1))
         ax.hist(cos, bins=80, range=(-1, 1), weights=weights, color=COLORS["measured"], alpha=0.75,
                 label="pairs of learned features")
-        if "pdf" in panel:
-            # the reference density, rescaled to % of pairs per bin of width 2/80
-            ax.plot(panel["t"], np.asarray(panel["pdf"]) * 100 * 2 / 80, color=COLORS["random"], lw=1.4,
-                    label="random directions in the same $\\mathbb{R}^m$")
-        ax.set(xlim=(-1.05, 1.05), title=panel["title"], xlabel="cosine between feature directions")
-        if "note" in panel:
-            ax.text(0.03, 0.96, panel["note"], transform=ax.transAxes, fontsize=8, va="top")
+        # the reference density, rescaled to % of pairs per bin of width 2/80
+        ax.plot(panel["t"], np.asarray(panel["pdf"]) * 100 * 2 / 80, color=COLORS["random"], lw=1.4,
+                label="random directions in the same $\\mathbb{R}^m$")
+        title = f"1/(1−S) = {row['inverse_density']:.1f}: {row['represented']} features"
+        ax.set(xlim=(-1.05, 1.05), title=title, xlabel="cosine between feature directions")
     axes[0][0].set_ylabel("% of pairs per bin")
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, fontsize=8, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.0))
     fig.tight_layout(rect=(0, 0, 1, 0.9))
-    source_line(fig, source)
+    source_line(fig, f"Data: cosines between represented feature directions (norm > {geo.threshold}) of"
+                     f" three toy models of the equal-importance sweep (m = {geo.m}); grey: random"
+                     f" directions in R^{geo.m}. Profile: {profile}.")
     return fig
