@@ -16,7 +16,7 @@ The sensitivity examples and the paper's claim that ε is the dominant lever are
 :mod:`repcap.studies.sensitivity_findings`; what is provable about these capacities (the
 feasibility band, ε√d) in :mod:`repcap.studies.feasibility_findings`; the untied models of
 Appendix C in :mod:`repcap.studies.unembedding`. The chapter writes the union of the sections' records
-(:func:`chapter_record`).
+(:func:`repcap.studies.findings.chapter_record`, re-exported here).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
 from repcap.studies.capacity_table import (GREEDY_SERIES, TABLE1_SERIES, budget_rows, capacity_rows,
                                            capacity_series, class2_rows, series_agreement)
-from repcap.studies.findings import Findings, Markdown, Table, required
+from repcap.studies.findings import Findings, Markdown, Table, chapter_record, required
 from repcap.studies.models_table import read_table
 from repcap.studies.survey import measure
 
@@ -336,16 +336,3 @@ class BudgetFindings(Findings):
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "BudgetFindings":
         return cls(required(record, CHAPTER, "budget_rows"))
-
-
-def chapter_record(profile: str, *parts: Findings) -> dict[str, Any]:
-    """The chapter's results record: ``profile`` and the union of the sections' records (no two
-    sections write the same key)."""
-    out: dict[str, Any] = {"profile": profile}
-    for part in parts:
-        record = part.record()
-        clash = sorted(set(record) & set(out))
-        if clash:
-            raise ValueError(f"{type(part).__name__} writes {clash}, which another section wrote")
-        out.update(record)
-    return out

@@ -6,7 +6,8 @@ A chapter computes its numbers once and hands them to a findings object. The obj
   :meth:`Findings.markdown` its conclusion in words; the chapter cell is ``show(findings)``
   (:func:`repcap.book.notebook.show`), so no chapter formats numbers itself;
 * **records** them: :meth:`Findings.record` is the JSON-ready dict the chapter writes to its results
-  file, and :meth:`Findings.from_record` builds the same object back from that dict;
+  file, and :meth:`Findings.from_record` builds the same object back from that dict; a chapter with
+  several sections writes the union of their records (:func:`chapter_record`);
 * **decides**: a study that settles one of the paper's claims has :meth:`Findings.verdicts`, whose
   status comes from one rule method of the class. The chapter's conclusion and the verdict page
   (:mod:`repcap.book.verdict`, which rebuilds the findings from the results file) both call that
@@ -25,7 +26,7 @@ from typing import Any, ClassVar
 from repcap.errors import DataFileError
 
 __all__ = ["HOLDS", "CAVEAT", "FAILS", "STATUSES", "Verdict", "Table", "Markdown", "Findings",
-           "required"]
+           "required", "chapter_record"]
 
 HOLDS, CAVEAT, FAILS = "holds", "holds with a caveat", "does not hold"
 #: Every status a claim can have, from the strongest support to none.
@@ -114,6 +115,19 @@ class Findings:
 def _required_field(cls, name: str) -> bool:
     field = next(f for f in dataclasses.fields(cls) if f.name == name)
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+
+
+def chapter_record(profile: str, *parts: Findings) -> dict[str, Any]:
+    """A chapter's results record: ``profile`` and the union of its sections' records (no two
+    sections write the same key)."""
+    out: dict[str, Any] = {"profile": profile}
+    for part in parts:
+        record = part.record()
+        clash = sorted(set(record) & set(out))
+        if clash:
+            raise ValueError(f"{type(part).__name__} writes {clash}, which another section wrote")
+        out.update(record)
+    return out
 
 
 def required(record: Mapping[str, Any] | None, chapter: str, *keys: str) -> Any:
