@@ -75,7 +75,7 @@ _TIED = {True: "yes", False: "no"}
 @dataclass
 class SurveyFindings(Findings):
     """The rows measured (:func:`repcap.studies.survey.measure`) and the models that failed, as
-    ``(name, first line of the message)``."""
+    ``(name, message)``."""
 
     chapter = CHAPTER
 
@@ -105,7 +105,7 @@ class SurveyFindings(Findings):
                       [r.to_dict() for r in self.rows], columns)]
 
     def markdown(self) -> Markdown:
-        lines = [f"not measured: {name}: {message.splitlines()[0][:160]}"
+        lines = [f"not measured: {name}: {(message.splitlines() or [''])[0][:160]}"
                  for name, message in self.failures]
         lines.append(f"{len(self.rows)} model(s) measured: "
                      + ", ".join(f"{n} {c}" for c, n in self.class_counts.items()))
