@@ -1,4 +1,5 @@
-"""repcap.studies.survey: measured rows against brute-force float64 pair statistics, model names."""
+"""repcap.studies.survey: measured rows against brute-force float64 pair statistics, model names,
+rows back from a results file."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from references import brute_pairs
-from repcap.errors import DomainError, ModelNotFoundError
+from references import brute_pairs, survey_row
+from repcap.errors import DataFileError, DomainError, ModelNotFoundError
 from repcap.studies import survey as S
 from repcap.sources import Embedding, load_embedding
 
@@ -97,3 +98,18 @@ def test_expand_models():
         S.expand_models([""])
     with pytest.raises(DomainError):
         S.expand_models([])
+
+
+def test_row_back_from_a_results_file():
+    import json
+
+    from repcap.common.jsonsafe import dumps
+
+    row = survey_row("a", 0.3, d=384)
+    data = json.loads(dumps(row.to_dict()))  # NaN interval -> null, as write_results writes it
+    back = S.SurveyRow.from_dict(data)
+    assert math.isnan(back.ci_low) and back.klass == "Class 1"
+    assert json.loads(dumps(back.to_dict())) == data
+    del data["eps"]
+    with pytest.raises(DataFileError, match="eps"):
+        S.SurveyRow.from_dict(data)

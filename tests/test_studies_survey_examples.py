@@ -56,3 +56,20 @@ def test_example_histograms_against_brute_force_pairs():
     assert ex.gauss.std == pytest.approx(1 / math.sqrt(row.d_model), rel=0.05)  # the isotropic null
     with pytest.raises(DomainError, match="tokens"):
         X.example_histograms([("test", row)], tokens=1, bins=50)
+
+
+def test_examples_findings_say_why_and_record_the_names():
+    class Stats:
+        mean, eps = 0.1234, 0.4567
+
+    rows = [survey_row("a", 0.5), survey_row("x", 0.05)]
+    f = X.ExamplesFindings([X.ExampleHistograms(why, r, 1200, Stats(), Stats())
+                            for why, r in X.pick_examples(rows)], tokens=1200)
+    assert f.markdown().splitlines() == [
+        "* Class 1 (median ε of 1): a (Class 1); sample of 1,200 tokens: µ = 0.1234, ε = 0.4567 "
+        "(exact 0.1250, 0.5000)",
+        "* Class 2 (median ε of 1): x (Class 2); sample of 1,200 tokens: µ = 0.1234, ε = 0.4567 "
+        "(exact 0.0125, 0.0500)"]
+    assert f.record() == {"examples": ["a", "x"]}
+    with pytest.raises(NotImplementedError):
+        X.ExamplesFindings.from_record(f.record())

@@ -22,7 +22,7 @@ def test_trend_against_numpy_and_scipy():
     assert t.intercept == pytest.approx(math.log(2), abs=1e-12)
     assert t.spearman == pytest.approx(-1.0) and math.isnan(t.spearman_scaled)
     # the paper's Class 2 rows (reported ε): compare with polyfit and scipy directly
-    pts = [p for p in Rp.reported_points() if p["eps"] < 0.1]
+    pts = Rp.class2_points(Rp.reported_points())
     t = Tr.trend(pts)
     dd = np.array([p["d_model"] for p in pts], float)
     ee = np.array([p["eps"] for p in pts])

@@ -12,7 +12,6 @@ Statuses: ``holds``, ``holds with a caveat``, ``does not hold``.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import os
 from collections.abc import Callable, Mapping
@@ -22,14 +21,15 @@ from typing import Any
 
 from repcap.common.files import write_if_changed
 from repcap.errors import RepcapError
-from repcap.laws.classes import CLASS2_BELOW, classify
 from repcap.studies.activation_findings import ActivationFindings
+from repcap.studies.classes_findings import TwoClassesFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
 from repcap.studies.frontier_findings import FrontierFindings, upper_bound_verdict
 from repcap.studies.objective_comparison import ObjectiveFindings
 from repcap.studies.optimised_packing import PackingFindings
 from repcap.studies.sensitivity_findings import SensitivityFindings
 from repcap.studies.random_packing_findings import RandomPackingFindings
+from repcap.studies.width_trend_findings import WidthTrendFindings
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
@@ -68,28 +68,6 @@ def _link(chapter: str, text: str) -> str:
 # The claims. Each function reads the results and returns its Verdict; the rule is in its docstring.
 # --------------------------------------------------------------------------------------------
 
-def _two_classes(r) -> Verdict:
-    """Holds with a caveat when no reported ε lies in the 0.1–0.2 gap, does not hold otherwise; the
-    caveat is the isotropic value 2/√d, which alone exceeds 0.1 below d = 400."""
-    from repcap.studies.reported_eps import reported_points
-
-    pts = reported_points()
-    gap = [p for p in pts if classify(p["eps"]) == "between"]
-    narrow = [p for p in pts
-              if classify(p["eps"]) == "Class 1" and 2 / math.sqrt(p["d_model"]) > CLASS2_BELOW]
-    rows = _get(r, "03_two_classes", "rows")
-    classes = ", ".join(f"{row['name']} ({row['class']})"
-                        for row in rows)
-    evidence = (f"Of the {len(pts)} ε values in the paper's Table 1, {len(gap)} lie between 0.1 and 0.2. "
-                f"This build measured {len(rows)} model(s): {classes}. An isotropic matrix already has "
-                f"ε = 2/√d, above 0.1 for every d < 400, so below that width the class says as much about "
-                f"d as about training; {len(narrow)} of the paper's Class 1 models are that narrow.")
-    return Verdict("Models fall into two classes, ε > 0.2 and ε < 0.1, with no intermediate cases.",
-                   "§2.5, Fig. 5", evidence, CAVEAT if not gap else FAILS, ("03_two_classes",))
-
-
-
-
 def _upper_bound(r) -> Verdict:
     """Chapters 5 and 7 decide it together: :func:`repcap.studies.frontier_findings.upper_bound_verdict`."""
     packing = r.get(PackingFindings.chapter)
@@ -108,32 +86,13 @@ def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mappi
     return claim
 
 
+_two_classes = _findings_claim(TwoClassesFindings)
+_width_trend = _findings_claim(WidthTrendFindings)
 _embedding_transfer = _findings_claim(ActivationFindings)
 _kd_law = _findings_claim(PackingFindings)
 _sensitivity = _findings_claim(SensitivityFindings)
 _jl_count = _findings_claim(RandomPackingFindings, 0)
 _jl_constant = _findings_claim(RandomPackingFindings, 1)
-
-
-def _width_trend(r) -> Verdict:
-    """Does not hold unless ρ(d, ε) over the paper's Class 2 is negative and significant (p < 0.05);
-    then holds with a caveat when ρ(d, ε√d) > 0 (the fall is the width effect of concentration of
-    measure, and relative to it wider models are less near-orthogonal), holds otherwise."""
-    t = _get(r, "03_two_classes", "trend_class2_reported")
-    t5 = _get(r, "03_two_classes", "trend_fig5b_reported")
-    evidence = (f"On the paper's {t['n']} Class 2 models, ρ(d, ε) = {t['spearman']:+.2f} "
-                f"(p = {t['p_value']:.2g}); on the {t5['n']} models of its Fig. 5b, "
-                f"{t5['spearman']:+.2f} (p = {t5['p_value']:.2g}). A random matrix already has "
-                f"ε = 2/√d; relative to that, ρ(d, ε√d) = {t['spearman_scaled']:+.2f} "
-                f"(p = {t['p_value_scaled']:.2g}) and {t5['spearman_scaled']:+.2f} "
-                f"(p = {t5['p_value_scaled']:.2g}).")
-    if t["spearman"] >= 0 or t["p_value"] >= 0.05:
-        status = FAILS  # no significant fall of ε with d in the paper's own Class 2
-    else:
-        status = CAVEAT if t["spearman_scaled"] > 0 else HOLDS
-    return Verdict("Larger models keep tighter near-orthogonality (ε falls with d within Class 2), "
-                   "trading raw capacity for stability.", "§2.5, §3.5, Fig. 5b", evidence, status,
-                   ("03_two_classes",))
 
 
 #: The claims in the order the page lists them.

@@ -26,6 +26,8 @@ Chapter 3
 ``reported_eps``      the paper's Table 1 ε as points, joined to measured rows
 ``width_trend``       how ε moves with d: log–log slope and Spearman correlations
 ``survey_examples``   which models to draw side by side, and their pair histograms
+``classes_findings``  the chapter's findings: the survey, the two classes (its claim), ε's parts
+``width_trend_findings`` does ε fall with d within Class 2 (the chapter's rule for its claim)
 Chapter 4
 ``random_packing``        JL's guarantees at Llama 2 7B, the random sweep and its laws
 ``random_packing_findings`` its conclusions and the two claims of §3.2

@@ -6,7 +6,8 @@ A chapter computes its numbers once and hands them to a findings object. The obj
   :meth:`Findings.markdown` its conclusion in words; the chapter cell is ``show(findings)``
   (:func:`repcap.book.notebook.show`), so no chapter formats numbers itself;
 * **records** them: :meth:`Findings.record` is the JSON-ready dict the chapter writes to its results
-  file, and :meth:`Findings.from_record` builds the same object back from that dict;
+  file, and :meth:`Findings.from_record` builds the same object back from that dict; a chapter with
+  several sections writes the union of their records (:func:`chapter_record`);
 * **decides**: a study that settles one of the paper's claims has :meth:`Findings.verdicts`, whose
   status comes from one rule method of the class. The chapter's conclusion and the verdict page
   (:mod:`repcap.book.verdict`, which rebuilds the findings from the results file) both call that

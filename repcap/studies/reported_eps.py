@@ -1,9 +1,9 @@
 """The paper's reported ε (its Table 1) as points, and measured rows joined to them.
 
-:func:`reported_points` gives the Table 1 rows that have an ε (for Figure 5), :func:`figure5b_subset`
-the ones of the paper's Figure 5b, and :func:`join_reported` puts a measured
-:class:`~repcap.studies.survey.SurveyRow` beside the paper's ε of the same model,
-``diff = ε − ε_paper`` and ``rel_diff = diff / ε_paper``.
+:func:`reported_points` gives the Table 1 rows that have an ε (for Figure 5), :func:`class2_points`
+those of Class 2, :func:`figure5b_subset` the ones of the paper's Figure 5b, and
+:func:`join_reported` puts a measured :class:`~repcap.studies.survey.SurveyRow` beside the paper's ε
+of the same model, ``diff = ε − ε_paper`` and ``rel_diff = diff / ε_paper``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from repcap.laws.classes import CLASS2, classify
 from repcap.sources import offline
 from repcap.studies.survey import SurveyRow
 
-__all__ = ["reported_points", "figure5b_subset", "join_reported"]
+__all__ = ["reported_points", "class2_points", "figure5b_subset", "join_reported"]
 
 
 def reported_points() -> list[dict[str, Any]]:
@@ -29,10 +30,16 @@ def reported_points() -> list[dict[str, Any]]:
 
 
 def figure5b_subset(points: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The models of the paper's Figure 5b ("the second class, zoomed in"): the reported points with
-    ε < 0.1, without the Gemma family and Llama 2 70B, which the paper's plotting code leaves out."""
-    return [p for p in points if p["eps"] < 0.1 and p.get("family") != "Gemma"
+    """The models of the paper's Figure 5b ("the second class, zoomed in"): the reported points of
+    Class 2 (:func:`class2_points`), without the Gemma family and Llama 2 70B, which the paper's
+    plotting code leaves out."""
+    return [p for p in class2_points(points) if p.get("family") != "Gemma"
             and p["name"] != "Llama 2 70B"]
+
+
+def class2_points(points: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The points whose ε is Class 2 by the paper's rule (:func:`repcap.laws.classify`: ε < 0.1)."""
+    return [p for p in points if classify(p["eps"]) == CLASS2]
 
 
 def join_reported(rows: Iterable[SurveyRow]) -> list[dict[str, Any]]:

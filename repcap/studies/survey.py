@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from repcap.errors import DomainError, RepcapError
+from repcap.errors import DataFileError, DomainError, RepcapError
 from repcap.sources import offline
 from repcap.studies.eps_parts import EpsParts, decompose
 
@@ -83,6 +83,19 @@ class SurveyRow:
         out = asdict(self)
         out["class"] = out.pop("klass")
         return {c: out[c] for c in COLUMNS}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "SurveyRow":
+        """The row back from :meth:`to_dict` (as a results file holds it: NaN may have become
+        None); raises :class:`~repcap.errors.DataFileError` when a column is missing."""
+        missing = [c for c in COLUMNS if c not in data]
+        if missing:
+            raise DataFileError(f"a survey row lacks {missing}; rebuild chapter 3")
+        values = {("klass" if c == "class" else c): data[c] for c in COLUMNS}
+        for f in fields(cls):
+            if values[f.name] is None and isinstance(f.default, float):
+                values[f.name] = math.nan
+        return cls(**values)
 
 
 # CSV column order; 'class' is SurveyRow.klass.

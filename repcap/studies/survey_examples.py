@@ -2,7 +2,8 @@
 
 :func:`choose_examples` (or :func:`pick_examples`) picks the rows; :func:`example_histograms` samples
 the pair cosines of each picked model and of an i.i.d. Gaussian matrix of the same width, whose
-cosines have mean 0 and variance 1/d.
+cosines have mean 0 and variance 1/d. :class:`ExamplesFindings` holds them for chapter 3: why each
+model was picked and how its sample compares with its exact moments.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repcap.errors import DomainError, ParameterError
+from repcap.laws.classes import CLASS1, CLASS2
+from repcap.studies.findings import Findings, Markdown
 from repcap.studies.survey import SurveyRow
 
-__all__ = ["pick_examples", "choose_examples", "ExampleHistograms", "example_histograms"]
+__all__ = ["pick_examples", "choose_examples", "ExampleHistograms", "example_histograms",
+           "ExamplesFindings"]
 
 
 def pick_examples(rows: Sequence[SurveyRow]) -> list[tuple[str, SurveyRow]]:
@@ -29,9 +33,9 @@ def pick_examples(rows: Sequence[SurveyRow]) -> list[tuple[str, SurveyRow]]:
         raise DomainError("pick_examples: no rows")
     out: list[tuple[str, SurveyRow]] = []
     by_class = {c: sorted((r for r in rows if r.klass == c), key=lambda r: r.eps)
-                for c in ("Class 1", "Class 2")}
-    if by_class["Class 1"] and by_class["Class 2"]:
-        for c in ("Class 1", "Class 2"):
+                for c in (CLASS1, CLASS2)}
+    if by_class[CLASS1] and by_class[CLASS2]:
+        for c in (CLASS1, CLASS2):
             members = by_class[c]
             out.append((f"{c} (median ε of {len(members)})", members[(len(members) - 1) // 2]))
         return out
@@ -101,3 +105,36 @@ def example_histograms(picked: Iterable[tuple[str, SurveyRow]], *, tokens: int, 
         gstats = sampled_pairs(gauss, m, seed=seed, bins=bins, progress=progress)
         out.append(ExampleHistograms(why=why, row=r, m=m, model=stats, gauss=gstats))
     return out
+
+
+@dataclass
+class ExamplesFindings(Findings):
+    """The example histograms of chapter 3 (:func:`example_histograms`), over ``tokens`` sampled
+    tokens per model. The histograms themselves are not recorded (only the models' names), so
+    these findings are not rebuilt from a results file."""
+
+    chapter = "03_two_classes"
+
+    examples: list[ExampleHistograms]
+    tokens: int
+
+    @classmethod
+    def of(cls, rows: Sequence[SurveyRow], compare: Sequence[str] = (), *, tokens: int, bins: int,
+           seed: int = 0) -> "ExamplesFindings":
+        """The rows :func:`choose_examples` picks, sampled by :func:`example_histograms`."""
+        picked = choose_examples(rows, compare)
+        return cls(example_histograms(picked, tokens=tokens, bins=bins, seed=seed), tokens)
+
+    def markdown(self) -> Markdown:
+        return Markdown("\n".join(
+            f"* {ex.why}: {ex.row.name} ({ex.row.klass}); sample of {ex.m:,} tokens: µ = "
+            f"{ex.model.mean:.4f}, ε = {ex.model.eps:.4f} (exact {ex.row.mean:.4f}, "
+            f"{ex.row.eps:.4f})" for ex in self.examples))
+
+    def record(self) -> dict[str, Any]:
+        return {"examples": [ex.row.name for ex in self.examples]}
+
+    @classmethod
+    def from_record(cls, record):
+        raise NotImplementedError("the example histograms are not recorded; sample them again "
+                                  "with ExamplesFindings.of")
