@@ -97,3 +97,19 @@ def test_the_forward_pass_and_the_book_use_it(gpus):
     gpus(1)
     assert device() == "cuda"
     assert device_and_dtype(None) == ("cuda", torch.bfloat16)
+
+
+def test_torch_threads_sets_and_restores():
+    import torch
+
+    from repcap.common.devices import torch_threads
+
+    before = torch.get_num_threads()
+    with torch_threads(2):
+        assert torch.get_num_threads() == 2
+    assert torch.get_num_threads() == before
+    with torch_threads(None):  # None leaves torch's setting alone
+        assert torch.get_num_threads() == before
+    with torch_threads(0):  # at least one thread
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from repcap.studies import collisions as col
-from repcap.errors import ToyModelError
+from repcap.errors import DomainError
 
 
 def test_random_collision_counts_follow_the_poisson_beta_law():
@@ -41,11 +41,11 @@ def test_median_collision_count_is_the_birthday_bound():
 
 
 def test_random_collision_arguments_are_checked():
-    with pytest.raises(ToyModelError, match="eps"):
+    with pytest.raises(DomainError, match="eps"):
         col.random_collision_counts(10, 1.0, 3)
-    with pytest.raises(ToyModelError, match="lower d or ε"):
+    with pytest.raises(DomainError, match="lower d or ε"):
         col.random_collision_counts(2000, 0.3, 1, max_vectors=1000)
-    with pytest.raises(ToyModelError, match="at least 2"):
+    with pytest.raises(DomainError, match="at least 2"):
         col.random_collision_counts(1, 0.5, 1)
 
 

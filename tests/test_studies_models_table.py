@@ -8,7 +8,7 @@ import math
 import pytest
 
 from references import survey_row
-from repcap.errors import DataFileError, RepcapError
+from repcap.errors import DataFileError, RepcapError, StorageError
 from repcap.studies import models_table as T
 from repcap.studies import survey as S
 
@@ -63,5 +63,5 @@ def test_read_table_errors_and_minimal_files(tmp_path):
 def test_unwritable_table_folder_is_a_clear_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    with pytest.raises(DataFileError, match="cannot write the table"):
+    with pytest.raises(StorageError, match="cannot write the models table.*table_path"):
         T.write_table([survey_row("x", 0.3)], blocker / "sub" / "models.csv")

@@ -145,7 +145,8 @@ def test_training_is_reproducible_and_seeded():
     assert a.settings["seed"] == 4 and a.n_features == 6 and a.n_hidden == 2
 
 
-def test_progress_bar_can_be_switched(capsys):
+def test_progress_bar_can_be_switched(capsys, monkeypatch):
+    monkeypatch.setattr("repcap.common.progress.DELAY_S", 0)  # show it though the run is short
     tm.train_toy_models(3, 1, [0.5], steps=5, batch_size=8, progress=True)
     assert "toy models" in capsys.readouterr().err
     tm.train_toy_models(3, 1, [0.5], steps=5, batch_size=8, progress=False)

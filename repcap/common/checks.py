@@ -4,12 +4,18 @@ Every check takes a number or an array (the formulas are vectorised), returns fl
 raises :class:`repcap.errors.DomainError` (also a ``ValueError``) naming the argument, the rule
 and the value. :func:`scalar_or_array` turns a 0-d result back into a Python float.
 
-Two families, because the domains differ: the laws (``repcap.laws``) take any d ≥ 1 and k ≥ 1
+Integer arguments of the computations (sizes, counts, steps) are checked by :func:`check_int`, with
+the error class of the layer that calls it.
+
+Two families of formula checks, because the domains differ: the laws (``repcap.laws``) take any d ≥ 1 and k ≥ 1
 (:func:`check_d_eps`, :func:`check_k_d`); the geometry of line packings (``repcap.geometry``) needs
 d ≥ 2 and k ≥ 2 (:func:`check_dimension`, :func:`check_count`, :func:`check_cos_bound`, ...).
 """
 
 from __future__ import annotations
+
+import numbers
+from typing import Any
 
 import numpy as np
 
@@ -121,3 +127,21 @@ def check_probability(q, name: str = "q") -> np.ndarray:
         raise DomainError(f"{name} is a probability level and must lie strictly between 0 and 1, "
                           f"got {describe_values(arr)}")
     return arr
+
+
+def check_int(name: str, value: Any, minimum: int = 1, *, error: type[Exception] = DomainError,
+              integral_floats: bool = True) -> int:
+    """``value`` as an ``int`` ≥ ``minimum``, else ``error`` with a one-line message naming ``name``.
+
+    Bools and non-integral numbers are refused; a float with an integral value (``7.0``, what a
+    YAML or JSON file often holds) is accepted unless ``integral_floats`` is False.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        result = int(value)
+    elif integral_floats and isinstance(value, float) and value.is_integer():
+        result = int(value)
+    else:
+        raise error(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    if result < minimum:
+        raise error(f"{name} must be ≥ {minimum}, got {result}")
+    return result

@@ -1,4 +1,5 @@
-"""The one check of a torch device: which device a computation runs on, or a one-line error.
+"""The one check of a torch device (which device a computation runs on, or a one-line error), and
+the one limit on torch's CPU threads.
 
 Every layer that runs torch (packings, the pair pass, forward passes, the chapters' device line)
 resolves its ``device`` argument here, so ``"cuda:7"`` on a one-GPU machine or ``"cuda"`` on a
@@ -8,7 +9,9 @@ torch is imported inside :func:`resolve_device`, so importing this module costs 
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import sys
+from typing import Any, Iterator
 
 from repcap.errors import DeviceError
 
@@ -55,3 +58,20 @@ def resolve_device(device: Any = None, *, allowed: tuple[str, ...] = DEVICE_TYPE
         raise DeviceError(f"device {device!r} is not available here (torch sees no Apple MPS "
                           f"device); {_USE_CPU}")
     return dev
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run a block with torch limited to ``threads`` intra-op CPU threads (at least 1), restored on
+    exit. ``None`` leaves torch's setting alone, and so does a process that has not imported torch
+    (its work cannot be using it); callers check ``threads`` with their own error first."""
+    torch = sys.modules.get("torch")
+    if threads is None or torch is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -7,10 +7,11 @@ Torch is imported inside the functions so that importing :mod:`repcap.packing` s
 
 from __future__ import annotations
 
-import numbers
 import re
+from functools import partial
 from typing import Any
 
+from repcap.common.checks import check_int
 from repcap.errors import PackingError
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -69,14 +70,5 @@ def dtype_name(dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def check_size(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int ≥ ``minimum`` (bools and non-integral numbers are rejected)."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        result = int(value)
-    elif isinstance(value, float) and value.is_integer():
-        result = int(value)
-    else:
-        raise PackingError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    if result < minimum:
-        raise PackingError(f"{name} must be ≥ {minimum}, got {result}")
-    return result
+#: ``check_size(name, value, minimum)``: an int ≥ ``minimum`` or a PackingError (integral floats accepted).
+check_size = partial(check_int, error=PackingError)

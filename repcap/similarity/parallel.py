@@ -19,6 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
+from repcap.common.devices import torch_threads
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -29,22 +31,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
-
-
-@contextmanager
-def torch_threads(n: int):
-    """Temporarily set torch's intra-op threads to ``n`` (restored on exit); a no-op when torch
-    has not been imported (the work then cannot be using it)."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, int(n)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,6 @@ Chapter 1
 ``toy_model``         the toy model of superposition: data, loss, closed-form baseline, batched training
 ``feature_geometry``  the geometry of a weight matrix: norms, cosines, interference, dimensionalities
 ``toy_sweep``         a sweep of trained toy models summarised: its rows, curves and figure arrays
-``torch_loops``       the CPU-thread limit, progress bar and integer check the torch loops share
 ``superposition_findings``  the chapter's findings: random cosines, collision counts, the two sweeps
 Chapter 2
 ``token_lookup``      a word → its token's row across tokenizer conventions; placeholder tokens

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from repcap import catalog
-from repcap.errors import DataFileError, ParameterError
+from repcap.errors import DataFileError, ParameterError, StorageError
 from repcap.geometry.null import null_eps
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
 from repcap.studies.findings import CAVEAT, FAILS, Findings, Markdown, Table, Verdict, required
@@ -157,7 +157,7 @@ def store_table(rows: Sequence[SurveyRow], path: str | os.PathLike) -> Markdown:
         return Markdown("table_path is empty: no models table written")
     try:
         written = write_table(rows, path)
-    except DataFileError as exc:  # e.g. a read-only folder: the chapter does not need the file
+    except (DataFileError, StorageError) as exc:  # a read-only folder: the chapter does not need it
         return Markdown(f"The models table was not written ({type(exc).__name__}); later chapters "
                         "will measure the models again.")
     check = read_table(written)

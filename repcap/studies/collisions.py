@@ -19,15 +19,21 @@ Torch is imported inside the functions that sample with it, so importing this mo
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import Any, Sequence
 
 import numpy as np
 
-from repcap.errors import ToyModelError
+from repcap.common.checks import check_int
+from repcap.common.devices import torch_threads
+from repcap.common.progress import iterate
+from repcap.errors import DomainError
 from repcap.geometry.bounds import log10_greedy_count, log10_random_sign_count, log10_upper_bound
 from repcap.geometry.null import cosine_pdf, pair_tail
 from repcap.studies.feature_geometry import pairwise_cosines
-from repcap.studies.torch_loops import check_positive_int, progress_bar, torch_threads
+
+#: An int ≥ 1 or a DomainError (``2.0`` is refused: these are counts typed as ints).
+_count = partial(check_int, minimum=1, integral_floats=False)
 
 #: The grid on which the exact cosine density is drawn: open at ±1, where f_d (d < 3) diverges.
 DENSITY_GRID = (-0.999, 0.999)
@@ -95,20 +101,22 @@ def random_collision_counts(d: int, eps: float, trials: int, *, seed: int = 0,
     Runs on torch's CPU kernels with ``threads`` threads (see
     :func:`repcap.studies.toy_model.train_toy_models`; the products are small, and threading them only
     costs). Returns an int array of length ``trials``. A trial that reaches ``max_vectors`` without a
-    collision raises :class:`~repcap.errors.ToyModelError`.
+    collision raises :class:`~repcap.errors.DomainError`.
     """
     import torch
 
-    check_positive_int("d", d)
-    check_positive_int("trials", trials)
-    check_positive_int("max_vectors", max_vectors)
+    _count("d", d)
+    _count("trials", trials)
+    _count("max_vectors", max_vectors)
+    if threads is not None:
+        _count("threads", threads)
     if d < 2:
-        raise ToyModelError("d must be at least 2: in one dimension every pair has |cos| = 1")
+        raise DomainError("d must be at least 2: in one dimension every pair has |cos| = 1")
     if not (isinstance(eps, (int, float)) and 0 < eps < 1):
-        raise ToyModelError(f"eps must be in (0, 1), got {eps!r}")
+        raise DomainError(f"eps must be in (0, 1), got {eps!r}")
     expected = median_collision_count(d, eps)
     if expected > max_vectors / 2:
-        raise ToyModelError(f"about {expected:.3g} random vectors fit at d = {d}, ε = {eps}; that is more "
+        raise DomainError(f"about {expected:.3g} random vectors fit at d = {d}, ε = {eps}; that is more "
                             f"than max_vectors / 2 = {max_vectors // 2}; lower d or ε")
     # Blocks of about a quarter of the expected count keep both the wasted work after a collision
     # and the number of Python-level iterations small.
@@ -116,7 +124,7 @@ def random_collision_counts(d: int, eps: float, trials: int, *, seed: int = 0,
     gen = torch.Generator().manual_seed(int(seed))
     counts = np.empty(trials, dtype=np.int64)
     with torch_threads(threads):
-        for t in progress_bar(range(trials), f"random directions (d={d}, ε={eps})", progress):
+        for t in iterate(range(trials), f"random directions (d={d}, ε={eps})", enabled=progress):
             kept = torch.empty((int(min(4 * expected, max_vectors)) + block, d), dtype=torch.float64)
             n_kept = 0
             while True:
@@ -129,7 +137,7 @@ def random_collision_counts(d: int, eps: float, trials: int, *, seed: int = 0,
                     counts[t] = n_kept + int(torch.argmax(bad.to(torch.uint8)))
                     break
                 if n_kept + block > max_vectors:
-                    raise ToyModelError(f"no collision among {n_kept} random vectors (d = {d}, ε = {eps}); "
+                    raise DomainError(f"no collision among {n_kept} random vectors (d = {d}, ε = {eps}); "
                                         "raise max_vectors")
                 if n_kept + block > len(kept):  # a rare long run: grow the buffer
                     kept = torch.cat([kept, torch.empty_like(kept)])
@@ -148,9 +156,9 @@ def random_count_summary(dims: Sequence[int], eps: float, trials: int, *, seed: 
     """
     dims = [int(d) for d in dims]
     if not dims:
-        raise ToyModelError("dims must list at least one dimension")
+        raise DomainError("dims must list at least one dimension")
     rows = []
-    for i, d in enumerate(progress_bar(dims, f"random directions, ε = {eps}", progress)):
+    for i, d in enumerate(iterate(dims, f"random directions, ε = {eps}", enabled=progress)):
         counts = random_collision_counts(d, eps, trials, seed=seed + i)
         rows.append((np.median(counts), *np.percentile(counts, [25, 75]), counts.mean()))
     arr = np.asarray(rows, dtype=np.float64)

@@ -2,21 +2,22 @@
 
 One :class:`~repcap.studies.survey.SurveyRow` per line, columns
 :data:`~repcap.studies.survey.COLUMNS`, floats written with ``repr`` so they read back exactly. The
-file is written atomically (a temporary file in the same folder, then ``os.replace``); later chapters
-read it.
+file is written atomically (:func:`repcap.common.files.atomic_write_bytes`); later chapters read it.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from repcap.common.files import atomic_write_bytes
 from repcap.errors import DataFileError
+from repcap.laws.classes import classify
 from repcap.studies.survey import COLUMNS, SurveyRow
 
 __all__ = ["write_table", "read_table"]
@@ -43,8 +44,8 @@ def write_table(rows: Iterable[SurveyRow | Mapping[str, Any]], path: str | os.Pa
 
     Floats are written with full precision (``repr``), so :func:`read_table` gives back the same
     numbers. Missing parent folders are created. An interrupted write leaves any previous file
-    intact (temporary file in the same folder + ``os.replace``). A folder that cannot be created or
-    written raises :class:`~repcap.errors.DataFileError`.
+    intact. A row without every column raises :class:`~repcap.errors.DataFileError`; a folder that
+    cannot be created or written, :class:`~repcap.errors.StorageError`.
     """
     target = Path(path)
     records = []
@@ -54,22 +55,13 @@ def write_table(rows: Iterable[SurveyRow | Mapping[str, Any]], path: str | os.Pa
         if missing:
             raise DataFileError(f"write_table: a row lacks columns {missing}; pass SurveyRow objects")
         records.append({c: _cell(data[c]) for c in COLUMNS})
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise DataFileError(f"{target}: cannot write the table here ({exc.strerror or exc}); pass a "
-                            "writable path (table_path) or an empty one to skip the file") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
-            writer.writeheader()
-            writer.writerows(records)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    writer.writerows(records)
+    # bytes, so the csv module's line ends reach the file untranslated on every platform
+    return atomic_write_bytes(target, text.getvalue().encode("utf-8"), what="the models table",
+                              fix="pass a writable path (table_path) or an empty one to skip the file")
 
 
 def _parse(column: str, text: str, path: Path, line: int) -> Any:
@@ -95,8 +87,6 @@ def read_table(path: str | os.PathLike) -> list[SurveyRow]:
     Optional columns that are absent take their defaults (NaN intervals, zero timings), and the
     class is recomputed from ε when absent.
     """
-    from repcap.laws.classes import classify
-
     source = Path(path)
     if not source.is_file():
         raise DataFileError(f"{source}: no survey table here; run chapter 3 (or repcap.studies.survey.measure "

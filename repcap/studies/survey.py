@@ -22,8 +22,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from repcap import catalog
+from repcap.common.progress import iterate
 from repcap.errors import DataFileError, DomainError, RepcapError
-from repcap.sources import offline
+from repcap.laws.classes import classify
+from repcap.similarity import bootstrap_eps, exact_moments
+from repcap.sources import OFFLINE_MODELS, load_embedding, offline
 from repcap.studies.eps_parts import EpsParts, decompose
 
 __all__ = ["SurveyRow", "Survey", "COLUMNS", "measure_model", "measure", "expand_models"]
@@ -116,20 +120,12 @@ class Survey:
 
 def _family(name: str) -> str:
     """The model's family from the catalog or the offline list ("" when neither knows it)."""
-    try:
-        from repcap import catalog
-
-        for entry in list(catalog.offline_models()) + list(catalog.paper_models()):
-            keys = {str(entry.get("name", "")).lower(), str(entry.get("hub_id", "") or "").lower()}
-            if name.lower() in keys:
-                return str(entry.get("family", "") or "")
-    except (ImportError, AttributeError):  # catalog not available: fall back to the offline specs
-        pass
-    try:
-        spec = offline.find(name)
-        return spec.family if spec is not None else ""
-    except (ImportError, AttributeError):
-        return ""
+    for entry in list(catalog.offline_models()) + list(catalog.paper_models()):
+        keys = {str(entry.get("name", "")).lower(), str(entry.get("hub_id", "") or "").lower()}
+        if name.lower() in keys:
+            return str(entry.get("family", "") or "")
+    spec = offline.find(name)
+    return spec.family if spec is not None else ""
 
 
 def measure_model(model: Any, *, bootstrap: int = 0, level: float = 0.95, seed: int = 0,
@@ -142,18 +138,13 @@ def measure_model(model: Any, *, bootstrap: int = 0, level: float = 0.95, seed: 
     that many replicates (:func:`repcap.similarity.bootstrap_eps`; ≥ 2). ``loader`` replaces
     ``load_embedding`` (for tests). Load errors propagate as :class:`~repcap.errors.RepcapError`.
     """
-    from repcap.laws.classes import classify
-    from repcap.similarity import bootstrap_eps, exact_moments
-
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0 or bootstrap == 1:
         raise DomainError(f"bootstrap must be 0 (none) or an integer ≥ 2, got {bootstrap!r}")
     start = time.perf_counter()
     if hasattr(model, "matrix") and hasattr(model, "d_model"):
         emb = model
     else:
-        if loader is None:
-            from repcap.sources import load_embedding as loader
-        emb = loader(model, progress=progress)
+        emb = (loader or load_embedding)(model, progress=progress)
     load_s = time.perf_counter() - start
     t = time.perf_counter()
     mom = exact_moments(emb)
@@ -184,15 +175,13 @@ def measure(models: Iterable[Any], *, bootstrap: int = 0, level: float = 0.95, s
     missing, offline) in ``Survey.failures`` and goes on; ``"raise"`` stops at the first one.
     Each embedding is released before the next is loaded, so memory holds one matrix at a time.
     """
-    from tqdm.auto import tqdm
-
     if on_error not in ("raise", "skip"):
         raise DomainError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     models = list(models)
     if not models:
         raise DomainError("measure: no models given; pass at least one model name")
     survey = Survey()
-    for model in tqdm(models, desc="models", unit="model", disable=not progress, leave=False):
+    for model in iterate(models, "models", unit="model", enabled=progress):
         try:
             survey.rows.append(measure_model(model, bootstrap=bootstrap, level=level, seed=seed,
                                              loader=loader, progress=False))
@@ -218,12 +207,8 @@ def expand_models(names: Iterable[str]) -> list[str]:
         if not isinstance(name, str) or not name.strip():
             raise DomainError(f"model names must be non-empty strings, got {name!r}")
         if name == "offline":
-            from repcap.sources import OFFLINE_MODELS
-
             expanded = list(OFFLINE_MODELS)
         elif name == "paper":
-            from repcap import catalog
-
             expanded = [m["hub_id"] for m in catalog.paper_models() if m.get("hub_id")]
         else:
             expanded = [name]

@@ -24,13 +24,19 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Sequence
 
 import numpy as np
 
+from repcap.common.checks import check_int
+from repcap.common.devices import torch_threads
+from repcap.common.progress import iterate
 from repcap.errors import EmbeddingError, ToyModelError
 from repcap.studies.feature_geometry import as_weights
-from repcap.studies.torch_loops import check_positive_int, progress_bar, torch_threads
+
+#: An int ≥ 1 or a ToyModelError (``2.0`` is refused: these are counts typed as ints).
+check_positive_int = partial(check_int, minimum=1, error=ToyModelError, integral_floats=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,7 +309,8 @@ def _optimise(W, b, imp, density, *, steps, batch_size, lr, gen, progress):
     logged_steps: list[int] = []
     logged: list[np.ndarray] = []
     start = time.perf_counter()
-    bar = progress_bar(range(steps), f"toy models ({n_inst} × n={n_features}, m={n_hidden})", progress)
+    bar = iterate(range(steps), f"toy models ({n_inst} × n={n_features}, m={n_hidden})",
+                  enabled=progress)
     try:
         for step in bar:
             u = torch.rand(n_inst, batch_size, n_features, generator=gen, device=dev)
@@ -323,11 +330,9 @@ def _optimise(W, b, imp, density, *, steps, batch_size, lr, gen, progress):
                                         f"lower lr (now {lr})")
                 logged_steps.append(step)
                 logged.append(values)
-                if progress:
-                    bar.set_postfix(loss=f"{values.sum():.4g}", refresh=False)
+                bar.set_postfix(loss=f"{values.sum():.4g}", refresh=False)
     finally:
-        if progress:
-            bar.close()
+        bar.close()
     return logged_steps, logged, time.perf_counter() - start
 
 
