@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from repcap import catalog
 from repcap.laws.classes import CLASS2, classify
 from repcap.sources import offline
 from repcap.studies.survey import SurveyRow
@@ -21,8 +22,6 @@ __all__ = ["reported_points", "class2_points", "figure5b_subset", "join_reported
 def reported_points() -> list[dict[str, Any]]:
     """The paper's Table 1 as points for Figure 5: ``name, hub_id, family, d_model, eps`` (ε as
     reported in the paper, not measured here), ``class_paper``; rows without ε are left out."""
-    from repcap import catalog
-
     return [{"name": m["name"], "hub_id": m.get("hub_id"), "family": m.get("family") or "",
              "d_model": int(m["d_model"]), "eps": float(m["eps_paper"]),
              "class_paper": m.get("class_paper")}

@@ -8,16 +8,17 @@ into each worker's cache) and compute µ, σ, ε = µ + 2σ and the class; only 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Iterable
 
 from repcap.errors import DomainError
+from repcap.packing.cluster import connect, run_tasks
+from repcap.studies.survey import Survey, measure_model
 
 __all__ = ["measure_on_cluster"]
 
 
 def _measure_task(job: dict) -> Any:
-    from repcap.studies.survey import measure_model
-
     return measure_model(job["model"], bootstrap=job["bootstrap"], level=job["level"], seed=job["seed"],
                          progress=False)
 
@@ -30,11 +31,6 @@ def measure_on_cluster(models: Iterable[str], cluster: Any, *, bootstrap: int = 
     Rows come in the order of ``models``; a model whose task raised (gated, missing, out of memory)
     is in ``failures`` with its message, and the others are measured all the same.
     """
-    import contextlib
-
-    from repcap.packing.cluster import connect, run_tasks
-    from repcap.studies.survey import Survey
-
     models = [str(m) for m in models]
     if not models:
         raise DomainError("measure_on_cluster: no models given; pass at least one model name")

@@ -12,8 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from repcap.errors import DomainError, ParameterError
 from repcap.laws.classes import CLASS1, CLASS2
+from repcap.similarity import sampled_pairs
+from repcap.sources import load_embedding
 from repcap.studies.findings import Findings, Markdown
 from repcap.studies.survey import SurveyRow
 
@@ -88,11 +92,6 @@ def example_histograms(picked: Iterable[tuple[str, SurveyRow]], *, tokens: int, 
     loaded (:func:`repcap.sources.load_embedding`) and released in turn, so one model is in memory
     at a time.
     """
-    import numpy as np
-
-    from repcap.similarity import sampled_pairs
-    from repcap.sources import load_embedding
-
     if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or tokens < 2:
         raise DomainError(f"example_histograms: tokens must be an integer ≥ 2, got {tokens!r}")
     out = []
