@@ -1,21 +1,22 @@
 """The verdict page: each of the paper's claims, the book's evidence and a status, from the chapters' results.
 
-Every chapter ends by writing its key numbers to ``<results>/<chapter>.json`` (``write_results``).
-:func:`verdicts` reads those files and states, claim by claim, what the book found; the status follows
-from the numbers by the rule written next to each claim below, so the page cannot drift from the
-chapters: a rebuild that changes a number changes the page. :func:`write_page` renders it as the
-MyST page ``book/verdict.md`` of the staged site.
+Every chapter ends by writing its findings' record to ``<results>/<chapter>.json``
+(``write_results(results_path, ...)``). :func:`verdicts` reads those files, rebuilds each chapter's
+findings (:meth:`repcap.studies.findings.Findings.from_record`) and asks them for their verdicts: the
+status of a claim comes from the same rule method the chapter's own text calls, so the page and the
+chapters cannot disagree, and a rebuild that changes a number changes the page. This module only
+orders the claims and renders them; :func:`write_page` writes the MyST page ``book/verdict.md`` of the
+staged site.
 
-Statuses: ``holds``, ``holds with a caveat``, ``does not hold``.
+Statuses (:data:`repcap.studies.findings.STATUSES`): ``holds``, ``holds with a caveat``,
+``does not hold``.
 """
 
 from __future__ import annotations
 
 import json
-import statistics
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,40 +48,36 @@ def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _get(results: Mapping[str, Any], chapter: str, *keys: str) -> Any:
-    value: Any = results.get(chapter)
-    if value is None:
-        raise RepcapError(f"the verdict page needs the results of {chapter}, which were not written")
-    for key in keys:
-        if not isinstance(value, Mapping) or key not in value or value[key] is None:
-            raise RepcapError(f"the verdict page needs {'.'.join(keys)} from {chapter}'s results")
-        value = value[key]
-    return value
+def _record(results: Mapping[str, Any], chapter: str) -> Mapping[str, Any]:
+    """The results record of ``chapter``, or an error naming the chapter to build."""
+    record = results.get(chapter)
+    if record is None:
+        raise RepcapError(f"the verdict page needs the results of {chapter}, which were not written; "
+                          "build that chapter")
+    return record
 
 
 def _link(chapter: str, text: str) -> str:
     return f"[{text}](../notebooks/{chapter}.ipynb)"
 
 
-
-
 # --------------------------------------------------------------------------------------------
-# The claims. Each function reads the results and returns its Verdict; the rule is in its docstring.
+# The claims: each rebuilds its chapters' findings from their records and returns their Verdict.
 # --------------------------------------------------------------------------------------------
 
 def _upper_bound(r) -> Verdict:
     """Chapters 5 and 7 decide it together: :func:`repcap.studies.frontier_findings.upper_bound_verdict`."""
-    packing = r.get(PackingFindings.chapter)
+    packing = _record(r, PackingFindings.chapter)
     return upper_bound_verdict(PackingFindings.from_record(packing),
                                ObjectiveFindings.from_record(packing),
-                               FrontierFindings.from_record(r.get(FrontierFindings.chapter)))
+                               FrontierFindings.from_record(_record(r, FrontierFindings.chapter)))
 
 
 def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mapping], Verdict]:
     """The claim decided by ``findings`` (its ``index``-th verdict), rebuilt from its chapter's record:
     the rule is the findings' own, the one its chapter prints."""
     def claim(results: Mapping[str, Any]) -> Verdict:
-        return findings.from_record(results.get(findings.chapter)).verdicts()[index]
+        return findings.from_record(_record(results, findings.chapter)).verdicts()[index]
 
     claim.__name__ = f"{findings.__name__}[{index}]"
     return claim

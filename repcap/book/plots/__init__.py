@@ -1,5 +1,6 @@
 """Figure helpers for the book, one visual style.
-Part of ``repcap.book``; imports nothing from repcap outside ``repcap.book.plots`` (it never computes).
+Part of ``repcap.book``; from the layers below it reads constants only (the class thresholds of
+:mod:`repcap.laws.classes`), never a computation.
 
 Plots never compute: each helper takes results that a computing module returned and draws them.
 Chapter-specific helpers live in sub-modules (``plots.superposition``, ``plots.embeddings``,

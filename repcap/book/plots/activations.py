@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from repcap.book.plots import CYCLE
 from repcap.book.plots import layout
+from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW
 
 __all__ = ["layer_curves", "capacity_curves", "figure"]
 
@@ -27,7 +28,7 @@ def layer_curves(ax, studies: Sequence) -> None:
                 label=f"{s.model}: ε, mean removed")
         ax.axhline(s.embedding_eps, color=color, ls="--", lw=1,
                    label=f"{s.model}: embedding-matrix ε")
-    ax.axhspan(0.1, 0.2, color="0.9", zorder=0)
+    ax.axhspan(CLASS2_BELOW, CLASS1_ABOVE, color="0.9", zorder=0)  # the gap between the classes
     ax.set_xlabel("relative depth (0 = embedding output, 1 = last block)")
     ax.set_ylabel("ε = µ + 2σ over pairs of positions")
     ax.legend(fontsize=7)

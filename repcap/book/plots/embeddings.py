@@ -11,6 +11,7 @@ import numpy as np
 
 from repcap.book.plots import COLORS, CYCLE
 from repcap.book.plots.layout import finish, source_line
+from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW
 
 
 def _series_color(label: str, i: int) -> str:
@@ -169,8 +170,8 @@ def lexical_groups(groups, *, eps: float, title: str = "Lexical relationships", 
     return fig
 
 
-def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float = 0.1,
-                  thresholds: tuple[float, float] = (0.1, 0.2), source: str = ""):
+def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float = CLASS2_BELOW,
+                  thresholds: tuple[float, float] = (CLASS2_BELOW, CLASS1_ABOVE), source: str = ""):
     """The paper's Figure 5: ε against d_model, all models (left) and the Class 2 zoom (right).
 
     ``measured`` and ``reported`` are sequences of dicts with ``name``, ``d_model``, ``eps`` and
@@ -269,10 +270,10 @@ def eps_parts(rows, *, source: str = "", title: str = "What ε is made of"):
     ax.barh(y, spread, left=mean, color=COLORS["class2"], alpha=0.8, label="spread: 2σ")
     ax.scatter(null, y, marker="|", s=260, color="black", zorder=4,
                label="random unit vectors of the same width: 2/√d")
-    for t, style in ((0.1, ":"), (0.2, "--")):
+    for t, style in ((CLASS2_BELOW, ":"), (CLASS1_ABOVE, "--")):
         ax.axvline(t, color="#555555", ls=style, lw=0.8)
     ax.set_yticks(y, names)
-    ax.set(xlabel="ε = µ + 2σ (class lines at 0.1 and 0.2)", title=title)
+    ax.set(xlabel=f"ε = µ + 2σ (class lines at {CLASS2_BELOW:g} and {CLASS1_ABOVE:g})", title=title)
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8)
     finish(fig, source)
