@@ -135,7 +135,7 @@ class ActivationFindings(Findings):
                 f"{s.log10_capacity_span:.1f} orders of magnitude over the layers{undefined}.")
         changes = [s.median_centred_change for s in self.studies]
         common = ("the common direction carries a large part of what ε measures"
-                  if max(abs(c) for c in changes) > 0.1 else "small next to the class thresholds")
+                  if max(changes) > 0.1 else "small next to the class thresholds")
         wider = self.capacity_span_layers > self.capacity_span_models
         spans = (f"Across the models' embedding matrices, which is what the paper compares, Eq. 7's "
                  f"capacity spans {self.capacity_span_models:.1f} orders of magnitude; over the "
