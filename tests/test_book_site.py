@@ -210,8 +210,10 @@ def test_every_page_in_headless_chromium(smoke_book):
         for path in pages:
             name = path.relative_to(html_dir)
             page.goto(path.as_uri(), wait_until="load")
-            has_math = page.evaluate("() => !!window.MathJax")
-            if has_math:
+            if page.evaluate("() => !!window.MathJax"):
+                # window.MathJax is first the page's config object; the library replaces it when
+                # its (deferred) script runs, which a busy machine may not have done at "load".
+                page.wait_for_function("() => window.MathJax.startup && MathJax.startup.promise")
                 page.evaluate("() => MathJax.startup.promise")
             text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
             for raw in (r"\(", r"\[", "$$"):
