@@ -29,14 +29,14 @@ def _study(embedding_eps: float, layers: list[tuple[float, float]], name: str = 
 
 
 def _findings(*studies: ActivationStudy) -> ActivationFindings:
-    return ActivationFindings(list(studies), tokens=4000, corpus="wiki-offline", profile="test")
+    return ActivationFindings(list(studies), tokens=4000, corpus="wiki-offline")
 
 
 def test_summaries_from_hand_made_rows():
     s = _study(0.09, [(0.08, 0.07), (0.3, 0.1), (0.6, 0.2), (1.2, 0.3)])
     assert s.layers_same_class == 1  # only layer 0 is Class 2 like 0.09
     assert s.max_abs_gap == pytest.approx(1.11)
-    assert s.median_centred_change == pytest.approx(np.median([0.01, 0.2, 0.4, 0.9]))
+    assert s.median_centred_drop == pytest.approx(np.median([0.01, 0.2, 0.4, 0.9]))
     assert s.layers_without_capacity == 1
     assert s.log10_capacity_span == pytest.approx(
         float(log10_capacity(512, 0.6)) - float(log10_capacity(512, 0.08)))
@@ -44,6 +44,7 @@ def test_summaries_from_hand_made_rows():
 
 @pytest.mark.parametrize("layers, status, words", [
     ([(0.32, 0.2), (0.34, 0.2)], HOLDS, "Yes: every one of the 2 layers"),
+    ([(0.34, 0.2)], HOLDS, "Yes: the one layer measured"),
     ([(0.32, 0.2), (0.39, 0.2)], CAVEAT, "Only by class: all 2 layers"),
     ([(0.32, 0.2), (0.40, 0.2)], FAILS, "as much as the 0.1 that separates"),  # gap 0.1 (+3e-17)
     ([(0.32, 0.2), (0.15, 0.1)], FAILS, "No: 1 of 2 layers fall in a different class"),
@@ -71,3 +72,31 @@ def test_record_round_trips_through_json():
     back = ActivationFindings.from_record(json.loads(dumps(f.record())))
     assert back.markdown() == f.markdown() and back.verdicts() == f.verdicts()
     assert back.record()["max_abs_gap"] == pytest.approx(f.max_abs_gap)
+
+
+@pytest.mark.parametrize("centred, reading, words", [
+    ((0.2, 0.15), "lowers", "m: lowers ε by 0.155. So: the common direction carries"),
+    ((0.24, 0.23), "small", "m: lowers ε by 0.095. So: the change is small next to"),
+    ((0.45, 0.46), "raises", "m: raises ε by 0.125. So: without the common direction"),
+])
+def test_mean_removal_reading_follows_the_sign_and_size_of_the_drop(centred, reading, words):
+    """Layers at ε 0.32 and 0.34: the median drop ε − ε_centred decides, by its sign and size."""
+    f = _findings(_study(0.3, [(0.32, centred[0]), (0.34, centred[1])]))
+    assert f.mean_removal() == reading
+    assert words in f.markdown()
+
+
+def test_capacity_spreads_are_compared_only_with_two_models():
+    one = _findings(_study(0.3, [(0.32, 0.2), (0.5, 0.2)]))
+    assert one.layer_spread_dominates() is None and "needs a second one" in one.markdown()
+    two = _findings(_study(0.3, [(0.32, 0.2), (0.5, 0.2)], name="a"),
+                    _study(0.07, [(0.08, 0.05)], name="b", d=1024))
+    assert two.layer_spread_dominates() == (two.capacity_span_layers > two.capacity_span_models)
+    assert "which is what the paper compares" in two.markdown()
+
+
+def test_the_class1_remark_only_where_every_model_is_class1():
+    class1 = _findings(_study(0.3, [(0.32, 0.2)]))
+    mixed = _findings(_study(0.3, [(0.32, 0.2)], name="a"), _study(0.07, [(0.08, 0.05)], name="b"))
+    assert "every model is Class 1" in class1.verdicts()[0].evidence
+    assert "every model is Class 1" not in mixed.verdicts()[0].evidence

@@ -11,6 +11,11 @@ and decides that claim by one rule, :meth:`ActivationFindings.transfer_status`:
   paper's gap between the classes (0.2 − 0.1);
 * **does not hold** otherwise: some layer changes class, or a layer differs from the embedding by
   as much as the distance between the classes.
+
+Two readings of the numbers go with it: :meth:`ActivationFindings.mean_removal` (does removing the
+stream's mean vector move ε by more than :data:`MEAN_REMOVAL_MATTERS`, and which way) and
+:meth:`ActivationFindings.layer_spread_dominates` (does ε's spread over one model's layers move Eq. 7's
+capacity by more orders of magnitude than the spread over the models' embedding matrices).
 """
 
 from __future__ import annotations
@@ -26,13 +31,16 @@ from repcap.studies.activations import ActivationStudy
 from repcap.studies.findings import (CAVEAT, FAILS, HOLDS, Findings, Markdown, Table, Verdict,
                                      required)
 
-__all__ = ["ActivationFindings", "CLOSE_GAP"]
+__all__ = ["ActivationFindings", "CLOSE_GAP", "MEAN_REMOVAL_MATTERS"]
 
 #: A layer within this of its embedding's ε counts as described by it.
 CLOSE_GAP = 0.05
 #: The width of the paper's gap between Class 2 and Class 1: a layer as far from its embedding's ε
 #: as the classes are from each other is not described by it.
 CLASS_GAP = CLASS1_ABOVE - CLASS2_BELOW
+#: Removing the mean vector matters when it moves a model's median ε by more than this (the width of
+#: the gap between the classes: enough to move a model from one class to the other).
+MEAN_REMOVAL_MATTERS = CLASS_GAP
 
 _LAYER_COLUMNS = [
     ("layer", "label", ""),
@@ -57,7 +65,6 @@ class ActivationFindings(Findings):
     studies: list[ActivationStudy]
     tokens: int
     corpus: str
-    profile: str = ""
 
     # -- the numbers the rule reads --------------------------------------------------------------
     @property
@@ -101,8 +108,9 @@ class ActivationFindings(Findings):
         status, n, gap = self.transfer_status(), self.layers, self.max_abs_gap
         other = n - self.layers_same_class
         if status == HOLDS:
-            return (f"Yes: every one of the {n} layers measured falls in its embedding matrix's "
-                    f"class, within {CLOSE_GAP} of its ε.")
+            every = "the one layer" if n == 1 else f"every one of the {n} layers"
+            return (f"Yes: {every} measured falls in its embedding matrix's class, within "
+                    f"{CLOSE_GAP} of its ε.")
         if status == CAVEAT:
             return (f"Only by class: all {n} layers fall in their embedding matrix's class, and "
                     f"layer ε differs from the embedding's by up to {gap:.3f}, less than the "
@@ -113,6 +121,22 @@ class ActivationFindings(Findings):
         return (f"No: all {n} layers fall in their embedding matrix's class, but layer ε differs "
                 f"from the embedding's by up to {gap:.3f}, as much as the {CLASS_GAP:.1f} that "
                 f"separates the paper's two classes.")
+
+    def mean_removal(self) -> str:
+        """"lowers" when removing the mean vector lowers some model's median ε by more than
+        :data:`MEAN_REMOVAL_MATTERS`, "raises" when it raises one by more (and none is lowered
+        that much), "small" otherwise."""
+        drops = [s.median_centred_drop for s in self.studies]
+        if max(drops) > MEAN_REMOVAL_MATTERS:
+            return "lowers"
+        return "raises" if min(drops) < -MEAN_REMOVAL_MATTERS else "small"
+
+    def layer_spread_dominates(self) -> bool | None:
+        """True when Eq. 7's capacity spans more orders of magnitude over one model's layers than
+        over the models' embedding matrices; None with a single model (nothing to compare)."""
+        if len(self.studies) < 2:
+            return None
+        return self.capacity_span_layers > self.capacity_span_models
 
     # -- what the chapter shows ----------------------------------------------------------------
     def tables(self) -> list[Table]:
@@ -130,30 +154,41 @@ class ActivationFindings(Findings):
                 f"* **{s.model}**: embedding ε = {s.embedding_eps:.3f}; layers "
                 f"{eps.min():.3f}–{eps.max():.3f} (median {np.median(eps):.3f}); largest gap "
                 f"{s.max_abs_gap:.3f}; {s.layers_same_class}/{len(s.rows)} layers share the "
-                f"embedding's class; removing the mean changes ε by a median of "
-                f"{s.median_centred_change:+.3f}; Eq. 7's capacity spans "
+                f"embedding's class; removing the mean {_moves(s.median_centred_drop)} ε by a "
+                f"median of {abs(s.median_centred_drop):.3f}; Eq. 7's capacity spans "
                 f"{s.log10_capacity_span:.1f} orders of magnitude over the layers{undefined}.")
-        changes = [s.median_centred_change for s in self.studies]
-        common = ("the common direction carries a large part of what ε measures"
-                  if max(changes) > 0.1 else "small next to the class thresholds")
-        wider = self.capacity_span_layers > self.capacity_span_models
-        spans = (f"Across the models' embedding matrices, which is what the paper compares, Eq. 7's "
-                 f"capacity spans {self.capacity_span_models:.1f} orders of magnitude; over the "
-                 f"layers of one model up to {self.capacity_span_layers:.1f}, "
-                 + ("so which layer one reads ε from matters more than which model one measures."
-                    if wider else "so the choice of model matters more than the choice of layer."))
+        mean = {"lowers": "the common direction carries a large part of what ε measures",
+                "raises": "without the common direction the positions spread further apart",
+                "small": "the change is small next to the class thresholds"}[self.mean_removal()]
+        changes = "; ".join(f"{s.model}: {_moves(s.median_centred_drop)} ε by "
+                            f"{abs(s.median_centred_drop):.3f}" for s in self.studies)
         return Markdown("\n".join(lines) + "\n\n"
                         f"**Does the embedding's ε predict the hidden states'?** {self.answer()} "
                         f"(Verdict on the paper's claim: *{self.transfer_status()}*.) "
-                        f"**Does removing the mean matter?** The median change of ε per model is "
-                        f"{', '.join(f'{c:+.3f}' for c in changes)}: {common}.\n\n{spans}")
+                        f"**Does removing the mean matter?** Removing it (median over layers): "
+                        f"{changes}. So: {mean}.\n\n{self.spans_text()}")
+
+    def spans_text(self) -> str:
+        """Eq. 7's capacity spread over layers against over models, read by
+        :meth:`layer_spread_dominates`."""
+        layers = (f"over the layers of one model Eq. 7's capacity spans up to "
+                  f"{self.capacity_span_layers:.1f} orders of magnitude")
+        dominates = self.layer_spread_dominates()
+        if dominates is None:
+            return (f"One model was measured: {layers}; the spread across models, which is what "
+                    f"the paper compares, needs a second one.")
+        return (f"Across the models' embedding matrices, which is what the paper compares, Eq. 7's "
+                f"capacity spans {self.capacity_span_models:.1f} orders of magnitude; {layers}, "
+                + ("so which layer one reads ε from matters more than which model one measures."
+                   if dominates else "so the choice of model matters more than the choice of layer."))
 
     def verdicts(self) -> list[Verdict]:
         per_model = "; ".join(
             f"{s.model}: embedding {s.embedding_eps:.3f}, layers "
             f"{s.layer_eps.min():.3f}–{s.layer_eps.max():.3f}" for s in self.studies)
         n_class2 = sum(classify(s.embedding_eps) == CLASS2 for s in self.studies)
-        changes = ", ".join(f"{s.median_centred_change:.3f}" for s in self.studies)
+        changes = ", ".join(f"{s.median_centred_drop:.3f}" for s in self.studies)
+        all_class1 = n_class2 == 0
         evidence = (
             f"ε over all pairs of {self.tokens:,} token positions of real text, per layer of "
             f"{len(self.studies)} model(s) run forward in this build ({per_model}). "
@@ -163,8 +198,9 @@ class ActivationFindings(Findings):
             f"{changes} per model. Eq. 7's capacity spans up to {self.capacity_span_layers:.1f} "
             f"orders of magnitude over one model's layers, against {self.capacity_span_models:.1f} "
             f"over the models' embedding matrices. {n_class2} of the {len(self.studies)} embedding "
-            f"matrices measured are Class 2, so agreement of classes says little where every "
-            f"model is Class 1.")
+            f"matrices measured are Class 2"
+            + (", so agreement of classes says little: every model is Class 1." if all_class1
+               else "."))
         return [Verdict("The ε measured on the token-embedding matrix is the tolerance of the "
                         "features the model computes (offered as a hypothesis).",
                         "§2.4, §5 limitation 1", evidence, self.transfer_status(), (self.chapter,))]
@@ -172,7 +208,6 @@ class ActivationFindings(Findings):
     # -- the results record ----------------------------------------------------------------------
     def record(self) -> dict[str, Any]:
         return {
-            "profile": self.profile,
             "tokens": self.tokens,
             "corpus": self.corpus,
             "models": {s.model: {"embedding_eps": s.embedding_eps,
@@ -186,7 +221,7 @@ class ActivationFindings(Findings):
             "capacity_span_layers": self.capacity_span_layers,
             "capacity_span_models": self.capacity_span_models,
             "max_abs_gap": self.max_abs_gap,
-            "median_centred_drop": [s.median_centred_change for s in self.studies],
+            "median_centred_drop": [s.median_centred_drop for s in self.studies],
         }
 
     @classmethod
@@ -195,4 +230,9 @@ class ActivationFindings(Findings):
         studies = [ActivationStudy.from_dict(required(m, cls.chapter, "study"))
                    for m in models.values()]
         return cls(studies=studies, tokens=required(record, cls.chapter, "tokens"),
-                   corpus=record.get("corpus", ""), profile=record.get("profile", ""))
+                   corpus=record.get("corpus", ""))
+
+
+def _moves(drop: float) -> str:
+    """How removing the mean moves ε, from ε − ε_centred."""
+    return "lowers" if drop >= 0 else "raises"

@@ -198,8 +198,9 @@ class ActivationStudy:
         return sum(r.paper_class == classify(self.embedding_eps) for r in self.rows)
 
     @property
-    def median_centred_change(self) -> float:
-        """Median over layers of ε − ε_centred (positive: removing the mean lowers ε)."""
+    def median_centred_drop(self) -> float:
+        """Median over layers of ε − ε_centred: how much removing the stream's mean vector lowers ε
+        (negative where it raises it)."""
         return float(np.nanmedian(self.layer_eps - np.array([r.eps_centred for r in self.rows])))
 
     def _finite_capacities(self) -> np.ndarray:
