@@ -38,9 +38,10 @@ def test_examples_and_parts_figures():
     class Stats:
         counts = np.array([1, 2, 3, 4])
         edges = np.linspace(-1, 1, 5)
+        mean, eps = 0.1, 0.3
 
-    examples = ExamplesFindings([ExampleHistograms("why", r, 100, Stats(), Stats()) for r in ROWS],
-                                tokens=100)
+    examples = ExamplesFindings.from_examples(
+        [ExampleHistograms("why", r, 100, Stats(), Stats()) for r in ROWS], tokens=100)
     fig = F.examples_figure(examples, "test")
     assert [ax.get_title() for ax in fig.axes] == ["Class 1: narrow\nwhy", "Class 2: wide\nwhy"]
     fig = F.parts_figure(PartsFindings.of(ROWS, reported_points()), "test")

@@ -8,7 +8,7 @@ model was picked and how its sample compares with its exact moments.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,7 @@ from repcap.errors import DomainError, ParameterError
 from repcap.laws.classes import CLASS1, CLASS2
 from repcap.similarity import sampled_pairs
 from repcap.sources import load_embedding
-from repcap.studies.findings import Findings, Markdown
+from repcap.studies.findings import Findings, Markdown, required
 from repcap.studies.survey import SurveyRow
 
 __all__ = ["pick_examples", "choose_examples", "ExampleHistograms", "example_histograms",
@@ -108,32 +108,43 @@ def example_histograms(picked: Iterable[tuple[str, SurveyRow]], *, tokens: int, 
 
 @dataclass
 class ExamplesFindings(Findings):
-    """The example histograms of chapter 3 (:func:`example_histograms`), over ``tokens`` sampled
-    tokens per model. The histograms themselves are not recorded (only the models' names), so
-    these findings are not rebuilt from a results file."""
+    """The example models of chapter 3 (:func:`choose_examples`), each sampled over ``tokens`` tokens:
+    why it was picked, its class, the sample's µ and ε beside the exact ones. ``examples`` holds the
+    histograms the figure draws; they are not recorded, so findings rebuilt from a results file
+    have the summaries only."""
 
     chapter = "03_two_classes"
 
-    examples: list[ExampleHistograms]
+    summaries: list[dict]
     tokens: int
+    examples: list[ExampleHistograms] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def of(cls, rows: Sequence[SurveyRow], compare: Sequence[str] = (), *, tokens: int, bins: int,
            seed: int = 0) -> "ExamplesFindings":
         """The rows :func:`choose_examples` picks, sampled by :func:`example_histograms`."""
-        picked = choose_examples(rows, compare)
-        return cls(example_histograms(picked, tokens=tokens, bins=bins, seed=seed), tokens)
+        return cls.from_examples(example_histograms(choose_examples(rows, compare), tokens=tokens,
+                                                    bins=bins, seed=seed), tokens)
+
+    @classmethod
+    def from_examples(cls, examples: Sequence[ExampleHistograms], tokens: int) -> "ExamplesFindings":
+        """The findings of sampled examples: their summaries, and the histograms for the figure."""
+        summaries = [{"why": ex.why, "name": ex.row.name, "class": ex.row.klass, "m": ex.m,
+                      "sample_mean": ex.model.mean, "sample_eps": ex.model.eps,
+                      "mean": ex.row.mean, "eps": ex.row.eps} for ex in examples]
+        return cls(summaries, tokens, list(examples))
 
     def markdown(self) -> Markdown:
         return Markdown("\n".join(
-            f"* {ex.why}: {ex.row.name} ({ex.row.klass}); sample of {ex.m:,} tokens: µ = "
-            f"{ex.model.mean:.4f}, ε = {ex.model.eps:.4f} (exact {ex.row.mean:.4f}, "
-            f"{ex.row.eps:.4f})" for ex in self.examples))
+            f"* {x['why']}: {x['name']} ({x['class']}); sample of {x['m']:,} tokens: µ = "
+            f"{x['sample_mean']:.4f}, ε = {x['sample_eps']:.4f} (exact {x['mean']:.4f}, "
+            f"{x['eps']:.4f})" for x in self.summaries))
 
     def record(self) -> dict[str, Any]:
-        return {"examples": [ex.row.name for ex in self.examples]}
+        return {"examples": [x["name"] for x in self.summaries], "example_summaries": self.summaries,
+                "example_tokens": self.tokens}
 
     @classmethod
-    def from_record(cls, record):
-        raise NotImplementedError("the example histograms are not recorded; sample them again "
-                                  "with ExamplesFindings.of")
+    def from_record(cls, record: Mapping[str, Any]) -> "ExamplesFindings":
+        return cls(required(record, cls.chapter, "example_summaries"),
+                   required(record, cls.chapter, "example_tokens"))
