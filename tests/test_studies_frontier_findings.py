@@ -45,8 +45,7 @@ def _findings(rows=None, starts=None, class2=None, refit=None) -> FrontierFindin
     return FrontierFindings(
         _rows() if rows is None else rows, [_start(0.5)] if starts is None else starts,
         {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3}, "eq6": None} if refit is None
-        else refit, _class2(1700.0, 1.0, 0.5) if class2 is None else class2, steps=30,
-        profile="test")
+        else refit, _class2(1700.0, 1.0, 0.5) if class2 is None else class2, steps=30)
 
 
 def test_rules_read_the_rows():
