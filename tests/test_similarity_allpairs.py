@@ -203,8 +203,10 @@ def test_sampled_pass_errors(gaussian):
     X, _ = gaussian
     with pytest.raises(SimilarityError, match="exceeds the 700 non-zero rows"):
         sampled_pairs(X, 701)
-    with pytest.raises(SimilarityError, match="m must be an integer"):
+    with pytest.raises(SimilarityError, match="m must be ≥ 2, got 1"):
         sampled_pairs(X, 1)
+    with pytest.raises(SimilarityError, match="m must be an integer ≥ 2, got 2.5"):
+        sampled_pairs(X, 2.5)
     with pytest.raises(SimilarityError, match="unknown option"):
         sampled_pairs(X, 10, colour="red")
 
@@ -254,7 +256,7 @@ def test_bad_input_and_options(gaussian):
         (dict(value_range=(0, float("nan"))), "lo < hi"),
         (dict(top_pairs=-1), "top_pairs"),
         (dict(dtype="int8"), "dtype must be one of"),
-        (dict(workers=0), "workers must be at least 1"),
+        (dict(workers=0), "workers must be ≥ 1, got 0"),
     ]
     for kwargs, pattern in cases:
         with pytest.raises(SimilarityError, match=pattern):

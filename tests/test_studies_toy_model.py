@@ -14,7 +14,7 @@ import pytest
 from repcap.studies import feature_geometry as geo
 from repcap.studies import toy_model as tm
 from repcap.studies import toy_sweep as sweep
-from repcap.errors import ToyModelError
+from repcap.errors import DeviceError, ToyModelError
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def test_cuda_request_without_cuda_is_a_clear_error():
 
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
-    with pytest.raises(ToyModelError, match="CUDA"):
+    with pytest.raises(DeviceError, match="torch sees no CUDA GPU"):
         tm.train_toy_models(3, 1, [0.5], steps=1, batch_size=2, device="cuda", progress=False)
 
 # The chapter itself is executed, and its numbers checked, by tests/test_book_site.py.

@@ -145,3 +145,14 @@ def check_int(name: str, value: Any, minimum: int = 1, *, error: type[Exception]
     if result < minimum:
         raise error(f"{name} must be ≥ {minimum}, got {result}")
     return result
+
+
+def check_replicates(name: str, value: Any, *, error: type[Exception] = DomainError) -> int:
+    """A number of bootstrap replicates: 0 (no interval) or an integer ≥ 2 (one replicate has no
+    spread), else ``error``."""
+    if value == 0 and not isinstance(value, bool):
+        return 0
+    try:
+        return check_int(name, value, 2, error=error, integral_floats=False)
+    except error:
+        raise error(f"{name} must be 0 (none) or an integer ≥ 2, got {value!r}") from None

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from repcap.common.checks import check_int
 from repcap.common.progress import bar
 from repcap.errors import DomainError, PackingError
 from repcap.packing import sweeps
@@ -189,8 +190,7 @@ def run_sweep_on_cluster(kind: str, cells: Iterable, results_path: str | os.Path
     (``status="failed"``, ``error``, ``eps`` None), which the next run retries. Cells asking for
     ``device="cuda…"`` request the worker resource ``GPU=1``.
     """
-    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
-        raise PackingError(f"retries must be an integer ≥ 0, got {retries!r}")
+    retries = check_int("retries", retries, 0, error=PackingError, integral_floats=False)
     path = Path(results_path)
     with sweeps.sweep_lock(path, timeout=lock_timeout):
         specs = sweeps.plan_cells(kind, cells, path, trials=trials, steps=steps, seed=seed, **kw)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.checks import check_int
 from repcap.common.devices import resolve_device
 from repcap.common.progress import bar
 from repcap.errors import SimilarityError
@@ -48,8 +49,7 @@ def _check_options(bins, value_range, top_pairs, dtype):
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise SimilarityError(
             f"value_range must satisfy lo < hi (both finite), got {value_range!r}")
-    if isinstance(top_pairs, bool) or not isinstance(top_pairs, (int, np.integer)) or top_pairs < 0:
-        raise SimilarityError(f"top_pairs must be a non-negative integer, got {top_pairs!r}")
+    top_pairs = check_int("top_pairs", top_pairs, 0, error=SimilarityError, integral_floats=False)
     key = str(dtype).replace("torch.", "").lower()
     if key not in DTYPES:
         raise SimilarityError(f"dtype must be one of float32, bfloat16, float16 (or fp32, bf16, "
@@ -81,8 +81,7 @@ def _run(rows: UnitRows, options: dict[str, Any], *, total_rows: int, zero_rows:
     n = unit.shape[0]
     workers = options["workers"]
     workers = (default_workers() if dev.type == "cpu" else 1) if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise SimilarityError(f"workers must be at least 1, got {workers!r}")
+    workers = check_int("workers", workers, 1, error=SimilarityError, integral_floats=False)
     side = choose_block(n, parse_bytes(options["memory_budget"]), in_flight=int(workers),
                         bytes_per_entry=bytes_per_entry(dtype, dev, bins),
                         block_size=options["block_size"],
@@ -203,8 +202,7 @@ def sampled_pairs(X: Any, m: int, *, seed: int = 0, **all_pairs_kwargs: Any) -> 
     ``all_pairs_kwargs`` are those of :func:`all_pairs` (bins, value_range, top_pairs, dtype,
     device, memory_budget, progress, workers, block_size).
     """
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise SimilarityError(f"sampled_pairs: m must be an integer ≥ 2, got {m!r}")
+    m = check_int("sampled_pairs: m", m, 2, error=SimilarityError, integral_floats=False)
     unknown = sorted(set(all_pairs_kwargs) - set(_OPTIONS))
     if unknown:
         raise SimilarityError(f"sampled_pairs: unknown option(s) {unknown}; the options are "

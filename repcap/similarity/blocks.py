@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from repcap.common.checks import check_int
 from repcap.errors import SimilarityError
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
@@ -81,8 +82,8 @@ def choose_block(n: int, budget: int, *, in_flight: int, bytes_per_entry: int,
             f"{smallest}×{smallest} cosines ({bytes_per_entry} bytes each); the pass needs at "
             f"least {need} bytes: raise memory_budget (e.g. '256MB') or use fewer workers")
     if block_size is not None:
-        if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
-            raise SimilarityError(f"block_size must be a positive integer, got {block_size!r}")
+        block_size = check_int("block_size", block_size, 1, error=SimilarityError,
+                               integral_floats=False)
         side = min(block_size, n)
         if side > fit:
             raise SimilarityError(

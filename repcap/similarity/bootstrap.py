@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.checks import check_int
 from repcap.common.progress import bar
 from repcap.errors import SimilarityError
 from repcap.similarity.inputs import as_matrix, chunk_rows, normalised_chunks
@@ -196,8 +197,8 @@ def bootstrap_eps(X: Any, *, n_boot: int = 200, level: float = 0.95, seed: int =
     repcap.errors.SimilarityError for bad settings; repcap.errors.EmbeddingError for a bad matrix.
     """
     start = time.perf_counter()
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 2:
-        raise SimilarityError(f"bootstrap_eps: n_boot must be an integer ≥ 2, got {n_boot!r}")
+    n_boot = check_int("bootstrap_eps: n_boot", n_boot, 2, error=SimilarityError,
+                       integral_floats=False)
     if not (isinstance(level, (int, float)) and 0.0 < float(level) < 1.0):
         raise SimilarityError(
             f"bootstrap_eps: level must lie strictly between 0 and 1, got {level!r}")

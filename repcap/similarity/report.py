@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.checks import check_int, check_replicates
 from repcap.errors import SimilarityError
+from repcap.laws.classes import classify
 from repcap.similarity.allpairs import all_pairs, sampled_pairs
 from repcap.similarity.bootstrap import bootstrap_eps
-from repcap.laws.classes import classify
 from repcap.similarity.moments import exact_moments
 from repcap.sources import load_embedding
 
@@ -63,12 +64,9 @@ def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False
     a name. Seeds (``seed``) fix the bootstrap draws and the token sample.
     """
     start = time.perf_counter()
-    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, (int, np.integer))
-                               or sample < 2):
-        raise SimilarityError(f"sample must be an integer ≥ 2 (tokens), got {sample!r}")
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 0:
-        raise SimilarityError(
-            f"bootstrap must be a non-negative integer (replicates), got {bootstrap!r}")
+    if sample is not None:
+        sample = check_int("sample (tokens)", sample, 2, error=SimilarityError, integral_floats=False)
+    bootstrap = check_replicates("bootstrap (replicates)", bootstrap, error=SimilarityError)
     source, name, tokens, rows, dim = _resolve(model, progress, load_options)
     loaded = time.perf_counter()
     mom = exact_moments(source)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.checks import check_int, check_replicates
 from repcap.errors import DomainError
 from repcap.similarity import bootstrap_eps, exact_moments
 
@@ -58,10 +59,8 @@ def sampled_eps(emb: Any, m: int, *, n_boot: int = 200, level: float = 0.95, see
     the number of pairs.
     """
     matrix = emb.matrix if hasattr(emb, "matrix") else np.asarray(emb, dtype=np.float32)
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 3:
-        raise DomainError(f"sampled_eps: m must be an integer ≥ 3, got {m!r}")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0 or n_boot == 1:
-        raise DomainError(f"sampled_eps: n_boot must be 0 or an integer ≥ 2, got {n_boot!r}")
+    m = check_int("sampled_eps: m", m, 3, integral_floats=False)
+    n_boot = check_replicates("sampled_eps: n_boot", n_boot)
     nonzero = np.flatnonzero(np.any(np.asarray(matrix) != 0, axis=1))
     if m > nonzero.size:
         raise DomainError(f"sampled_eps: m = {m} exceeds the {nonzero.size} non-zero rows; "

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from repcap import catalog
+from repcap.common.checks import check_replicates
 from repcap.common.progress import iterate
 from repcap.errors import DataFileError, DomainError, RepcapError
 from repcap.laws.classes import classify
@@ -138,8 +139,7 @@ def measure_model(model: Any, *, bootstrap: int = 0, level: float = 0.95, seed: 
     that many replicates (:func:`repcap.similarity.bootstrap_eps`; ≥ 2). ``loader`` replaces
     ``load_embedding`` (for tests). Load errors propagate as :class:`~repcap.errors.RepcapError`.
     """
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0 or bootstrap == 1:
-        raise DomainError(f"bootstrap must be 0 (none) or an integer ≥ 2, got {bootstrap!r}")
+    bootstrap = check_replicates("bootstrap", bootstrap)
     start = time.perf_counter()
     if hasattr(model, "matrix") and hasattr(model, "d_model"):
         emb = model

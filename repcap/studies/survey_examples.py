@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.checks import check_int
 from repcap.errors import DomainError, ParameterError
 from repcap.laws.classes import CLASS1, CLASS2
 from repcap.similarity import sampled_pairs
@@ -92,8 +93,7 @@ def example_histograms(picked: Iterable[tuple[str, SurveyRow]], *, tokens: int, 
     loaded (:func:`repcap.sources.load_embedding`) and released in turn, so one model is in memory
     at a time.
     """
-    if isinstance(tokens, bool) or not isinstance(tokens, (int, np.integer)) or tokens < 2:
-        raise DomainError(f"example_histograms: tokens must be an integer ≥ 2, got {tokens!r}")
+    tokens = check_int("example_histograms: tokens", tokens, 2, integral_floats=False)
     out = []
     for why, r in picked:
         emb = load_embedding(r.name, progress=False)

@@ -30,7 +30,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from repcap.common.checks import check_int
-from repcap.common.devices import torch_threads
+from repcap.common.devices import resolve_device, torch_threads
 from repcap.common.progress import iterate
 from repcap.errors import EmbeddingError, ToyModelError
 from repcap.studies.feature_geometry import as_weights
@@ -230,7 +230,9 @@ def train_toy_models(n_features: int, n_hidden: int, sparsities: Sequence[float]
     restarts : int
         Independent trainings per sparsity; the best is kept (see above).
     device : str
-        ``"cpu"`` or ``"cuda"``.
+        ``"cpu"`` (the default), ``"cuda"``, ``"cuda:N"``, ``"mps"``: checked by
+        :func:`repcap.common.devices.resolve_device` (a :class:`~repcap.errors.DeviceError` before
+        any work when torch cannot use it).
     threads : int or None
         CPU threads torch may use while training (restored afterwards); ``None`` keeps torch's
         setting. The default 1 is fastest here: each step's tensors are small, and intra-op threads
@@ -258,11 +260,9 @@ def train_toy_models(n_features: int, n_hidden: int, sparsities: Sequence[float]
     check_positive_int("restarts", restarts)
     if threads is not None:
         check_positive_int("threads", threads)
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ToyModelError(f"device {device!r} requested but CUDA is not available; use device='cpu'")
+    dev = resolve_device(device)  # a device torch cannot use fails here, before any work
     importance = importance_weights(n_features, importance_decay)
 
-    dev = torch.device(device)
     gen = torch.Generator(device=dev).manual_seed(int(seed))
     S_all = np.repeat(S, restarts)  # restarts of one sparsity are neighbours
     n_inst = int(S_all.size)
@@ -284,7 +284,7 @@ def train_toy_models(n_features: int, n_hidden: int, sparsities: Sequence[float]
         loss_history=np.vstack(logged),
         settings={"n_features": n_features, "n_hidden": n_hidden, "importance_decay": importance_decay,
                   "steps": steps, "batch_size": batch_size, "lr": lr, "seed": seed, "restarts": restarts,
-                  "device": device, "threads": threads},
+                  "device": str(dev), "threads": threads},
         seconds=seconds,
     )
     # A selection sample apart from evaluate_loss's default seed, so that reported losses are not
