@@ -22,7 +22,7 @@ import numpy as np
 
 from repcap.common.checks import check_d_eps, scalar_or_array
 from repcap.errors import DomainError
-from repcap.laws.classes import CLASS2_BELOW
+from repcap.laws.classes import in_class2
 from repcap.laws.fitting import Fit, params_of
 from repcap.laws.forms import FORMS, PAPER_EQ6_C, PAPER_EQ7, PAPER_JL_RANDOM_C
 
@@ -135,10 +135,7 @@ def capacity_class(eps):
     >>> capacity_class([0.0645, 0.20164]).tolist()   # ... and Gemma 3 1B "indeterminate"
     ['determinate', 'indeterminate']
     """
-    arr = np.asarray(eps, dtype=float)
-    if np.isnan(arr).any():
-        raise DomainError("eps contains NaN; cannot classify")
-    out = np.where(arr < CLASS2_BELOW, "determinate", "indeterminate")
+    out = np.where(in_class2(eps), "determinate", "indeterminate")
     return str(out) if out.ndim == 0 else out
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from repcap.errors import DomainError
 
-__all__ = ["CLASS1_ABOVE", "CLASS2_BELOW", "CLASS1", "CLASS2", "BETWEEN", "LABELS", "classify"]
+__all__ = ["CLASS1_ABOVE", "CLASS2_BELOW", "CLASS1", "CLASS2", "BETWEEN", "LABELS", "classify",
+           "in_class2"]
 
 #: Class 1 starts strictly above this ε.
 CLASS1_ABOVE = 0.2
@@ -58,6 +61,24 @@ def classify(eps: float) -> str:
                           "matrix without NaN/Inf rows")
     if value > CLASS1_ABOVE:
         return CLASS1
-    if value < CLASS2_BELOW:
+    if in_class2(value):
         return CLASS2
     return BETWEEN
+
+
+def in_class2(eps):
+    """:func:`classify` (eps) == "Class 2", element by element: ``eps < 0.1`` for a number (a bool)
+    or an array (a bool array). Raises :class:`~repcap.errors.DomainError` for NaN.
+
+    Examples
+    --------
+    >>> in_class2(0.0645)
+    True
+    >>> in_class2([0.0645, 0.1, 0.99918]).tolist()
+    [True, False, False]
+    """
+    arr = np.asarray(eps, dtype=float)
+    if np.isnan(arr).any():
+        raise DomainError("eps contains NaN; cannot classify")
+    out = arr < CLASS2_BELOW
+    return bool(out) if out.ndim == 0 else out

@@ -33,7 +33,7 @@ import numpy as np
 from repcap.common.formatting import log10_sci, sci
 from repcap.geometry.feasibility import named_band
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all
-from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, classify
+from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, CLASS2_BELOW, classify
 from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
 from repcap.studies.capacity_table import (GREEDY_SERIES, TABLE1_SERIES, budget_rows, capacity_rows,
@@ -247,7 +247,7 @@ class MeasuredFindings(Findings):
         n_det = sum(r["determinate"] for r in self.rows)
         lines = [f"not measured: {name}: {why}" for name, why in self.failures]
         lines += [f"{len(self.rows)} models {self.source}.",
-                  f"{n_det} of {len(self.rows)} have ε < 0.1, where the paper's code reports a "
+                  f"{n_det} of {len(self.rows)} have ε < {CLASS2_BELOW:g}, where the paper's code reports a "
                   "capacity; for the others the numbers are the formula's output, which the paper "
                   "calls indeterminate."]
         return Markdown(_bullets(lines))
