@@ -1,8 +1,7 @@
 """Chapter 2's figures, each drawn from the findings that hold its numbers.
 
 Every function takes findings of :mod:`repcap.studies.embedding_findings` or
-:mod:`repcap.studies.relation_findings` (passed in, never imported: plots import nothing outside
-``repcap.book.plots``), draws with the panels of
+:mod:`repcap.studies.relation_findings` (passed in: plots draw what they are given), draws with the panels of
 :mod:`repcap.book.plots.embeddings`, adds the provenance line, and returns the figure. Nothing here computes.
 """
 
