@@ -12,7 +12,7 @@ def test_reported_points():
     points = Rp.reported_points()
     llama2 = next(p for p in points if p["name"] == "Llama 2 7B")
     assert (llama2["d_model"], llama2["eps"], llama2["family"]) == (4096, 0.0645, "Llama")
-    # the paper's split: 14 Class 1 rows above 0.2, the rest below 0.1 (paper.md §6)
+    # the paper's split: 14 Class 1 rows above 0.2, the rest below 0.1 (Guha 2026, Table 1, App. D)
     assert sum(p["eps"] > 0.2 for p in points) == 14
     assert all(p["eps"] > 0.2 or p["eps"] < 0.1 for p in points)
 

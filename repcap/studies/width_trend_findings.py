@@ -45,7 +45,7 @@ _COLUMNS = [
     ("ρ(d, ε√d)", "rho_s", "+.2f"),
     ("p ", "p_s", ".2g"),
 ]
-#: The record's keys of a trend, in the order the results file has always listed them.
+#: The record's keys of a trend (``intercept`` last: it joined the six the results file always had).
 _RECORD_KEYS = ("n", "slope", "spearman", "p_value", "spearman_scaled", "p_value_scaled",
                 "intercept")
 
