@@ -85,8 +85,10 @@ def scaling_figure(scaling, band, profile: str, *, at: int = 4096):
 
 def unembedding_figure(appendix, profile: str):
     """Appendix C: a token's two rows (the paper's Fig. 9) and pairs among sampled tokens of U and
-    of E (its Fig. 10), one curve per model."""
+    of E (its Fig. 10), one curve per model; None (no figure) when no untied model was measured."""
     models = appendix.models
+    if not models:
+        return None
     fig, (left, right) = figure(2, height=4.2)
     panels.cosine_histograms(left, {n: _hist(a["hist"]) for n, a in models.items()},
                              xlabel="cos(embedding_i, unembedding_i)",
