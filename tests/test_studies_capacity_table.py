@@ -12,6 +12,7 @@ from scipy import stats
 from repcap.studies import capacity_table as ct
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ7, Fit
+from repcap.laws.metrics import rank_correlation
 
 # A few Table 1 rows as the paper prints them (Guha 2026, App. D).
 ROWS = [
@@ -183,15 +184,17 @@ def test_series_agreement_against_hand_ranks_and_gaps():
 
 
 def test_rank_correlation_matches_scipy_and_checks_lengths():
+    """repcap.laws.metrics.rank_correlation, which series_agreement and the width trend use."""
     rng = np.random.default_rng(5)
     x, y = rng.standard_normal(30), rng.standard_normal(30)
     y[:5] = y[5]  # ties
-    rho, p = ct.rank_correlation(x, y)
+    rho, p = rank_correlation(x, y)
     ref = stats.spearmanr(x, y)
     assert rho == pytest.approx(_spearman_by_hand(x, y), abs=1e-12)
     assert (rho, p) == pytest.approx((ref.statistic, ref.pvalue))
     with pytest.raises(DomainError):
-        ct.rank_correlation([1, 2, 3], [1, 2])
+        rank_correlation([1, 2, 3], [1, 2])
+    assert all(math.isnan(v) for v in rank_correlation([1, 2, 3], [4, 4, 4]))  # no ranks: NaN
 
 
 def test_eps_sqrt_d_points_and_family_sequence():

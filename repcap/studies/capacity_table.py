@@ -27,6 +27,7 @@ import numpy as np
 from repcap.errors import DomainError
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, Fit, capacity_class, log10_capacity
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
+from repcap.laws.metrics import rank_correlation
 
 __all__ = [
     "PAPER_SENSITIVITY",
@@ -42,7 +43,6 @@ __all__ = [
     "GREEDY_SERIES",
     "class2_rows",
     "capacity_series",
-    "rank_correlation",
     "series_agreement",
     "eps_sqrt_d_points",
     "family_sequence",
@@ -284,27 +284,12 @@ def capacity_series(rows: Sequence[Mapping], *, band: Sequence[Mapping] | None =
     return series
 
 
-def rank_correlation(x, y) -> tuple[float, float]:
-    r"""Spearman's rank correlation and its two-sided p-value, ``(rho, p)``.
-
-    :math:`\rho` is Pearson's correlation of the ranks of x and y (ties get their average rank);
-    computed by :func:`scipy.stats.spearmanr`.
-    """
-    from scipy import stats
-
-    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
-    if x.size != y.size or x.size < 2:
-        raise DomainError(f"need two equally long sequences of at least 2 values, got {x.size} and {y.size}")
-    res = stats.spearmanr(x, y)
-    return float(res.statistic), float(res.pvalue)
-
-
 def series_agreement(series: Mapping[str, Sequence[float]], reference: str = TABLE1_SERIES,
                      skip: Sequence[str] = (GREEDY_SERIES,)) -> list[dict]:
     r"""How far each capacity series agrees with ``reference`` (default: Table 1), one dict per series.
 
     For a series :math:`y` against the reference :math:`x` (both log10 capacities over the same
-    models): ``rho`` = Spearman's :math:`\rho(x, y)` (:func:`rank_correlation`: do they order the
+    models): ``rho`` = Spearman's :math:`\rho(x, y)` (:func:`repcap.laws.metrics.rank_correlation`: do they order the
     models alike?) and ``gap_min``, ``gap_max`` = :math:`\min_i (y_i - x_i)`, :math:`\max_i (y_i - x_i)`
     (orders of magnitude). The reference itself and the labels in ``skip`` are left out.
     """

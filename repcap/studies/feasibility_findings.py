@@ -26,10 +26,11 @@ from repcap.geometry.bounds import log10_kl_asymptotic
 from repcap.geometry.feasibility import eq7_exit, model_band, named_band, outside_band
 from repcap.geometry.null import null_eps
 from repcap.packing.released import load_paper_sweep
-from repcap.studies.capacity_table import eps_sqrt_d_points, family_sequence, rank_correlation
 from repcap.studies.capacity_findings import CHAPTER
-from repcap.studies.sensitivity_findings import LLAMA2_7B
+from repcap.studies.capacity_table import eps_sqrt_d_points, family_sequence
 from repcap.studies.findings import Findings, Markdown, Table, required
+from repcap.studies.sensitivity_findings import LLAMA2_7B
+from repcap.studies.width_trend import trend
 
 __all__ = ["EXIT_DIMS", "FAMILIES", "BandFindings", "ScalingFindings"]
 
@@ -171,7 +172,7 @@ class ScalingFindings(Findings):
 
     ``names``, ``d``, ``eps``, ``eps_sqrt_d`` and ``groups`` are per model
     (:func:`eps_sqrt_d_points`); ``rho_eps`` and ``rho_eps_sqrt_d`` are Spearman's (ρ, p) of each
-    with d (:func:`rank_correlation`); ``families`` the ``[(name, ε√d)]`` of :data:`FAMILIES`.
+    with d (:func:`repcap.studies.width_trend.trend`, the numbers chapter 3 reads); ``families`` the ``[(name, ε√d)]`` of :data:`FAMILIES`.
     """
 
     chapter = CHAPTER
@@ -192,9 +193,11 @@ class ScalingFindings(Findings):
         pts = eps_sqrt_d_points(rows)
         c2 = pts["class2"]
         d, eps, esd = pts["d"][c2], pts["eps"][c2], pts["eps_sqrt_d"][c2]
+        t = trend([{"d_model": a, "eps": b} for a, b in zip(d, eps)])  # chapter 3's trend
         return cls(names=list(pts["name"][c2]), d=d.tolist(), eps=eps.tolist(),
                    eps_sqrt_d=esd.tolist(), groups=list(pts["group"][c2]),
-                   rho_eps=rank_correlation(d, eps), rho_eps_sqrt_d=rank_correlation(d, esd),
+                   rho_eps=(t.spearman, t.p_value),
+                   rho_eps_sqrt_d=(t.spearman_scaled, t.p_value_scaled),
                    families=[family_sequence(rows, list(f)) for f in FAMILIES])
 
     def random_curve(self, n: int = 50) -> tuple[np.ndarray, np.ndarray]:

@@ -7,12 +7,14 @@ models are more or less near-orthogonal than concentration of measure alone woul
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from repcap.errors import DomainError
+from repcap.laws.metrics import rank_correlation
 
 __all__ = ["Trend", "trend"]
 
@@ -45,17 +47,14 @@ def trend(points: Iterable[Any]) -> Trend:
     .. math:: \hat b = \frac{\sum_k (u_k - \bar u)(v_k - \bar v)}{\sum_k (u_k - \bar u)^2},
               \quad u_k = \ln d_k,\ v_k = \ln\varepsilon_k,
 
-    with intercept :math:`\bar v - \hat b\bar u`, plus Spearman rank correlations (scipy) of ε
-    and of :math:`\varepsilon\sqrt d` with d. Random matrices give :math:`\hat b = -1/2` and a
+    with intercept :math:`\bar v - \hat b\bar u`, plus Spearman rank correlations
+    (:func:`repcap.laws.metrics.rank_correlation`) of ε and of :math:`\varepsilon\sqrt d` with d. Random matrices give :math:`\hat b = -1/2` and a
     flat :math:`\varepsilon\sqrt d`; a slope between −1/2 and 0 means that, relative to the
     isotropic value, wider models are *less* near-orthogonal.
 
     Raises :class:`~repcap.errors.DomainError` for fewer than 3 points, a single width, or
     non-positive values.
     """
-    import numpy as np
-    from scipy import stats
-
     pts = [(p["d_model"], p["eps"]) if isinstance(p, Mapping) else (p.d_model, p.eps) for p in points]
     if len(pts) < 3:
         raise DomainError(f"trend: need at least 3 models, got {len(pts)}")
@@ -67,14 +66,8 @@ def trend(points: Iterable[Any]) -> Trend:
     if np.ptp(u) == 0:
         raise DomainError("trend: all models have the same d_model; a slope needs several widths")
     slope = float(np.sum((u - u.mean()) * (v - v.mean())) / np.sum((u - u.mean()) ** 2))
-    def rank_corr(y):
-        # a constant series (an exactly isotropic family's ε√d) has no rank correlation
-        if np.ptp(y) <= 1e-12 * np.max(np.abs(y)):
-            return math.nan, math.nan
-        return stats.spearmanr(d, y)
-
-    rho, p = rank_corr(e)
-    rho_s, p_s = rank_corr(e * np.sqrt(d))
+    rho, p = rank_correlation(d, e)
+    rho_s, p_s = rank_correlation(d, e * np.sqrt(d))
     return Trend(n=len(pts), slope=slope, intercept=float(v.mean() - slope * u.mean()),
                  spearman=float(rho), p_value=float(p), spearman_scaled=float(rho_s),
                  p_value_scaled=float(p_s))
