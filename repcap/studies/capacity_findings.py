@@ -21,6 +21,7 @@ Appendix C in :mod:`repcap.studies.unembedding`. The chapter writes the union of
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from repcap.common.formatting import log10_sci, sci
+from repcap.common.formatting import log10_sci, sci, signed_percent
 from repcap.geometry.feasibility import named_band
 from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, classify
@@ -138,9 +139,11 @@ _TABLE1_COLUMNS = [
     ("model", "name", ""),
     ("d_model", "d_model", "d"),
     ("ε (paper)", "eps", ".5f"),
-    ("capacity (paper)", "capacity_paper", lambda v: sci(v) if v else "indeterminate"),
+    # Table 1 prints no capacity ("indeterminate") for its Class 1 rows: the word, not "–".
+    ("capacity (paper)", lambda r: r["capacity_paper"] or "indeterminate",
+     lambda v: v if isinstance(v, str) else sci(v)),
     ("Eq. 7 recomputed", "capacity_eq7_paper", sci),
-    ("difference", "rel_diff", lambda v: "–" if v is None else f"{100 * v:+.2f} %"),
+    ("difference", "rel_diff", functools.partial(signed_percent, digits=2)),
     ("Eq. 7, our constants", "log10_eq7_fitted", log10_sci),
     ("Eq. 6", "log10_eq6", log10_sci),
 ]

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.laws import fit_all
 from repcap.laws.fitting import Fit
 from repcap.packing.cost import format_duration, grid_flops
@@ -172,9 +173,9 @@ class ObjectiveFindings(Findings):
                      if standing == NONE else
                      f"lower in {s['better']} of {s['n']} cells; not lower at "
                      f"{', '.join(f'({k}, {d})' for k, d in self.not_lower(name))}")
-            lines.append(f"* `{name}`: median ε* {_pct(s['median_vs_baseline'])} against the "
-                         f"paper's loss (cells {_pct(s['min_vs_baseline'])} to "
-                         f"{_pct(s['max_vs_baseline'])}), {where}")
+            lines.append(f"* `{name}`: median ε* {signed_percent(s['median_vs_baseline'] - 1)} "
+                         f"against the paper's loss (cells {signed_percent(s['min_vs_baseline'] - 1)} "
+                         f"to {signed_percent(s['max_vs_baseline'] - 1)}), {where}")
         winner = self.winner()
         lines.append(f"\n**Winner by median ratio:** `{winner}`"
                      + ("" if winner != self.baseline else
@@ -211,10 +212,6 @@ class ObjectiveFindings(Findings):
         return cls(steps=get("steps"), schedule=get("schedule"), rows=_rows(get("rows")),
                    eq6=fits_from_record(get("eq6")), seconds=get("seconds"),
                    recorded=get("recorded"), baseline=comp.get("baseline", "paper"))
-
-
-def _pct(ratio: float) -> str:
-    return f"{100 * (ratio - 1):+.1f} %"
 
 
 def _rows(rows: Iterable[Mapping]) -> list[dict]:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import floor_ratios, ratio_summary
 from repcap.geometry.null import best_of_trials_median
 from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, metrics
@@ -280,7 +281,7 @@ class PackingFindings(Findings):
         return [Table("Cells in both sweeps", self.shared_cells, [
             ("k", "k", ".0f"), ("d", "d", ".0f"), (f"ours ({self.steps} steps)", "ours", ".4f"),
             ("paper (5000 steps)", "paper", ".4f"),
-            ("ours / paper − 1", "diff", lambda x: f"{100 * x:+.1f} %")])]
+            ("ours / paper − 1", "diff", signed_percent)])]
 
     def floor_table(self) -> Table:
         return Table("max |cos| divided by the best proven floor", self.floor_summary, _FLOOR_COLUMNS)

@@ -17,12 +17,14 @@ page both call:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import random_count
 from repcap.laws import JL_PROVEN_C, PAPER_REPORTED_FITS, Fit, fit_form, implied_jl_c
 from repcap.laws.metrics import relative_error_summary
@@ -49,9 +51,8 @@ def _errors(y, yhat, fit: Fit | None = None) -> dict[str, float]:
     return {**row, **({"r2": fit.r2, "mape": fit.mape, "nrmse": fit.nrmse} if fit else {})}
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:+.1f}"
-
+#: Signed percent in a column whose header already says "%".
+_pct = functools.partial(signed_percent, unit="")
 
 _FIT_COLUMNS = [("data", "data", ""), ("cells", "n", "d"), ("C", "C", ".4f"), ("R²", "r2", ".4f"),
                 ("MAPE %", "mape", ".2f"), ("NRMSE %", "nrmse", ".2f")]
@@ -269,8 +270,8 @@ class RandomPackingFindings(Findings):
         off = np.median([r["ours"] / r["law"] - 1 for r in self.shared])
         return [Table("Cells in both sweeps", self.shared, _SHARED_COLUMNS),
                 Markdown(f"On the {len(self.shared)} shared cells our sweep sits "
-                         f"{100 * off:+.1f} % from the law (median), the release "
-                         f"{100 * self.paper_null_median_rel:+.1f} %.")]
+                         f"{signed_percent(off)} from the law (median), the release "
+                         f"{signed_percent(self.paper_null_median_rel)}.")]
 
     def implied_c_text(self) -> Markdown:
         ours = implied_jl_c(self._column("k"), self._column("d"), self._column("eps"))
@@ -281,8 +282,8 @@ class RandomPackingFindings(Findings):
         law, paper = self.law_fit_C, self.paper_refit_C
         lines.append(
             f"* JL fitted to the law's own predictions on the paper's cells: C = {law:.3f}; to "
-            f"the released values: C = {paper:.3f} ({100 * (paper / law - 1):+.1f} %, the "
-            f"release's offset from the law, median {100 * self.paper_null_median_rel:+.1f} % "
+            f"the released values: C = {paper:.3f} ({signed_percent(paper / law - 1)}, the "
+            f"release's offset from the law, median {signed_percent(self.paper_null_median_rel)} "
             f"in ε)")
         return Markdown("\n".join(lines))
 
@@ -334,7 +335,8 @@ class RandomPackingFindings(Findings):
         constant = (f"Refitting the paper's 256 released cells gives C = {c:.4f}. The "
                     f"extreme-value law of the largest random cosine, with nothing fitted, "
                     f"implies C = {law:.3f} on the same cells; the released values sit "
-                    f"{100 * med:+.1f} % above that law (median). C ≈ 3 is a finite-size, "
+                    f"{abs(100 * med):.1f} % {'above' if med >= 0 else 'below'} that law "
+                    f"(median). C ≈ 3 is a finite-size, "
                     f"best-of-1000 value that drifts towards 4 as k grows, not a constant of "
                     f"geometry.")
         return [Verdict("Standard JL predicts fewer than 300 directions for a 32k-token model, "
