@@ -26,17 +26,15 @@ import numpy as np
 from repcap.common.formatting import signed_percent
 from repcap.laws import fit_all
 from repcap.laws.fitting import Fit
-from repcap.packing.cost import format_duration, grid_flops
+from repcap.packing.cost import format_duration, gpu_estimates, grid_flops
 from repcap.packing.grid import compare_objectives, objective_summary
 from repcap.studies.findings import Findings, Markdown, Table, required
 from repcap.studies.optimised_packing import fits_from_record, nan_from_null
 
-__all__ = ["ObjectiveFindings", "EVERY", "NONE", "SOME", "A100_FLOPS"]
+__all__ = ["ObjectiveFindings", "EVERY", "NONE", "SOME"]
 
 #: How an alternative objective stands against the baseline over the compared cells.
 EVERY, NONE, SOME = "every", "none", "some"
-#: An A100's float32 peak (FLOP/s), the yardstick of the comparison's cost.
-A100_FLOPS = 19.5e12
 
 _SUMMARY_COLUMNS = [
     ("objective", "objective", ""), ("cells", "n", "d"),
@@ -132,8 +130,8 @@ class ObjectiveFindings(Findings):
         lines += [f"* cells: d = {sorted({d for _, d in self.cells})}, "
                   f"k = {sorted({k for k, _ in self.cells})}; cells already recorded in a sweep "
                   f"file were read, not recomputed",
-                  f"* work: {flops:.2e} FLOP for all objectives (6·k²·d per step); ≈ "
-                  f"{format_duration(flops / A100_FLOPS)} at an A100's float32 peak"]
+                  f"* work: {flops:.2e} FLOP for all objectives (6·k²·d per step)",
+                  *(f"  * {line}" for line in gpu_estimates(flops))]
         return Markdown("\n".join(lines))
 
     def cell_table(self) -> Table:

@@ -38,7 +38,8 @@ from repcap.geometry.null import best_of_trials_median
 from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, metrics
 from repcap.laws.fitting import Fit
 from repcap.packing import paper_exponent, paper_learning_rate
-from repcap.packing.cost import Throughput, estimate_seconds, fit_throughput, format_duration, grid_flops
+from repcap.packing.cost import (Throughput, estimate_seconds, fit_throughput, format_duration,
+                                 grid_cost_lines, grid_flops)
 from repcap.packing.grid import grid_summary, late_improvement
 from repcap.packing.released import PaperSweep, shared_cells
 from repcap.packing.sweeps import PAPER_OPTIMISED_GRID
@@ -57,10 +58,6 @@ EQ7_MIN_CELLS = 5
 
 _LAW_NAMES = {"jl": "standard JL", "eq6": "Eq. 6 (k/d)", "eq7": "Eq. 7 (full form)"}
 _REPORTED = PAPER_REPORTED_FITS["optimised"]  # the paper's Figs. 7–8 insets, as printed
-#: Sustained float32 throughputs the cost estimate of the paper's grid is given for.
-GPUS = (("a GPU sustaining 8 TFLOP/s in float32 (e.g. a Colab T4)", 8e12),
-        ("a GPU sustaining 19.5 TFLOP/s in float32 (an A100's peak)", 19.5e12),
-        ("a GPU sustaining 50 TFLOP/s in float32 (e.g. an H100)", 50e12))
 _PAPER_STEPS = 5000
 
 
@@ -288,20 +285,11 @@ class PackingFindings(Findings):
 
     def cost_text(self) -> Markdown:
         """Measured throughput, and what this grid and the paper's take at 5000 steps."""
-        rate = self.throughput
-        here = estimate_seconds("optimised", self.cells, rate.rate, steps=_PAPER_STEPS)
-        paper_seconds = estimate_seconds("optimised", PAPER_OPTIMISED_GRID, rate.high,
-                                         steps=_PAPER_STEPS)
-        paper_flops = grid_flops("optimised", PAPER_OPTIMISED_GRID, steps=_PAPER_STEPS)
-        lines = [
-            f"* measured throughput on {rate.device}: {rate.rate / 1e9:.2f} GFLOP/s (geometric mean "
-            f"of {rate.n} cells, range {rate.low / 1e9:.2f}–{rate.high / 1e9:.2f}); work counted as "
-            f"6·k²·d per step",
-            f"* this page's grid at 5000 steps: ≈ {format_duration(here)} here",
-            f"* the paper's grid: 166 cells × 5000 steps = {paper_flops:.2e} FLOP ≈ "
-            f"{format_duration(paper_seconds)} here at the best measured throughput",
-            *(f"  * on {gpu}: ≈ {format_duration(paper_flops / tflops)}" for gpu, tflops in GPUS)]
-        return Markdown("\n".join(lines))
+        here = estimate_seconds("optimised", self.cells, self.throughput.rate, steps=_PAPER_STEPS)
+        return Markdown("\n".join(grid_cost_lines(
+            self.throughput, grid_flops("optimised", PAPER_OPTIMISED_GRID, steps=_PAPER_STEPS),
+            grid=f"the paper's grid: {len(PAPER_OPTIMISED_GRID)} cells × {_PAPER_STEPS} steps",
+            before=[f"this page's grid at {_PAPER_STEPS} steps: ≈ {format_duration(here)} here"])))
 
     def tables(self) -> list[Table]:
         return [self.fits_table(), *(p for p in self.shared() if isinstance(p, Table)),

@@ -28,7 +28,8 @@ from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import random_count
 from repcap.laws import JL_PROVEN_C, PAPER_REPORTED_FITS, Fit, fit_form, implied_jl_c
 from repcap.laws.metrics import relative_error_summary
-from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
+from repcap.packing.cost import (Throughput, estimate_seconds, fit_throughput, format_duration,
+                                 grid_cost_lines, grid_flops)
 from repcap.packing.released import shared_cells
 from repcap.packing.sweeps import PAPER_RANDOM_GRID
 from repcap.studies.findings import CAVEAT, FAILS, Findings, Markdown, Table, Verdict
@@ -301,16 +302,12 @@ class RandomPackingFindings(Findings):
             f"10^{math.log10(LLAMA_VOCAB / one):.1f} times the one-draw count.")
 
     def cost_text(self) -> Markdown:
-        c, flops = self.cost, self.cost["paper_flops"]
-        gpus = [("a GPU sustaining 30 TFLOP/s in float16 (e.g. a Colab T4)", 30e12),
-                ("a GPU sustaining 150 TFLOP/s in float16 (e.g. an A100)", 150e12)]
-        return Markdown(
-            f"Measured throughput on {c['device']}: {c['rate'] / 1e9:.2f} GFLOP/s (geometric mean "
-            f"of {c['n']} cells, range {c['low'] / 1e9:.2f}–{c['high'] / 1e9:.2f}); work counted "
-            f"as T·k²·d per cell. The paper's grid, 256 cells with T = 1000: {flops:.2e} FLOP ≈ "
-            f"{format_duration(c['paper_seconds'])} here at the best measured throughput (small "
-            f"cells pay fixed overheads, large cells run closer to it), and\n\n"
-            + "\n".join(f"* on {gpu}: ≈ {format_duration(flops / rate)}" for gpu, rate in gpus))
+        c = self.cost
+        rate = Throughput("random", c["rate"], c["low"], c["high"], c["n"], c["device"])
+        return Markdown("\n".join(grid_cost_lines(
+            rate, c["paper_flops"], dtype="float16",
+            grid=f"the paper's grid: {len(PAPER_RANDOM_GRID)} cells × T = {PAPER_TRIALS} draws",
+            note=" (small cells pay fixed overheads, large cells run closer to it)")))
 
     def tables(self) -> list[Table]:
         shared = [p for p in self.shared_parts() if isinstance(p, Table)]
