@@ -3,6 +3,7 @@ chapter text and the verdict page deciding by the same call, and records through
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -94,9 +95,11 @@ def test_kd_law_evidence_counts_the_near_orthogonal_cells():
 
 def test_packing_text_and_tables():
     f = _packing()
-    assert "JL by a factor 6.9" in f.fits_text() and "cuts" in f.fits_text()
-    assert "its smallest k is 2,000" in f.shared()[0]
-    assert isinstance(_packing(shared=True).shared()[0], Table)
+    assert "Eq. 6 cuts the MAPE of standard JL by a factor 6.9" in f.fits_text()
+    worse = dataclasses.replace(f, fits={"jl": _fit("jl", 3.85), "eq6": _fit("eq6", 26.6)})
+    assert "Eq. 6's MAPE is 6.9 × standard JL's" in worse.fits_text()  # no "raises JL's MAPE"
+    assert "its smallest k is 2,000" in f.shared_parts()[0]
+    assert isinstance(_packing(shared=True).shared_parts()[0], Table)
     assert [t.title for t in f.tables()] == ["The three laws fitted to optimised packings",
                                               "max |cos| divided by the best proven floor"]
     fit_rows = f.fits_table().rows

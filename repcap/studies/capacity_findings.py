@@ -33,7 +33,7 @@ import numpy as np
 
 from repcap.common.formatting import log10_sci, sci, signed_percent
 from repcap.geometry.feasibility import named_band
-from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all
+from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all, forms_fittable
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, classify
 from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
@@ -110,8 +110,9 @@ def own_constants(grid: str, d_values: Sequence[int], k_values: Sequence[int], *
 
     The packings are read from chapter 5's results file in ``sweep_dir`` (the cells missing there
     are computed first when ``compute``, as :func:`repcap.packing.sweeps.run_sweep` does). With n
-    packings the fits are :func:`repcap.laws.fit_all` of JL, Eq. 6 and Eq. 7 (n > 4), of JL and
-    Eq. 6 (1 < n ≤ 4), or none.
+    packings the fits are :func:`repcap.laws.fit_all` of the forms n points determine
+    (:func:`repcap.laws.forms_fittable`: JL, Eq. 6 and Eq. 7 for n > 4, JL and Eq. 6 for
+    1 < n ≤ 4, none otherwise).
     """
     cells = grid_cells("optimised", grid, d_values, k_values)
     sweep_file = results_file(sweep_dir, "optimised", steps=steps, objective=objective, seed=seed)
@@ -125,8 +126,7 @@ def own_constants(grid: str, d_values: Sequence[int], k_values: Sequence[int], *
         note = (f"{len(records)} of chapter 5's {len(cells)} packings found in {sweep_file.name}; "
                 "none computed here.")
     k, d, eps = (np.array([r[key] for r in records], dtype=float) for key in ("k", "d", "eps"))
-    fits = (fit_all(k, d, eps, forms=("jl", "eq6", "eq7") if len(records) > 4 else ("jl", "eq6"))
-            if len(records) > 1 else {})
+    fits = fit_all(k, d, eps, forms=forms_fittable(len(records)))
     eq7 = fits.get("eq7")
     return ConstantsFindings(n_packings=len(records), steps=steps, grid=grid,
                              eq7=dict(eq7.params) if eq7 else None,

@@ -35,7 +35,7 @@ import numpy as np
 from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import floor_ratios, ratio_summary
 from repcap.geometry.null import best_of_trials_median
-from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, metrics
+from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, forms_fittable, metrics
 from repcap.laws.fitting import Fit
 from repcap.packing import paper_exponent, paper_learning_rate
 from repcap.packing.cost import (Throughput, estimate_seconds, fit_throughput, format_duration,
@@ -53,8 +53,6 @@ __all__ = ["PackingFindings", "FloorComparison", "sweep_arrays", "exponent_table
 PAPER_MAPES = {"jl": 975.3, "eq6": 7.95}
 #: A refit reproduces the paper's MAPE when within this relative distance of it.
 REPRODUCE_TOLERANCE = 0.01
-#: Eq. 7 has four parameters: it is fitted only to at least this many cells (one more than that).
-EQ7_MIN_CELLS = 5
 
 _LAW_NAMES = {"jl": "standard JL", "eq6": "Eq. 6 (k/d)", "eq7": "Eq. 7 (full form)"}
 _REPORTED = PAPER_REPORTED_FITS["optimised"]  # the paper's Figs. 7–8 insets, as printed
@@ -132,11 +130,6 @@ class FloorComparison:
                 ratio_summary(self.paper, "paper's released packings (k > d)")]
 
 
-def _fits(k, d, eps) -> dict[str, Fit]:
-    forms = ("jl", "eq6", "eq7") if len(k) >= EQ7_MIN_CELLS else ("jl", "eq6")
-    return fit_all(k, d, eps, forms=forms)
-
-
 def fits_from_record(record: Mapping[str, Mapping]) -> dict[str, Fit]:
     """``{form: Fit}`` back from ``{form: Fit.to_dict()}`` (JSON nulls become NaN)."""
     names = {f.name for f in fields(Fit)}
@@ -194,7 +187,7 @@ class PackingFindings(Findings):
             cells=[[int(a), int(b)] for a, b in zip(k, d)], eps=[float(e) for e in eps],
             seconds=float(np.array([r["seconds"] for r in records], dtype=float).sum()),
             late_improvement_median=float(np.median(late)), late_improvement_max=float(late.max()),
-            fits=_fits(k, d, eps), paper_refits=fit_all(paper.k, paper.d, paper.eps),
+            fits=fit_all(k, d, eps, forms=forms_fittable(len(k))), paper_refits=fit_all(paper.k, paper.d, paper.eps),
             eq7_paper_on_ours=metrics(eps, eq7_eps(k, d, **PAPER_EQ7)),
             shared_cells=[{key: float(v) for key, v in row.items()}
                           for row in shared_cells(paper, k, d, eps)],
@@ -259,9 +252,11 @@ class PackingFindings(Findings):
         refit += (f"within {paper}: the procedure is the paper's." if status != FAILS else
                   f"not within {paper}: the refit does not reproduce the paper.")
         factor, paper_jl, paper_eq6 = self.mape_factor, _REPORTED["jl"]["mape"], _REPORTED["eq6"]["mape"]
-        ours = (f"On our packings, Eq. 6 {'cuts' if factor > 1 else 'raises'} the MAPE of standard "
-                f"JL by a factor {max(factor, 1 / factor):.1f} with the same single parameter; on "
-                f"the paper's data by {paper_jl} / {paper_eq6} ≈ {paper_jl / paper_eq6:.0f}.")
+        paper_factor = f"{paper_jl} / {paper_eq6} ≈ {paper_jl / paper_eq6:.0f}"
+        ours = (f"On our packings, Eq. 6 cuts the MAPE of standard JL by a factor {factor:.1f} with "
+                f"the same single parameter; on the paper's data by {paper_factor}." if factor > 1
+                else f"On our packings, Eq. 6's MAPE is {1 / factor:.1f} × standard JL's, with the "
+                f"same single parameter; on the paper's data Eq. 6 cuts JL's by {paper_factor}.")
         return Markdown(f"{refit} {ours} (Verdict on the paper's claim that Eq. 6 cuts the error "
                         f"from 975 % to 8 %: *{status}*.)")
 
@@ -270,7 +265,7 @@ class PackingFindings(Findings):
         return Markdown(f"Eq. 7 with the paper's constants on our cells: MAPE {m['mape']:.1f} %, "
                         f"R² {m['r2']:.3f}")
 
-    def shared(self) -> list[Table | Markdown]:
+    def shared_parts(self) -> list[Table | Markdown]:
         """The cells in both sweeps as a table, or the sentence saying there are none."""
         if not self.shared_cells:
             return [Markdown(f"None of this profile's {self.n_cells} cells is in the paper's grid "
@@ -292,12 +287,12 @@ class PackingFindings(Findings):
             before=[f"this page's grid at {_PAPER_STEPS} steps: ≈ {format_duration(here)} here"])))
 
     def tables(self) -> list[Table]:
-        return [self.fits_table(), *(p for p in self.shared() if isinstance(p, Table)),
+        return [self.fits_table(), *(p for p in self.shared_parts() if isinstance(p, Table)),
                 self.floor_table()]
 
     def markdown(self) -> Markdown:
         texts = [self.sweep_text(), self.fits_text(), self.eq7_text(),
-                 *(p for p in self.shared() if not isinstance(p, Table)), self.cost_text()]
+                 *(p for p in self.shared_parts() if not isinstance(p, Table)), self.cost_text()]
         return Markdown("\n\n".join(texts))
 
     def verdicts(self) -> list[Verdict]:
