@@ -171,12 +171,10 @@ class PackingFindings(Findings):
     paper_smallest_k: int
     floor_summary: list[dict]        # FloorComparison.summary()
     throughput: Throughput
-    profile: str = ""
 
     @classmethod
     def from_sweep(cls, records: Sequence[Mapping], paper: PaperSweep, floors: FloorComparison, *,
-                   grid: str, steps: int, objective: str, sweep_file: str | os.PathLike,
-                   profile: str = ""
+                   grid: str, steps: int, objective: str, sweep_file: str | os.PathLike
                    ) -> "PackingFindings":
         """The findings of a finished sweep's ``records`` beside the ``paper``'s released sweep."""
         k, d, eps = sweep_arrays(records)
@@ -192,7 +190,7 @@ class PackingFindings(Findings):
             shared_cells=[{key: float(v) for key, v in row.items()}
                           for row in shared_cells(paper, k, d, eps)],
             paper_smallest_k=int(paper.k.min()), floor_summary=floors.summary(),
-            throughput=fit_throughput(records, kind="optimised"), profile=profile)
+            throughput=fit_throughput(records, kind="optimised"))
 
     # -- the rule ----------------------------------------------------------------------------------
     def kd_law_status(self) -> str:
@@ -318,7 +316,7 @@ class PackingFindings(Findings):
     def record(self) -> dict[str, Any]:
         ours, random_one, paper = self.floor_summary
         return {
-            "profile": self.profile, "grid": self.grid, "steps": self.steps,
+            "grid": self.grid, "steps": self.steps,
             "objective": self.objective, "n_cells": self.n_cells, "cells": self.cells,
             "fits": {form: fit.to_dict() for form, fit in self.fits.items()},
             "paper_refits": {form: fit.to_dict() for form, fit in self.paper_refits.items()},
@@ -352,4 +350,4 @@ class PackingFindings(Findings):
             eq7_paper_on_ours=nan_from_null(get("eq7_paper_constants_on_ours")),
             shared_cells=record.get("shared_cells") or [], paper_smallest_k=get("paper_smallest_k"),
             floor_summary=nan_from_null(get("floor_ratio_summary")),
-            throughput=Throughput(**get("throughput")), profile=record.get("profile", ""))
+            throughput=Throughput(**get("throughput")))

@@ -106,10 +106,9 @@ class RandomPackingFindings(Findings):
     shared: list[dict]               # cells in both sweeps (shared_cells rows, law at our T)
     implied_c: dict[str, list]       # implied_c_curves series -> C at k = IMPLIED_C_AT
     cost: dict                       # throughput of our cells and the paper grid's cost
-    profile: str = ""
 
     @classmethod
-    def from_sweep(cls, sweep: RandomSweep, *, profile: str = "") -> "RandomPackingFindings":
+    def from_sweep(cls, sweep: RandomSweep) -> "RandomPackingFindings":
         """The findings of ``sweep``, with the worked example and the implied constants."""
         p = sweep.paper
         law_fit = fit_form("jl", p.k, p.d, sweep.paper_law_eps)
@@ -141,8 +140,7 @@ class RandomPackingFindings(Findings):
                   "device": rate.device,
                   "paper_flops": grid_flops("random", PAPER_RANDOM_GRID, trials=PAPER_TRIALS),
                   "paper_seconds": estimate_seconds("random", PAPER_RANDOM_GRID, rate.high,
-                                                    trials=PAPER_TRIALS)},
-            profile=profile)
+                                                    trials=PAPER_TRIALS)})
 
     # -- numbers read from the fields ------------------------------------------------------------
     def _column(self, key: str) -> np.ndarray:
