@@ -210,6 +210,12 @@ class PackingFindings(Findings):
         """Cells of this sweep with k ≤ d (nearly orthogonal packings, tiny targets)."""
         return sum(k <= d for k, d in self.cells)
 
+    @staticmethod
+    def paper_eq7(k, d):
+        r"""Eq. 7 with the paper's constants, :math:`\varepsilon = \sqrt{C(\ln(k^a/d))^b/d^c}`
+        (:data:`repcap.laws.PAPER_EQ7`): the curve Figure 5.3 draws over our packings."""
+        return eq7_eps(k, d, **PAPER_EQ7)
+
     @property
     def mape_factor(self) -> float:
         """MAPE of standard JL over MAPE of Eq. 6 on this build's packings."""

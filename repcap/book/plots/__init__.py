@@ -4,8 +4,8 @@ Part of ``repcap.book``; from the layers below it reads constants only (the clas
 
 Plots never compute: each helper takes results that a computing module returned and draws them.
 Chapter-specific helpers live in sub-modules (``plots.superposition``, ``plots.embeddings``,
-``plots.classes_figures``, ``plots.packing``, ``plots.capacity``, ``plots.frontier``,
-``plots.activations``); ``plots.layout``
+``plots.classes_figures``, ``plots.packing``, ``plots.packing_figures``, ``plots.capacity``,
+``plots.frontier``, ``plots.activations``); ``plots.layout``
 holds the figure layout they all use (``figure``, ``finish``, the provenance line ``source_line``);
 this module holds the shared style.
 """

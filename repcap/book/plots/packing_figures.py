@@ -15,7 +15,6 @@ import numpy as np
 
 from repcap.book.plots import packing as panels
 from repcap.book.plots.layout import figure, finish
-from repcap.laws import PAPER_EQ7, eq7_eps
 
 __all__ = ["OBJECTIVE_LABELS", "convergence_figure", "laws_figure", "eq7_figure", "floor_figure",
            "objectives_figure"]
@@ -69,7 +68,7 @@ def eq7_figure(findings, paper, *, profile: str):
     constants (left); the paper's released cells with its Eq. 7 and Eq. 6 (right)."""
     fig, axes = figure(2, width=13.0, height=4.8)
     # the constants are in the table above; a short label keeps the legend off the curves
-    curves = {_PAPER_EQ7: lambda kk, dd: eq7_eps(kk, dd, **PAPER_EQ7)}
+    curves = {_PAPER_EQ7: findings.paper_eq7}
     eq7 = findings.fits.get("eq7")
     if eq7 is not None:
         curves = {"Eq. 7 fitted here": eq7.predict, **curves}
