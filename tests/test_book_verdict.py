@@ -10,6 +10,7 @@ import pytest
 from repcap.book import verdict as V
 from repcap.errors import RepcapError
 from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
+from repcap.studies.findings import chapter_record
 
 
 def _activations():
@@ -26,7 +27,7 @@ def _optimised_packing() -> dict:
     from test_studies_optimised_packing import _objectives, _packing
 
     objectives = _objectives(softmax=[0.874, 0.874, 0.874])
-    return json.loads(dumps({**_packing().record(), **objectives.record()}))
+    return json.loads(dumps(chapter_record("test", _packing(), objectives)))
 
 
 def _capacity() -> dict:
@@ -59,7 +60,6 @@ def _two_classes() -> dict:
     2/√d, the wrong way (ρ(d, ε√d) = +0.66)."""
     from references import survey_row
     from repcap.studies.classes_findings import SurveyFindings, TwoClassesFindings
-    from repcap.studies.findings import chapter_record
     from test_studies_width_trend_findings import findings as trend_findings
 
     rows = [survey_row("all-MiniLM-L6-v2", 0.2014, mean=0.0181, d=384)]
@@ -71,7 +71,7 @@ def _results() -> dict:
     """Results shaped like the chapters' files, with the paper's own numbers where it has them."""
     return {
         "03_two_classes": _two_classes(),
-        "04_jl_random": _random_packing().record(),
+        "04_jl_random": json.loads(dumps(chapter_record("test", _random_packing()))),
         "05_optimised_packing": _optimised_packing(),
         "06_capacity": json.loads(json.dumps(_capacity())),
         "07_packing_frontier": json.loads(dumps(_frontier().record())),

@@ -70,3 +70,22 @@ def test_format_duration():
     assert sc.format_duration(7.2 * 3600) == "7.2 h"
     assert sc.format_duration(12 * 86400) == "12 days"
     assert sc.format_duration(math.inf) == "∞"
+
+
+def test_the_cost_paragraph_of_the_packing_chapters():
+    assert sc.gpu_estimates(19.5e12 * 3600) == [
+        "on a GPU sustaining 8 TFLOP/s in float32 (e.g. a Colab T4): ≈ 2.4 h",
+        "on a GPU sustaining 19.5 TFLOP/s in float32 (an A100's peak): ≈ 60.0 min",
+        "on a GPU sustaining 50 TFLOP/s in float32 (e.g. an H100): ≈ 23.4 min"]
+    assert [line.split(" (")[0] for line in sc.gpu_estimates(1e12, "float16")] == [
+        "on a GPU sustaining 30 TFLOP/s in float16", "on a GPU sustaining 150 TFLOP/s in float16"]
+    with pytest.raises(DomainError):
+        sc.gpu_estimates(1e12, "bfloat16")
+    rate = sc.Throughput(kind="optimised", rate=1e9, low=5e8, high=2e9, n=3, device="cpu")
+    lines = sc.grid_cost_lines(rate, 4e12, grid="the grid", before=["a line"], note=" (note)")
+    assert lines[:3] == [
+        "* measured throughput on cpu: 1.00 GFLOP/s (geometric mean of 3 cells, range 0.50–2.00); "
+        "work counted as 6·k²·d per step",
+        "* a line",
+        "* the grid = 4.00e+12 FLOP ≈ 33.3 min here at the best measured throughput (note)"]
+    assert len(lines) == 6 and lines[3].startswith("  * on a GPU sustaining 8 TFLOP/s")

@@ -3,6 +3,7 @@ chapter text and the verdict page deciding by the same call, and records through
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -12,7 +13,7 @@ from repcap.book import verdict as V
 from repcap.laws.fitting import Fit
 from repcap.packing.cost import Throughput
 from repcap.packing.released import load_paper_sweep
-from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Table
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Table, chapter_record
 from repcap.studies.objective_comparison import EVERY, NONE, SOME, ObjectiveFindings
 from repcap.studies.optimised_packing import (PAPER_MAPES, FloorComparison, PackingFindings,
                                               exponent_table, grid_table, sweep_arrays)
@@ -42,8 +43,7 @@ def _packing(jl: float = 975.3, eq6: float = 7.95, *, shared: bool = False,
         shared_cells=[{"k": 2000.0, "d": 32.0, "ours": 0.45, "paper": 0.44,
                        "diff": 0.45 / 0.44 - 1}] if shared else [],
         paper_smallest_k=2000, floor_summary=floors,
-        throughput=Throughput(kind="optimised", rate=1e9, low=5e8, high=2e9, n=3, device="cpu"),
-        profile="test")
+        throughput=Throughput(kind="optimised", rate=1e9, low=5e8, high=2e9, n=3, device="cpu"))
 
 
 def _records(name: str, eps: dict[tuple[int, int], float], steps: int = 100) -> list[dict]:
@@ -94,9 +94,11 @@ def test_kd_law_evidence_counts_the_near_orthogonal_cells():
 
 def test_packing_text_and_tables():
     f = _packing()
-    assert "JL by a factor 6.9" in f.fits_text() and "cuts" in f.fits_text()
-    assert "its smallest k is 2,000" in f.shared()[0]
-    assert isinstance(_packing(shared=True).shared()[0], Table)
+    assert "Eq. 6 cuts the MAPE of standard JL by a factor 6.9" in f.fits_text()
+    worse = dataclasses.replace(f, fits={"jl": _fit("jl", 3.85), "eq6": _fit("eq6", 26.6)})
+    assert "Eq. 6's MAPE is 6.9 × standard JL's" in worse.fits_text()  # no "raises JL's MAPE"
+    assert "its smallest k is 2,000" in f.shared_parts()[0]
+    assert isinstance(_packing(shared=True).shared_parts()[0], Table)
     assert [t.title for t in f.tables()] == ["The three laws fitted to optimised packings",
                                               "max |cos| divided by the best proven floor"]
     fit_rows = f.fits_table().rows
@@ -108,7 +110,8 @@ def test_packing_text_and_tables():
 
 def test_packing_record_keeps_the_keys_the_verdict_page_reads_and_round_trips():
     f = _packing(shared=True)
-    record = json.loads(dumps(f.record()))
+    record = json.loads(dumps(chapter_record("test", f)))  # as the chapter writes it
+    assert record["profile"] == "test"
     assert record["paper_floor_ratio_min"] == 1.3 and record["paper_floor_ratio_max"] == 2.5
     assert record["paper_refits"]["eq6"]["mape"] == 7.95 and record["n_cells"] == 3
     back = PackingFindings.from_record(record)

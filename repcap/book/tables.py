@@ -9,30 +9,20 @@ show the HTML; plain Python prints the Markdown.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
 
-from repcap.common.formatting import log10_sci, sci
+from repcap.common.formatting import formatted, missing
 from repcap.errors import DomainError
+from repcap.studies.findings import Column
 
 __all__ = ["Column", "markdown_table", "html_table", "show_table"]
 
-Column = tuple  # (header, key or callable(row) -> value, format spec or callable(value) -> str)
-
 
 def _text(row: Mapping, key, fmt) -> str:
+    """One cell: "–" for a missing value (None or NaN), whatever the format; else the value through
+    ``fmt`` (a callable or a format spec) or ``str``."""
     value = key(row) if callable(key) else row.get(key)
-    if callable(fmt):
-        text = fmt(value)
-    elif value is None:
-        text = "–"
-    elif isinstance(value, float) and math.isnan(value):
-        text = "–"
-    elif fmt:
-        text = format(value, fmt)
-    else:
-        text = str(value)
+    text = fmt(value) if callable(fmt) and not missing(value) else formatted(value, fmt or "")
     return str(text).replace("\n", " ")
 
 

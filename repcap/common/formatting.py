@@ -1,15 +1,30 @@
-"""Numbers written for readers: the paper's scientific notation, and counts beyond float range.
+"""Numbers written for readers: the paper's scientific notation, counts beyond float range, large
+factors, signed percentages and the spread of a set of ratios.
 
-Every page, table and command of repcap writes large numbers the same way; the functions live here,
-on the ground floor, so studies (their findings' text), the book and the command line share them.
+Every page, table and command of repcap writes numbers the same way; the functions live here, on the
+ground floor, so studies (their findings' text), the book and the command line share them. Each writes
+a missing value (None or NaN) as "–", as the book's tables do.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["sci", "log10_sci"]
+import numpy as np
+
+__all__ = ["missing", "formatted", "sci", "log10_sci", "factor", "signed_percent", "range_median"]
+
+
+def missing(value: Any) -> bool:
+    """Whether ``value`` is absent: None (a JSON null) or NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def formatted(value: Any, spec: str = "") -> str:
+    """``format(value, spec)``, or "–" when the value is :func:`missing`."""
+    return "–" if missing(value) else format(value, spec)
 
 
 def sci(value: Any, digits: int = 3) -> str:
@@ -48,3 +63,27 @@ def log10_sci(log10_value: Any, digits: int = 3) -> str:
         exp += 1
         text = f"{mant / 10:.{digits - 1}f}"
     return f"{text}e{exp}"
+
+
+def factor(value: Any) -> str:
+    """A large factor or count: plain digits below a million (``825,296``), ``10^a.b`` from there
+    (``10^9.4``), so that two factors of very different size read alike."""
+    if missing(value):
+        return "–"
+    x = float(value)
+    return f"{x:,.0f}" if x < 1e6 else f"10^{math.log10(x):.1f}"
+
+
+def signed_percent(fraction: Any, digits: int = 1, *, unit: str = " %") -> str:
+    """A relative difference as a signed percentage: ``0.013`` → ``"+1.3 %"``, ``-0.2`` →
+    ``"-20.0 %"`` (``unit=""`` where a column header already says "%")."""
+    if missing(fraction):
+        return "–"
+    return f"{100 * float(fraction):+.{digits}f}{unit}"
+
+
+def range_median(values: Iterable[float], digits: int = 3) -> str:
+    """``"lo–hi, median m"`` of a set of ratios, each to ``digits`` significant figures."""
+    v = np.asarray(list(values), dtype=float)
+    return (f"{v.min():.{digits}g}–{v.max():.{digits}g}, "
+            f"median {float(np.median(v)):.{digits}g}")

@@ -25,7 +25,7 @@ from repcap.errors import DomainError, FitError
 from repcap.laws.forms import FORMS
 from repcap.laws.metrics import metrics
 
-__all__ = ["Fit", "fit_form", "fit_all"]
+__all__ = ["Fit", "fit_form", "fit_all", "forms_fittable"]
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,19 @@ def fit_all(k, d, eps, forms: Sequence[str] = ("jl", "eq6", "eq7")) -> dict[str,
     {'C': 0.458, 'a': 1.067, 'b': 1.447, 'c': 0.972}
     """
     return {form: fit_form(form, k, d, eps) for form in forms}
+
+
+def forms_fittable(n_cells: int, forms: Sequence[str] = ("jl", "eq6", "eq7")) -> tuple[str, ...]:
+    """The ``forms`` that ``n_cells`` points determine: those with fewer parameters than points
+    (standard JL and Eq. 6 from 2 points, Eq. 7's four parameters from 5), in the order given.
+
+    Examples
+    --------
+    >>> from repcap.laws import forms_fittable
+    >>> forms_fittable(5), forms_fittable(4), forms_fittable(1)
+    (('jl', 'eq6', 'eq7'), ('jl', 'eq6'), ())
+    """
+    return tuple(form for form in forms if len(FORMS[form].params) < n_cells)
 
 
 def params_of(form: str, params: Mapping | Fit | None, defaults: Mapping) -> dict:

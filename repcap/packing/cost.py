@@ -11,7 +11,8 @@ Work per cell (Gram products dominate; elementwise passes and random draws are i
                the author's dense autograd code does the same :math:`6k^2 d` per step.
 
 A measured sweep gives the machine's effective throughput :math:`R = W_i / t_i` per cell; the time of
-another grid is then :math:`\sum_i W_i / R`. Nothing here runs a packing.
+another grid is then :math:`\sum_i W_i / R`, here or on the GPUs of :data:`GPUS`
+(:func:`grid_cost_lines` writes the packing chapters' cost paragraph). Nothing here runs a packing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ import numpy as np
 from repcap.common.checks import scalar_or_array
 from repcap.errors import DomainError
 
-__all__ = ["cell_flops", "grid_flops", "Throughput", "fit_throughput", "estimate_seconds", "format_duration"]
+__all__ = ["cell_flops", "grid_flops", "Throughput", "fit_throughput", "estimate_seconds", "format_duration",
+           "GPUS", "throughput_text", "gpu_estimates", "grid_cost_lines"]
+
+#: Sustained throughputs (FLOP/s) a grid's cost is given for, per precision: (example, FLOP/s).
+GPUS = {
+    "float32": (("e.g. a Colab T4", 8e12), ("an A100's peak", 19.5e12), ("e.g. an H100", 50e12)),
+    "float16": (("e.g. a Colab T4", 30e12), ("e.g. an A100", 150e12)),
+}
+#: The work of one cell (:func:`cell_flops`), in words.
+_WORK = {"random": "T·k²·d per cell", "optimised": "6·k²·d per step"}
 
 
 def cell_flops(kind: str, k, d, *, trials: int | None = None, steps: int | None = None):
@@ -130,6 +140,35 @@ def format_duration(seconds: float) -> str:
     if seconds < 3 * 86400:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def throughput_text(rate: Throughput) -> str:
+    """``"measured throughput on cpu: 1.00 GFLOP/s (geometric mean of 3 cells, range 0.50–2.00);
+    work counted as 6·k²·d per step"``."""
+    return (f"measured throughput on {rate.device}: {rate.rate / 1e9:.2f} GFLOP/s (geometric mean "
+            f"of {rate.n} cells, range {rate.low / 1e9:.2f}–{rate.high / 1e9:.2f}); work counted as "
+            f"{_WORK[rate.kind]}")
+
+
+def gpu_estimates(flops: float, dtype: str = "float32") -> list[str]:
+    r"""The time of ``flops`` FLOPs, :math:`t = W / R`, on each GPU of :data:`GPUS` for ``dtype``:
+    ``"on a GPU sustaining 8 TFLOP/s in float32 (e.g. a Colab T4): ≈ 3.5 h"``, one line each."""
+    if dtype not in GPUS:
+        raise DomainError(f"no GPU throughputs for {dtype!r}; choose one of {sorted(GPUS)}")
+    return [f"on a GPU sustaining {rate / 1e12:g} TFLOP/s in {dtype} ({example}): ≈ "
+            f"{format_duration(flops / rate)}" for example, rate in GPUS[dtype]]
+
+
+def grid_cost_lines(rate: Throughput, flops: float, *, grid: str, dtype: str = "float32",
+                    before: Sequence[str] = (), note: str = "") -> list[str]:
+    r"""A packing chapter's cost paragraph as Markdown bullets: the measured throughput
+    (:func:`throughput_text`), the lines ``before``, then ``grid`` (its words) with its work
+    ``flops`` and the time :math:`W / R_{\max}` here at the best measured rate (``note`` follows),
+    and under it the time on each GPU (:func:`gpu_estimates`)."""
+    return [f"* {throughput_text(rate)}", *(f"* {line}" for line in before),
+            f"* {grid} = {flops:.2e} FLOP ≈ {format_duration(flops / rate.high)} here at the best "
+            f"measured throughput{note}",
+            *(f"  * {line}" for line in gpu_estimates(flops, dtype))]
 
 
 def cell_memory_bytes(kind: str, k: int, d: int, *, itemsize: int = 4,

@@ -21,6 +21,7 @@ Appendix C in :mod:`repcap.studies.unembedding`. The chapter writes the union of
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,9 +31,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from repcap.common.formatting import log10_sci, sci
+from repcap.common.formatting import log10_sci, sci, signed_percent
 from repcap.geometry.feasibility import named_band
-from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all
+from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all, forms_fittable
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, CLASS2_BELOW, classify
 from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
@@ -109,8 +110,9 @@ def own_constants(grid: str, d_values: Sequence[int], k_values: Sequence[int], *
 
     The packings are read from chapter 5's results file in ``sweep_dir`` (the cells missing there
     are computed first when ``compute``, as :func:`repcap.packing.sweeps.run_sweep` does). With n
-    packings the fits are :func:`repcap.laws.fit_all` of JL, Eq. 6 and Eq. 7 (n > 4), of JL and
-    Eq. 6 (1 < n ≤ 4), or none.
+    packings the fits are :func:`repcap.laws.fit_all` of the forms n points determine
+    (:func:`repcap.laws.forms_fittable`: JL, Eq. 6 and Eq. 7 for n > 4, JL and Eq. 6 for
+    1 < n ≤ 4, none otherwise).
     """
     cells = grid_cells("optimised", grid, d_values, k_values)
     sweep_file = results_file(sweep_dir, "optimised", steps=steps, objective=objective, seed=seed)
@@ -124,8 +126,7 @@ def own_constants(grid: str, d_values: Sequence[int], k_values: Sequence[int], *
         note = (f"{len(records)} of chapter 5's {len(cells)} packings found in {sweep_file.name}; "
                 "none computed here.")
     k, d, eps = (np.array([r[key] for r in records], dtype=float) for key in ("k", "d", "eps"))
-    fits = (fit_all(k, d, eps, forms=("jl", "eq6", "eq7") if len(records) > 4 else ("jl", "eq6"))
-            if len(records) > 1 else {})
+    fits = fit_all(k, d, eps, forms=forms_fittable(len(records)))
     eq7 = fits.get("eq7")
     return ConstantsFindings(n_packings=len(records), steps=steps, grid=grid,
                              eq7=dict(eq7.params) if eq7 else None,
@@ -138,9 +139,11 @@ _TABLE1_COLUMNS = [
     ("model", "name", ""),
     ("d_model", "d_model", "d"),
     ("ε (paper)", "eps", ".5f"),
-    ("capacity (paper)", "capacity_paper", lambda v: sci(v) if v else "indeterminate"),
+    # Table 1 prints no capacity ("indeterminate") for its Class 1 rows: the word, not "–".
+    ("capacity (paper)", lambda r: r["capacity_paper"] or "indeterminate",
+     lambda v: v if isinstance(v, str) else sci(v)),
     ("Eq. 7 recomputed", "capacity_eq7_paper", sci),
-    ("difference", "rel_diff", lambda v: "–" if v is None else f"{100 * v:+.2f} %"),
+    ("difference", "rel_diff", functools.partial(signed_percent, digits=2)),
     ("Eq. 7, our constants", "log10_eq7_fitted", log10_sci),
     ("Eq. 6", "log10_eq6", log10_sci),
 ]

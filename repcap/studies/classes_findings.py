@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from repcap import catalog
+from repcap.common.formatting import signed_percent
 from repcap.errors import DataFileError, ParameterError, StorageError
 from repcap.geometry.null import null_eps
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
@@ -221,7 +222,7 @@ class TwoClassesFindings(Findings):
 
     def markdown(self) -> Markdown:
         lines = [f"{j['name']} is the paper's {j['paper_name']}: measured here {j['eps']:.5f}, "
-                 f"reported {j['eps_paper']:.5f} ({100 * j['rel_diff']:+.2f} %)."
+                 f"reported {j['eps_paper']:.5f} ({signed_percent(j['rel_diff'], 2)})."
                  for j in self.joined]
         if not self.joined:
             lines.append("None of this run's models is in the paper's table; the 'paper' profile "

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from repcap.common.formatting import log10_sci, sci
+from repcap.common.formatting import log10_sci, range_median, sci
 from repcap.geometry.bounds import log10_kl_asymptotic
 from repcap.geometry.feasibility import eq7_exit, model_band, named_band, outside_band
 from repcap.geometry.null import null_eps
@@ -139,8 +139,7 @@ class BandFindings(Findings):
                  f"{v['construction_over_eq7']:.3g}× more." for v in beaten]
         n, greedy_only = len(self.rows), [v for v in self.rows if v["log10_eq7"] < v["log10_greedy"]]
         ratios = [v["construction_over_eq7"] for v in beaten]
-        spread = (f" (ratios {min(ratios):.3g}–{max(ratios):.3g}, median {np.median(ratios):.3g})"
-                  if ratios else "")
+        spread = f" (ratios {range_median(ratios)})" if ratios else ""
         summary = (f"{len(beaten)} of {n} Class 2 capacities are below an explicit set that "
                    f"provably fits{spread}; {len(greedy_only)} below the greedy count alone; "
                    f"{n - len(self.outside)} of {n} remain inside the band.")

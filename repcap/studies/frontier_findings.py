@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from repcap import catalog
-from repcap.common.formatting import sci
+from repcap.common.formatting import range_median, sci
 from repcap.geometry.feasibility import named_band
 from repcap.laws import Fit
 from repcap.studies import frontier
@@ -165,10 +165,9 @@ class FrontierFindings(Findings):
         if not above:
             return Markdown(f"None of the {len(self.class2)} Class 2 capacities is smaller than "
                             f"an explicit set at the model's (d, ε).")
-        ratios = np.array([v["ratio"] for v in above])
         return Markdown(f"{len(above)} of {len(self.class2)} Class 2 capacities are smaller than "
                         f"an explicit set at the model's (d, ε); ratios of those "
-                        f"{ratios.min():.3g}–{ratios.max():.3g}, median {np.median(ratios):.3g}.")
+                        f"{range_median(v['ratio'] for v in above)}.")
 
     def claims_text(self) -> Markdown:
         """The two claims this page's numbers decide, in the words of section (d)."""
@@ -255,12 +254,11 @@ def upper_bound_verdict(packing: PackingFindings, objectives: ObjectiveFindings,
     above = frontier.capacity_exceeded()
     evidence = ""
     if above:
-        ratios = sorted(v["ratio"] for v in above)
         top = max(above, key=lambda v: v["ratio"])
         evidence = (f"For {len(above)} of the {len(frontier.class2)} Class 2 models of Table 1, an "
                     f"explicit line set built and checked in this book holds more unit vectors at the "
                     f"model's ε, in no more dimensions, than the capacity Eq. 7 assigns (by a factor "
-                    f"{ratios[0]:.3g}–{ratios[-1]:.3g}, median {float(np.median(ratios)):.3g}; the "
+                    f"{range_median(v['ratio'] for v in above)}; the "
                     f"largest, {top['name']}, against a {top['family']} set). ")
     lo, hi = packing.paper_floor_range
     best = objectives.winner()

@@ -23,19 +23,18 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.laws import fit_all
 from repcap.laws.fitting import Fit
-from repcap.packing.cost import format_duration, grid_flops
+from repcap.packing.cost import format_duration, gpu_estimates, grid_flops
 from repcap.packing.grid import compare_objectives, objective_summary
 from repcap.studies.findings import Findings, Markdown, Table, required
 from repcap.studies.optimised_packing import fits_from_record, nan_from_null
 
-__all__ = ["ObjectiveFindings", "EVERY", "NONE", "SOME", "A100_FLOPS"]
+__all__ = ["ObjectiveFindings", "EVERY", "NONE", "SOME"]
 
 #: How an alternative objective stands against the baseline over the compared cells.
 EVERY, NONE, SOME = "every", "none", "some"
-#: An A100's float32 peak (FLOP/s), the yardstick of the comparison's cost.
-A100_FLOPS = 19.5e12
 
 _SUMMARY_COLUMNS = [
     ("objective", "objective", ""), ("cells", "n", "d"),
@@ -131,8 +130,8 @@ class ObjectiveFindings(Findings):
         lines += [f"* cells: d = {sorted({d for _, d in self.cells})}, "
                   f"k = {sorted({k for k, _ in self.cells})}; cells already recorded in a sweep "
                   f"file were read, not recomputed",
-                  f"* work: {flops:.2e} FLOP for all objectives (6·k²·d per step); ≈ "
-                  f"{format_duration(flops / A100_FLOPS)} at an A100's float32 peak"]
+                  f"* work: {flops:.2e} FLOP for all objectives (6·k²·d per step)",
+                  *(f"  * {line}" for line in gpu_estimates(flops))]
         return Markdown("\n".join(lines))
 
     def cell_table(self) -> Table:
@@ -172,9 +171,9 @@ class ObjectiveFindings(Findings):
                      if standing == NONE else
                      f"lower in {s['better']} of {s['n']} cells; not lower at "
                      f"{', '.join(f'({k}, {d})' for k, d in self.not_lower(name))}")
-            lines.append(f"* `{name}`: median ε* {_pct(s['median_vs_baseline'])} against the "
-                         f"paper's loss (cells {_pct(s['min_vs_baseline'])} to "
-                         f"{_pct(s['max_vs_baseline'])}), {where}")
+            lines.append(f"* `{name}`: median ε* {signed_percent(s['median_vs_baseline'] - 1)} "
+                         f"against the paper's loss (cells {signed_percent(s['min_vs_baseline'] - 1)} "
+                         f"to {signed_percent(s['max_vs_baseline'] - 1)}), {where}")
         winner = self.winner()
         lines.append(f"\n**Winner by median ratio:** `{winner}`"
                      + ("" if winner != self.baseline else
@@ -211,10 +210,6 @@ class ObjectiveFindings(Findings):
         return cls(steps=get("steps"), schedule=get("schedule"), rows=_rows(get("rows")),
                    eq6=fits_from_record(get("eq6")), seconds=get("seconds"),
                    recorded=get("recorded"), baseline=comp.get("baseline", "paper"))
-
-
-def _pct(ratio: float) -> str:
-    return f"{100 * (ratio - 1):+.1f} %"
 
 
 def _rows(rows: Iterable[Mapping]) -> list[dict]:

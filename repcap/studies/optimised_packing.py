@@ -32,12 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import floor_ratios, ratio_summary
 from repcap.geometry.null import best_of_trials_median
-from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, metrics
+from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, forms_fittable, metrics
 from repcap.laws.fitting import Fit
 from repcap.packing import paper_exponent, paper_learning_rate
-from repcap.packing.cost import Throughput, estimate_seconds, fit_throughput, format_duration, grid_flops
+from repcap.packing.cost import (Throughput, estimate_seconds, fit_throughput, format_duration,
+                                 grid_cost_lines, grid_flops)
 from repcap.packing.grid import grid_summary, late_improvement
 from repcap.packing.released import PaperSweep, shared_cells
 from repcap.packing.sweeps import PAPER_OPTIMISED_GRID
@@ -51,15 +53,9 @@ __all__ = ["PackingFindings", "FloorComparison", "sweep_arrays", "exponent_table
 PAPER_MAPES = {"jl": 975.3, "eq6": 7.95}
 #: A refit reproduces the paper's MAPE when within this relative distance of it.
 REPRODUCE_TOLERANCE = 0.01
-#: Eq. 7 has four parameters: it is fitted only to at least this many cells (one more than that).
-EQ7_MIN_CELLS = 5
 
 _LAW_NAMES = {"jl": "standard JL", "eq6": "Eq. 6 (k/d)", "eq7": "Eq. 7 (full form)"}
 _REPORTED = PAPER_REPORTED_FITS["optimised"]  # the paper's Figs. 7–8 insets, as printed
-#: Sustained float32 throughputs the cost estimate of the paper's grid is given for.
-GPUS = (("a GPU sustaining 8 TFLOP/s in float32 (e.g. a Colab T4)", 8e12),
-        ("a GPU sustaining 19.5 TFLOP/s in float32 (an A100's peak)", 19.5e12),
-        ("a GPU sustaining 50 TFLOP/s in float32 (e.g. an H100)", 50e12))
 _PAPER_STEPS = 5000
 
 
@@ -134,11 +130,6 @@ class FloorComparison:
                 ratio_summary(self.paper, "paper's released packings (k > d)")]
 
 
-def _fits(k, d, eps) -> dict[str, Fit]:
-    forms = ("jl", "eq6", "eq7") if len(k) >= EQ7_MIN_CELLS else ("jl", "eq6")
-    return fit_all(k, d, eps, forms=forms)
-
-
 def fits_from_record(record: Mapping[str, Mapping]) -> dict[str, Fit]:
     """``{form: Fit}`` back from ``{form: Fit.to_dict()}`` (JSON nulls become NaN)."""
     names = {f.name for f in fields(Fit)}
@@ -180,12 +171,10 @@ class PackingFindings(Findings):
     paper_smallest_k: int
     floor_summary: list[dict]        # FloorComparison.summary()
     throughput: Throughput
-    profile: str = ""
 
     @classmethod
     def from_sweep(cls, records: Sequence[Mapping], paper: PaperSweep, floors: FloorComparison, *,
-                   grid: str, steps: int, objective: str, sweep_file: str | os.PathLike,
-                   profile: str = ""
+                   grid: str, steps: int, objective: str, sweep_file: str | os.PathLike
                    ) -> "PackingFindings":
         """The findings of a finished sweep's ``records`` beside the ``paper``'s released sweep."""
         k, d, eps = sweep_arrays(records)
@@ -196,12 +185,12 @@ class PackingFindings(Findings):
             cells=[[int(a), int(b)] for a, b in zip(k, d)], eps=[float(e) for e in eps],
             seconds=float(np.array([r["seconds"] for r in records], dtype=float).sum()),
             late_improvement_median=float(np.median(late)), late_improvement_max=float(late.max()),
-            fits=_fits(k, d, eps), paper_refits=fit_all(paper.k, paper.d, paper.eps),
+            fits=fit_all(k, d, eps, forms=forms_fittable(len(k))), paper_refits=fit_all(paper.k, paper.d, paper.eps),
             eq7_paper_on_ours=metrics(eps, eq7_eps(k, d, **PAPER_EQ7)),
             shared_cells=[{key: float(v) for key, v in row.items()}
                           for row in shared_cells(paper, k, d, eps)],
             paper_smallest_k=int(paper.k.min()), floor_summary=floors.summary(),
-            throughput=fit_throughput(records, kind="optimised"), profile=profile)
+            throughput=fit_throughput(records, kind="optimised"))
 
     # -- the rule ----------------------------------------------------------------------------------
     def kd_law_status(self) -> str:
@@ -220,6 +209,12 @@ class PackingFindings(Findings):
     def k_le_d(self) -> int:
         """Cells of this sweep with k ≤ d (nearly orthogonal packings, tiny targets)."""
         return sum(k <= d for k, d in self.cells)
+
+    @staticmethod
+    def paper_eq7(k, d):
+        r"""Eq. 7 with the paper's constants, :math:`\varepsilon = \sqrt{C(\ln(k^a/d))^b/d^c}`
+        (:data:`repcap.laws.PAPER_EQ7`): the curve Figure 5.3 draws over our packings."""
+        return eq7_eps(k, d, **PAPER_EQ7)
 
     @property
     def mape_factor(self) -> float:
@@ -261,9 +256,11 @@ class PackingFindings(Findings):
         refit += (f"within {paper}: the procedure is the paper's." if status != FAILS else
                   f"not within {paper}: the refit does not reproduce the paper.")
         factor, paper_jl, paper_eq6 = self.mape_factor, _REPORTED["jl"]["mape"], _REPORTED["eq6"]["mape"]
-        ours = (f"On our packings, Eq. 6 {'cuts' if factor > 1 else 'raises'} the MAPE of standard "
-                f"JL by a factor {max(factor, 1 / factor):.1f} with the same single parameter; on "
-                f"the paper's data by {paper_jl} / {paper_eq6} ≈ {paper_jl / paper_eq6:.0f}.")
+        paper_factor = f"{paper_jl} / {paper_eq6} ≈ {paper_jl / paper_eq6:.0f}"
+        ours = (f"On our packings, Eq. 6 cuts the MAPE of standard JL by a factor {factor:.1f} with "
+                f"the same single parameter; on the paper's data by {paper_factor}." if factor > 1
+                else f"On our packings, Eq. 6's MAPE is {1 / factor:.1f} × standard JL's, with the "
+                f"same single parameter; on the paper's data Eq. 6 cuts JL's by {paper_factor}.")
         return Markdown(f"{refit} {ours} (Verdict on the paper's claim that Eq. 6 cuts the error "
                         f"from 975 % to 8 %: *{status}*.)")
 
@@ -272,7 +269,7 @@ class PackingFindings(Findings):
         return Markdown(f"Eq. 7 with the paper's constants on our cells: MAPE {m['mape']:.1f} %, "
                         f"R² {m['r2']:.3f}")
 
-    def shared(self) -> list[Table | Markdown]:
+    def shared_parts(self) -> list[Table | Markdown]:
         """The cells in both sweeps as a table, or the sentence saying there are none."""
         if not self.shared_cells:
             return [Markdown(f"None of this profile's {self.n_cells} cells is in the paper's grid "
@@ -280,35 +277,26 @@ class PackingFindings(Findings):
         return [Table("Cells in both sweeps", self.shared_cells, [
             ("k", "k", ".0f"), ("d", "d", ".0f"), (f"ours ({self.steps} steps)", "ours", ".4f"),
             ("paper (5000 steps)", "paper", ".4f"),
-            ("ours / paper − 1", "diff", lambda x: f"{100 * x:+.1f} %")])]
+            ("ours / paper − 1", "diff", signed_percent)])]
 
     def floor_table(self) -> Table:
         return Table("max |cos| divided by the best proven floor", self.floor_summary, _FLOOR_COLUMNS)
 
     def cost_text(self) -> Markdown:
         """Measured throughput, and what this grid and the paper's take at 5000 steps."""
-        rate = self.throughput
-        here = estimate_seconds("optimised", self.cells, rate.rate, steps=_PAPER_STEPS)
-        paper_seconds = estimate_seconds("optimised", PAPER_OPTIMISED_GRID, rate.high,
-                                         steps=_PAPER_STEPS)
-        paper_flops = grid_flops("optimised", PAPER_OPTIMISED_GRID, steps=_PAPER_STEPS)
-        lines = [
-            f"* measured throughput on {rate.device}: {rate.rate / 1e9:.2f} GFLOP/s (geometric mean "
-            f"of {rate.n} cells, range {rate.low / 1e9:.2f}–{rate.high / 1e9:.2f}); work counted as "
-            f"6·k²·d per step",
-            f"* this page's grid at 5000 steps: ≈ {format_duration(here)} here",
-            f"* the paper's grid: 166 cells × 5000 steps = {paper_flops:.2e} FLOP ≈ "
-            f"{format_duration(paper_seconds)} here at the best measured throughput",
-            *(f"  * on {gpu}: ≈ {format_duration(paper_flops / tflops)}" for gpu, tflops in GPUS)]
-        return Markdown("\n".join(lines))
+        here = estimate_seconds("optimised", self.cells, self.throughput.rate, steps=_PAPER_STEPS)
+        return Markdown("\n".join(grid_cost_lines(
+            self.throughput, grid_flops("optimised", PAPER_OPTIMISED_GRID, steps=_PAPER_STEPS),
+            grid=f"the paper's grid: {len(PAPER_OPTIMISED_GRID)} cells × {_PAPER_STEPS} steps",
+            before=[f"this page's grid at {_PAPER_STEPS} steps: ≈ {format_duration(here)} here"])))
 
     def tables(self) -> list[Table]:
-        return [self.fits_table(), *(p for p in self.shared() if isinstance(p, Table)),
+        return [self.fits_table(), *(p for p in self.shared_parts() if isinstance(p, Table)),
                 self.floor_table()]
 
     def markdown(self) -> Markdown:
         texts = [self.sweep_text(), self.fits_text(), self.eq7_text(),
-                 *(p for p in self.shared() if not isinstance(p, Table)), self.cost_text()]
+                 *(p for p in self.shared_parts() if not isinstance(p, Table)), self.cost_text()]
         return Markdown("\n\n".join(texts))
 
     def verdicts(self) -> list[Verdict]:
@@ -334,7 +322,7 @@ class PackingFindings(Findings):
     def record(self) -> dict[str, Any]:
         ours, random_one, paper = self.floor_summary
         return {
-            "profile": self.profile, "grid": self.grid, "steps": self.steps,
+            "grid": self.grid, "steps": self.steps,
             "objective": self.objective, "n_cells": self.n_cells, "cells": self.cells,
             "fits": {form: fit.to_dict() for form, fit in self.fits.items()},
             "paper_refits": {form: fit.to_dict() for form, fit in self.paper_refits.items()},
@@ -368,4 +356,4 @@ class PackingFindings(Findings):
             eq7_paper_on_ours=nan_from_null(get("eq7_paper_constants_on_ours")),
             shared_cells=record.get("shared_cells") or [], paper_smallest_k=get("paper_smallest_k"),
             floor_summary=nan_from_null(get("floor_ratio_summary")),
-            throughput=Throughput(**get("throughput")), profile=record.get("profile", ""))
+            throughput=Throughput(**get("throughput")))

@@ -17,16 +17,19 @@ page both call:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from repcap.common.formatting import signed_percent
 from repcap.geometry.feasibility import random_count
 from repcap.laws import JL_PROVEN_C, PAPER_REPORTED_FITS, Fit, fit_form, implied_jl_c
 from repcap.laws.metrics import relative_error_summary
-from repcap.packing.cost import estimate_seconds, fit_throughput, format_duration, grid_flops
+from repcap.packing.cost import (Throughput, estimate_seconds, fit_throughput, format_duration,
+                                 grid_cost_lines, grid_flops)
 from repcap.packing.released import shared_cells
 from repcap.packing.sweeps import PAPER_RANDOM_GRID
 from repcap.studies.findings import CAVEAT, FAILS, Findings, Markdown, Table, Verdict
@@ -49,9 +52,8 @@ def _errors(y, yhat, fit: Fit | None = None) -> dict[str, float]:
     return {**row, **({"r2": fit.r2, "mape": fit.mape, "nrmse": fit.nrmse} if fit else {})}
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:+.1f}"
-
+#: Signed percent in a column whose header already says "%".
+_pct = functools.partial(signed_percent, unit="")
 
 _FIT_COLUMNS = [("data", "data", ""), ("cells", "n", "d"), ("C", "C", ".4f"), ("R²", "r2", ".4f"),
                 ("MAPE %", "mape", ".2f"), ("NRMSE %", "nrmse", ".2f")]
@@ -104,10 +106,9 @@ class RandomPackingFindings(Findings):
     shared: list[dict]               # cells in both sweeps (shared_cells rows, law at our T)
     implied_c: dict[str, list]       # implied_c_curves series -> C at k = IMPLIED_C_AT
     cost: dict                       # throughput of our cells and the paper grid's cost
-    profile: str = ""
 
     @classmethod
-    def from_sweep(cls, sweep: RandomSweep, *, profile: str = "") -> "RandomPackingFindings":
+    def from_sweep(cls, sweep: RandomSweep) -> "RandomPackingFindings":
         """The findings of ``sweep``, with the worked example and the implied constants."""
         p = sweep.paper
         law_fit = fit_form("jl", p.k, p.d, sweep.paper_law_eps)
@@ -139,8 +140,7 @@ class RandomPackingFindings(Findings):
                   "device": rate.device,
                   "paper_flops": grid_flops("random", PAPER_RANDOM_GRID, trials=PAPER_TRIALS),
                   "paper_seconds": estimate_seconds("random", PAPER_RANDOM_GRID, rate.high,
-                                                    trials=PAPER_TRIALS)},
-            profile=profile)
+                                                    trials=PAPER_TRIALS)})
 
     # -- numbers read from the fields ------------------------------------------------------------
     def _column(self, key: str) -> np.ndarray:
@@ -269,8 +269,8 @@ class RandomPackingFindings(Findings):
         off = np.median([r["ours"] / r["law"] - 1 for r in self.shared])
         return [Table("Cells in both sweeps", self.shared, _SHARED_COLUMNS),
                 Markdown(f"On the {len(self.shared)} shared cells our sweep sits "
-                         f"{100 * off:+.1f} % from the law (median), the release "
-                         f"{100 * self.paper_null_median_rel:+.1f} %.")]
+                         f"{signed_percent(off)} from the law (median), the release "
+                         f"{signed_percent(self.paper_null_median_rel)}.")]
 
     def implied_c_text(self) -> Markdown:
         ours = implied_jl_c(self._column("k"), self._column("d"), self._column("eps"))
@@ -281,8 +281,8 @@ class RandomPackingFindings(Findings):
         law, paper = self.law_fit_C, self.paper_refit_C
         lines.append(
             f"* JL fitted to the law's own predictions on the paper's cells: C = {law:.3f}; to "
-            f"the released values: C = {paper:.3f} ({100 * (paper / law - 1):+.1f} %, the "
-            f"release's offset from the law, median {100 * self.paper_null_median_rel:+.1f} % "
+            f"the released values: C = {paper:.3f} ({signed_percent(paper / law - 1)}, the "
+            f"release's offset from the law, median {signed_percent(self.paper_null_median_rel)} "
             f"in ε)")
         return Markdown("\n".join(lines))
 
@@ -300,16 +300,12 @@ class RandomPackingFindings(Findings):
             f"10^{math.log10(LLAMA_VOCAB / one):.1f} times the one-draw count.")
 
     def cost_text(self) -> Markdown:
-        c, flops = self.cost, self.cost["paper_flops"]
-        gpus = [("a GPU sustaining 30 TFLOP/s in float16 (e.g. a Colab T4)", 30e12),
-                ("a GPU sustaining 150 TFLOP/s in float16 (e.g. an A100)", 150e12)]
-        return Markdown(
-            f"Measured throughput on {c['device']}: {c['rate'] / 1e9:.2f} GFLOP/s (geometric mean "
-            f"of {c['n']} cells, range {c['low'] / 1e9:.2f}–{c['high'] / 1e9:.2f}); work counted "
-            f"as T·k²·d per cell. The paper's grid, 256 cells with T = 1000: {flops:.2e} FLOP ≈ "
-            f"{format_duration(c['paper_seconds'])} here at the best measured throughput (small "
-            f"cells pay fixed overheads, large cells run closer to it), and\n\n"
-            + "\n".join(f"* on {gpu}: ≈ {format_duration(flops / rate)}" for gpu, rate in gpus))
+        c = self.cost
+        rate = Throughput("random", c["rate"], c["low"], c["high"], c["n"], c["device"])
+        return Markdown("\n".join(grid_cost_lines(
+            rate, c["paper_flops"], dtype="float16",
+            grid=f"the paper's grid: {len(PAPER_RANDOM_GRID)} cells × T = {PAPER_TRIALS} draws",
+            note=" (small cells pay fixed overheads, large cells run closer to it)")))
 
     def tables(self) -> list[Table]:
         shared = [p for p in self.shared_parts() if isinstance(p, Table)]
@@ -334,7 +330,8 @@ class RandomPackingFindings(Findings):
         constant = (f"Refitting the paper's 256 released cells gives C = {c:.4f}. The "
                     f"extreme-value law of the largest random cosine, with nothing fitted, "
                     f"implies C = {law:.3f} on the same cells; the released values sit "
-                    f"{100 * med:+.1f} % above that law (median). C ≈ 3 is a finite-size, "
+                    f"{abs(100 * med):.1f} % {'above' if med >= 0 else 'below'} that law "
+                    f"(median). C ≈ 3 is a finite-size, "
                     f"best-of-1000 value that drifts towards 4 as k grows, not a constant of "
                     f"geometry.")
         return [Verdict("Standard JL predicts fewer than 300 directions for a 32k-token model, "

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from repcap.common.formatting import sci
+from repcap.common.formatting import factor, sci, signed_percent
 from repcap.laws import log10_capacity
 from repcap.studies.capacity_findings import CHAPTER
 from repcap.studies.capacity_table import (capacity_grid, doubling_factor, elasticities,
@@ -43,13 +43,8 @@ _SENSITIVITY_COLUMNS = [
     ("ε", "eps", ".2f"),
     ("paper prints", "printed", sci),
     ("Eq. 7 recomputed", "capacity", sci),
-    ("difference", "rel_diff", lambda v: f"{100 * v:+.1f} %"),
+    ("difference", "rel_diff", signed_percent),
 ]
-
-
-def _power_of_ten(x: float) -> str:
-    """10^a.b for large counts, plain digits below a million."""
-    return f"{x:,.0f}" if x < 1e6 else f"10^{math.log10(x):.1f}"
 
 
 @dataclass
@@ -84,10 +79,10 @@ class SensitivityFindings(Findings):
     def answer(self) -> str:
         """The chapter's sentence on the paper's claim, worded from :meth:`lever_status`."""
         if self.lever_status() == HOLDS:
-            return (f"Loosening ε multiplies the capacity by more (× {_power_of_ten(self.loosen)}) "
+            return (f"Loosening ε multiplies the capacity by more (× {factor(self.loosen)}) "
                     f"than widening d does (× {self.widen:.1f}): ε is the dominant lever.")
         return (f"Widening d multiplies the capacity at least as much (× {self.widen:.1f}) as "
-                f"loosening ε does (× {_power_of_ten(self.loosen)}): ε is not the dominant lever "
+                f"loosening ε does (× {factor(self.loosen)}): ε is not the dominant lever "
                 "here.")
 
     # -- what the chapter shows --------------------------------------------------------------------
@@ -96,9 +91,12 @@ class SensitivityFindings(Findings):
 
     def markdown(self) -> Markdown:
         el = self.elasticity
-        lines = [f"d 2048 → 3072 at ε = 0.09: × {self.widen:.1f}; ε 0.05 → 0.09 at d = 8192: × "
-                 f"{self.loosen:.2e}.",
-                 f"ε 0.0645 → 0.0695 at d = 4096 (Llama 2 7B, +0.005): × {self.nudge:.1f}.",
+        (wd, wd2, weps, _), (ld, _, leps, leps2) = WIDEN, LOOSEN
+        d, eps = LLAMA2_7B
+        lines = [f"d {wd} → {wd2} at ε = {weps}: × {self.widen:.1f}; ε {leps} → {leps2} at "
+                 f"d = {ld}: × {factor(self.loosen)}.",
+                 f"ε {eps} → {eps + NUDGE:.4g} at d = {d} (Llama 2 7B, +{NUDGE}): × "
+                 f"{self.nudge:.1f}.",
                  f"At Llama 2 7B: +1 % in ε multiplies k_max by {math.exp(0.01 * el['e_eps']):.3f}, "
                  f"+1 % in d by {math.exp(0.01 * el['e_d']):.3f}; per relative change ε is the "
                  f"stronger lever by a factor {el['ratio']:.2f}."]
@@ -119,9 +117,10 @@ class SensitivityFindings(Findings):
                           for r in self.examples]}
 
     def verdicts(self) -> list[Verdict]:
-        evidence = (f"With the paper's Eq. 7 constants, widening d from 2048 to 3072 at ε = 0.09 "
-                    f"multiplies capacity by {self.widen:.1f}; loosening ε from 0.05 to 0.09 at "
-                    f"d = 8192 multiplies it by {_power_of_ten(self.loosen)}.")
+        (wd, wd2, weps, _), (ld, _, leps, leps2) = WIDEN, LOOSEN
+        evidence = (f"With the paper's Eq. 7 constants, widening d from {wd} to {wd2} at "
+                    f"ε = {weps} multiplies capacity by {self.widen:.1f}; loosening ε from {leps} "
+                    f"to {leps2} at d = {ld} multiplies it by {factor(self.loosen)}.")
         return [Verdict("Capacity is exponentially sensitive to ε, which is the dominant lever.",
                         "§3.5, §4", evidence, self.lever_status(), (self.chapter,))]
 

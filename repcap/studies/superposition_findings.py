@@ -24,13 +24,14 @@ sections' records (:func:`repcap.studies.findings.chapter_record`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
 
+from repcap.common.formatting import formatted
 from repcap.geometry.bounds import log10_greedy_count, log10_upper_bound
 from repcap.geometry.null import pair_tail
 from repcap.studies.collisions import random_count_summary
@@ -55,12 +56,6 @@ POLYTOPE_REGIME = 3 / 8
 def _loss_ratio(row: Mapping) -> float:
     """A model's loss over the best loss without superposition (below 1: superposition pays)."""
     return row["loss"] / row["no_superposition_loss"]
-
-
-def _num(value: Any, spec: str) -> str:
-    """``value`` formatted, or "–" when it is missing (NaN, or null in a results file)."""
-    missing = value is None or (isinstance(value, float) and math.isnan(value))
-    return "–" if missing else format(value, spec)
 
 
 #: One row per trained model (:func:`~repcap.studies.toy_sweep.geometry_table`).
@@ -288,7 +283,7 @@ class ToyModelFindings(_SweepFindings):
         return Markdown(
             f"* Densest model (S = {dense['sparsity']:g}): {dense['represented']} of {self.n} "
             f"features represented in {self.m} dimensions; largest |cos| between them "
-            f"{_num(dense['max_abs_cos'], '.3f')}; loss / no-superposition loss = "
+            f"{formatted(dense['max_abs_cos'], '.3f')}; loss / no-superposition loss = "
             f"{_loss_ratio(dense):.3f}.\n"
             f"* Sparsest model (S = {sparse['sparsity']:g}): {sparse['represented']} features "
             f"represented in {self.m} dimensions; loss / no-superposition loss = "
@@ -335,7 +330,8 @@ class GeometrySweepFindings(_SweepFindings):
 
     def markdown(self) -> Markdown:
         """How many features sit on polytope fractions, and the largest Σ_i D_i (never above m)."""
-        regime = f"Models with D* ≥ 3/8: {self.polytope_regime_models} of {self.models}"
+        regime = (f"Models with D* ≥ {Fraction(POLYTOPE_REGIME).limit_denominator(100)}: "
+                  f"{self.polytope_regime_models} of {self.models}")
         if self.polytope_regime_features:
             share = (f"{regime}, with {self.polytope_regime_features} represented features; "
                      f"{self.share_near_polytope_fraction:.1%} of these have D_i within "

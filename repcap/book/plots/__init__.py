@@ -4,23 +4,7 @@ Plots never compute: each helper takes the findings (or arrays) a study returned
 From the layers below, the plot modules read constants only (the class thresholds, the paper's
 constants, the worked example's (d, ε)), never a computation.
 
-==========================  ======================================================================
-``layout``                  the figure layout every figure uses: ``figure``, ``finish``, the
-                            provenance line ``source_line``
-``superposition``           chapter 1
-``embeddings``              panels of chapters 2 and 3 (histograms, relations, ε against d, parts)
-``embedding_figures``       chapter 2's figures from its findings
-``classes_figures``         chapter 3's figures from its findings
-``random_packing``          chapter 4
-``packing``                 panels of chapters 4, 5 and 7 (curves, residuals, floors, objectives)
-``capacity``                panels of chapter 6 (capacities, sensitivity, the band)
-``capacity_figures``        chapter 6's figures from its findings
-``frontier``                chapter 7
-``activations``             chapter 8
-==========================  ======================================================================
-
-This module holds the shared style (colours, font floor, the figure hook).
-"""
+==========================  ==============================================================="""
 
 from __future__ import annotations
 
