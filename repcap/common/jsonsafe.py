@@ -4,7 +4,8 @@ JSON has no NaN or infinity (Python's ``json`` writes ``NaN``/``Infinity``, whic
 ``jq`` and most other readers reject), so both become ``null``. Where an infinite value carries
 information (a capacity past the float range), the record carries its log10 beside it, which is
 finite (``log10_max_k``). numpy scalars and arrays, torch tensors and objects with ``to_dict``
-become plain Python values. Used by the command line's ``--json`` and the chapters' results files.
+become plain Python values. Used by the command line's ``--json`` and the chapters' results files;
+:func:`nan_from_null` reads such numbers back.
 """
 
 from __future__ import annotations
@@ -41,3 +42,16 @@ def dumps(value: Any, **kwargs: Any) -> str:
     """``json.dumps(jsonable(value))``, refusing (``allow_nan=False``) anything non-strict that is
     left; ``kwargs`` go to :func:`json.dumps` (``indent``, ...)."""
     return json.dumps(jsonable(value), allow_nan=False, **kwargs)
+
+
+def nan_from_null(value: Any) -> Any:
+    """The inverse of :func:`jsonable` for numbers: ``None`` (JSON's null, which NaN became) back to
+    ``float('nan')``, inside dicts and lists too. Use it on values where every null stands for a
+    number; a field that may legitimately be None is read as it is."""
+    if value is None:
+        return math.nan
+    if isinstance(value, dict):
+        return {k: nan_from_null(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [nan_from_null(v) for v in value]
+    return value

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from repcap.common.jsonsafe import nan_from_null
 from repcap.common.progress import bar
 from repcap.errors import DataFileError, ModelFileError, ParameterError
 from repcap.laws.capacity import log10_capacity
@@ -176,8 +177,7 @@ class ActivationStudy:
     @classmethod
     def from_dict(cls, data: dict) -> "ActivationStudy":
         """The study back from :meth:`as_dict` (None in a float field, JSON's NaN, becomes NaN)."""
-        rows = [LayerRow(**{k: (math.nan if v is None else v) for k, v in r.items()})
-                for r in data["layers"]]
+        rows = [LayerRow(**nan_from_null(dict(r))) for r in data["layers"]]
         fields = ("model", "d_model", "n_layers", "tokens", "corpus", "device", "dtype",
                   "embedding_eps")
         return cls(**{k: data[k] for k in fields}, rows=rows)

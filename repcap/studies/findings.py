@@ -131,12 +131,16 @@ def chapter_record(profile: str, *parts: Findings) -> dict[str, Any]:
 
 
 def required(record: Mapping[str, Any] | None, chapter: str, *keys: str) -> Any:
-    """``record[k1][k2]…``, or a one-line DataFileError naming the chapter whose results lack it."""
+    """``record[k1][k2]…``, or a one-line DataFileError naming the chapter whose results lack it.
+
+    A key that is there with the value null (a NaN the results file wrote as null) is returned as
+    None: absent and null are different things (:func:`repcap.common.jsonsafe.nan_from_null`
+    reads numbers back)."""
     value: Any = record
     if value is None:
         raise DataFileError(f"the results of {chapter} were not written; build that chapter")
     for key in keys:
-        if not isinstance(value, Mapping) or value.get(key) is None:
+        if not isinstance(value, Mapping) or key not in value:
             raise DataFileError(f"the results of {chapter} lack {'.'.join(keys)}; rebuild that chapter")
         value = value[key]
     return value

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 
 from repcap.common.formatting import signed_percent
+from repcap.common.jsonsafe import nan_from_null
 from repcap.laws import fit_all
 from repcap.laws.fitting import Fit
 from repcap.packing.cost import format_duration, gpu_estimates, grid_flops
 from repcap.packing.grid import compare_objectives, objective_summary
 from repcap.studies.findings import Findings, Markdown, Table, required
-from repcap.studies.optimised_packing import fits_from_record, nan_from_null
+from repcap.studies.optimised_packing import fits_from_record
 
 __all__ = ["ObjectiveFindings", "EVERY", "NONE", "SOME"]
 

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from repcap.common.formatting import signed_percent
+from repcap.common.jsonsafe import nan_from_null
 from repcap.geometry.feasibility import floor_ratios, ratio_summary
 from repcap.geometry.null import best_of_trials_median
 from repcap.laws import PAPER_EQ7, PAPER_REPORTED_FITS, eq7_eps, fit_all, forms_fittable, metrics
@@ -46,7 +47,7 @@ from repcap.packing.sweeps import PAPER_OPTIMISED_GRID
 from repcap.studies.findings import CAVEAT, FAILS, Findings, Markdown, Table, Verdict, required
 
 __all__ = ["PackingFindings", "FloorComparison", "sweep_arrays", "exponent_table", "grid_table",
-           "fits_from_record", "nan_from_null", "PAPER_MAPES", "REPRODUCE_TOLERANCE"]
+           "fits_from_record", "PAPER_MAPES", "REPRODUCE_TOLERANCE"]
 
 #: MAPE (%) of standard JL and of Eq. 6 fitted to the paper's 166 released optimised cells, as its
 #: fits give them (Fig. 7's insets print 975.3 and 7.9).
@@ -135,17 +136,6 @@ def fits_from_record(record: Mapping[str, Mapping]) -> dict[str, Fit]:
     names = {f.name for f in fields(Fit)}
     return {form: Fit(**{k: nan_from_null(v) for k, v in d.items() if k in names})
             for form, d in record.items()}
-
-
-def nan_from_null(value: Any) -> Any:
-    """JSON's null back to NaN, inside dicts and lists too (write_results writes NaN as null)."""
-    if value is None:
-        return math.nan
-    if isinstance(value, dict):
-        return {k: nan_from_null(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [nan_from_null(v) for v in value]
-    return value
 
 
 @dataclass

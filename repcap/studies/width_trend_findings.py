@@ -17,11 +17,11 @@ The chapter's sentence about each subset and the verdict page's status both come
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from repcap.common.jsonsafe import nan_from_null
 from repcap.laws.classes import CLASS2_BELOW
 from repcap.studies.findings import (CAVEAT, FAILS, HOLDS, Findings, Markdown, Table, Verdict,
                                      required)
@@ -145,6 +145,6 @@ class WidthTrendFindings(Findings):
         def back(subset: str) -> Trend:
             t = required(record, cls.chapter, SUBSETS[subset][0])
             # NaN (a constant series) comes back from JSON as None
-            return Trend(**{k: math.nan if t.get(k) is None else t[k] for k in _RECORD_KEYS})
+            return Trend(**nan_from_null({k: t.get(k) for k in _RECORD_KEYS}))
 
         return cls(class2=back("class2"), fig5b=back("fig5b"))
