@@ -172,7 +172,7 @@ def store_table(rows: Sequence[SurveyRow], path: str | os.PathLike) -> Markdown:
 _JOINED_COLUMNS = [("model", "name", ""), ("d", "d_model", ""), ("ε measured", "eps", ".5f"),
                    ("ε reported", "eps_paper", ".5f"), ("difference", "diff", "+.5f"),
                    ("relative", "rel_diff", "+.2%"), ("class (ours)", "klass", ""),
-                   ("class (paper)", "class_paper", "")]
+                   ("class (paper)", "class_paper", lambda c: f"Class {c}")]
 
 
 @dataclass
