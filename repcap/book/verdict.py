@@ -117,8 +117,9 @@ def render(items: list[Verdict], profile: str) -> str:
         "Each claim of [Guha, 2026](https://arxiv.org/abs/2606.02765) below is paraphrased with its "
         "section, followed by the evidence this book computed and a status. The numbers are read from "
         "the results the chapters wrote in this build (profile "
-        f"`{profile}`), and each status follows from them by a fixed rule "
-        "(`repcap.book.verdict`), so this page changes when a chapter's numbers do.",
+        f"`{profile}`), and each status follows from them by the rule the chapter's own text uses "
+        "(its findings in `repcap.studies`), so this page and the chapters cannot disagree, and "
+        "the page changes when a chapter's numbers do.",
         "",
         f"Summary: {counts[HOLDS]} hold, {counts[CAVEAT]} hold with a caveat, "
         f"{counts[FAILS]} do not hold.",
