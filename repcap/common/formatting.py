@@ -22,6 +22,14 @@ def missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a float, or None when it is :func:`missing` (NaN of any float type too)."""
+    if value is None:
+        return None
+    x = float(value)
+    return None if math.isnan(x) else x
+
+
 def formatted(value: Any, spec: str = "") -> str:
     """``format(value, spec)``, or "–" when the value is :func:`missing`."""
     return "–" if missing(value) else format(value, spec)
@@ -29,10 +37,8 @@ def formatted(value: Any, spec: str = "") -> str:
 
 def sci(value: Any, digits: int = 3) -> str:
     """A number in the paper's style: ``3.99e7`` (no '+' and no leading zero in the exponent)."""
-    if value is None:
-        return "–"
-    x = float(value)
-    if math.isnan(x):
+    x = _number(value)
+    if x is None:
         return "–"
     if math.isinf(x):
         return "∞" if x > 0 else "−∞"
@@ -47,10 +53,8 @@ def log10_sci(log10_value: Any, digits: int = 3) -> str:
 
     From an exponent of a million on, a float64 logarithm holds no digits of the mantissa and the
     exponent itself is too long to read: the value is written ``10^(9.45e6)``."""
-    if log10_value is None:
-        return "–"
-    lg = float(log10_value)
-    if math.isnan(lg):
+    lg = _number(log10_value)
+    if lg is None:
         return "–"
     if math.isinf(lg):
         return "∞" if lg > 0 else "0"
@@ -68,18 +72,17 @@ def log10_sci(log10_value: Any, digits: int = 3) -> str:
 def factor(value: Any) -> str:
     """A large factor or count: plain digits below a million (``825,296``), ``10^a.b`` from there
     (``10^9.4``), so that two factors of very different size read alike."""
-    if missing(value):
+    x = _number(value)
+    if x is None:
         return "–"
-    x = float(value)
     return f"{x:,.0f}" if x < 1e6 else f"10^{math.log10(x):.1f}"
 
 
 def signed_percent(fraction: Any, digits: int = 1, *, unit: str = " %") -> str:
     """A relative difference as a signed percentage: ``0.013`` → ``"+1.3 %"``, ``-0.2`` →
     ``"-20.0 %"`` (``unit=""`` where a column header already says "%")."""
-    if missing(fraction):
-        return "–"
-    return f"{100 * float(fraction):+.{digits}f}{unit}"
+    x = _number(fraction)
+    return "–" if x is None else f"{100 * x:+.{digits}f}{unit}"
 
 
 def range_median(values: Iterable[float], digits: int = 3) -> str:
