@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from repcap import catalog
@@ -14,7 +15,7 @@ from repcap.studies.capacity_table import TABLE1_SERIES, doubling_factor
 from repcap.studies.feasibility_findings import BandFindings, ScalingFindings
 from repcap.common.jsonsafe import dumps
 from repcap.studies.findings import chapter_record
-from repcap.studies.findings import FAILS, HOLDS
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS
 from repcap.studies.sensitivity_findings import LOOSEN, WIDEN, SensitivityFindings
 from repcap.studies.unembedding import UnembeddingFindings
 
@@ -26,7 +27,8 @@ def _through_json(record: dict) -> dict:
 
 def _lever(widen: float, loosen: float) -> SensitivityFindings:
     paper = SensitivityFindings.of_paper()
-    return SensitivityFindings(paper.examples, widen, loosen, paper.nudge, paper.elasticity)
+    return SensitivityFindings(paper.examples, widen, loosen, paper.nudge, paper.elasticity,
+                               paper.proven)
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +78,30 @@ def test_verdict_evidence_keeps_the_pages_wording():
     v = _lever(4.1, 2.3e9).verdicts()[0]
     assert v.evidence == ("With the paper's Eq. 7 constants, widening d from 2048 to 3072 at "
                           "ε = 0.09 multiplies capacity by 4.1; loosening ε from 0.05 to 0.09 at "
-                          "d = 8192 multiplies it by 10^9.4.")
+                          "d = 8192 multiplies it by 10^9.4. Without Eq. 7, the proven limits on "
+                          "the true maximum give the greedy / Gilbert–Varshamov existence count "
+                          "× 10^1.9 for widening and × 10^10.3 for loosening and the best rigorous "
+                          "upper bound × 10^23.6 for widening and × 10^117.9 for loosening: both "
+                          "move far more with ε than with d (the existence count grows like "
+                          "exp(dε²/2), quadratic in ε in the exponent), so the lever does not rest "
+                          "on Eq. 7's fitted constants.")
     assert v.chapters == (cf.CHAPTER,) and v.where == "§3.5, §4"
+
+
+def test_lever_backed_by_the_proven_limits_or_lowered():
+    """Eq. 7 alone is not enough for "holds": the proven limits must agree, else a caveat."""
+    paper = SensitivityFindings.of_paper()
+    greedy = next(iter(paper.proven))
+    # independent: the existence count's log is about d·ε²/2 nats (C = 2), so loosening
+    # 0.05 → 0.09 at d = 8192 adds about 8192·(0.09² − 0.05²)/2/ln 10 ≈ 10 decades
+    assert paper.proven[greedy]["loosen"] == pytest.approx(
+        8192 * (0.09**2 - 0.05**2) / 2 / np.log(10), rel=0.05)
+    assert paper.lever_status() == HOLDS
+    against = {**paper.proven, greedy: {"widen": 2.0, "loosen": 1.0}}
+    lowered = SensitivityFindings(paper.examples, paper.widen, paper.loosen, paper.nudge,
+                                  paper.elasticity, against)
+    assert lowered.lever_status() == CAVEAT
+    assert "rests on Eq. 7's constants alone" in lowered.markdown()
 
 
 # -- the sections, from real inputs -----------------------------------------------------------------

@@ -8,8 +8,14 @@ the dominant lever". :class:`SensitivityFindings` recomputes them and decides th
 rule, :meth:`SensitivityFindings.lever_status`:
 
 * **holds** when the factor of loosening ε (0.05 → 0.09 at d = 8192) exceeds the factor of
-  widening d (2048 → 3072 at ε = 0.09);
-* **does not hold** otherwise.
+  widening d (2048 → 3072 at ε = 0.09) under Eq. 7 *and* under both proven limits of the true
+  maximum N(d, ε), which do not depend on Eq. 7's fitted constants: the greedy / Gilbert–Varshamov
+  existence count (:func:`repcap.geometry.bounds.log10_greedy_count`,
+  :math:`\log N \gtrsim d\varepsilon^2/2`: the ε² in the exponent) and the best rigorous upper
+  bound (:func:`repcap.geometry.bounds.log10_upper_bound`);
+* **holds with a caveat** when Eq. 7 says so but a proven limit does not (then the lever rests on
+  Eq. 7's constants alone);
+* **does not hold** when Eq. 7 itself does not say so.
 
 The chapter's sentence (:meth:`SensitivityFindings.markdown`) and the verdict page
 (:meth:`SensitivityFindings.verdicts`) both call that rule.
@@ -25,18 +31,43 @@ from typing import Any
 import numpy as np
 
 from repcap.common.formatting import factor, sci, signed_percent
+from repcap.geometry.bounds import log10_greedy_count, log10_upper_bound
 from repcap.laws import log10_capacity
 from repcap.studies.capacity_findings import CHAPTER
 from repcap.studies.capacity_table import (capacity_grid, doubling_factor, elasticities,
                                            sensitivity_examples)
-from repcap.studies.findings import FAILS, HOLDS, Findings, Markdown, Table, Verdict, required
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Markdown, Table, Verdict, required
 
-__all__ = ["WIDEN", "LOOSEN", "LLAMA2_7B", "NUDGE", "SensitivityFindings"]
+__all__ = ["WIDEN", "LOOSEN", "LLAMA2_7B", "NUDGE", "PROVEN_LIMITS", "bound_levers",
+           "SensitivityFindings"]
 
 #: The paper's two levers (§3.5): widen d at fixed ε, loosen ε at fixed d, as (d, d', ε, ε').
 WIDEN, LOOSEN = (2048, 3072, 0.09, 0.09), (8192, 8192, 0.05, 0.09)
 #: Llama 2 7B's (d, ε) and an uncertainty of ε of the size that separates ε estimators.
 LLAMA2_7B, NUDGE = (4096, 0.0645), 0.005
+
+#: The proven limits of N(d, ε) the lever is also read from: name -> log10 of the limit.
+PROVEN_LIMITS = {"greedy / Gilbert–Varshamov existence count": log10_greedy_count,
+                 "best rigorous upper bound": log10_upper_bound}
+
+
+def bound_levers() -> dict[str, dict[str, float]]:
+    r"""The paper's two levers read from each of :data:`PROVEN_LIMITS` instead of Eq. 7: for a limit
+    :math:`L(d, \varepsilon)` (log10), ``widen`` = :math:`L(3072, 0.09) - L(2048, 0.09)` and
+    ``loosen`` = :math:`L(8192, 0.09) - L(8192, 0.05)`, both log10 factors.
+
+    Examples
+    --------
+    >>> {name: {k: round(v, 1) for k, v in lv.items()} for name, lv in bound_levers().items()}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'greedy / Gilbert–Varshamov existence count': {'widen': 1.9, 'loosen': 10.3},
+     'best rigorous upper bound': {'widen': 23.6, 'loosen': 117.9}}
+    """
+    (wd, wd2, weps, _), (ld, _, leps, leps2) = WIDEN, LOOSEN
+    return {name: {"widen": float(f(wd2, weps) - f(wd, weps)),
+                   "loosen": float(f(ld, leps2) - f(ld, leps))}
+            for name, f in PROVEN_LIMITS.items()}
+
 
 _SENSITIVITY_COLUMNS = [
     ("d", "d", "d"),
@@ -53,7 +84,8 @@ class SensitivityFindings(Findings):
 
     ``examples`` are :func:`sensitivity_examples`; ``widen`` and ``loosen`` the factors of
     :data:`WIDEN` and :data:`LOOSEN` (:func:`doubling_factor`); ``nudge`` the factor of ε + 0.005
-    at Llama 2 7B; ``elasticity`` :func:`elasticities` there.
+    at Llama 2 7B; ``elasticity`` :func:`elasticities` there; ``proven`` the same two levers read
+    from the proven limits (:func:`bound_levers`, log10 factors).
     """
 
     chapter = CHAPTER
@@ -63,18 +95,34 @@ class SensitivityFindings(Findings):
     loosen: float
     nudge: float
     elasticity: dict[str, float]
+    proven: dict[str, dict[str, float]]
 
     @classmethod
     def of_paper(cls) -> "SensitivityFindings":
         """The paper's examples and levers, recomputed with its Eq. 7 constants."""
         d, eps = LLAMA2_7B
         return cls(sensitivity_examples(), doubling_factor(*WIDEN), doubling_factor(*LOOSEN),
-                   doubling_factor(d, d, eps, eps + NUDGE), elasticities(d, eps))
+                   doubling_factor(d, d, eps, eps + NUDGE), elasticities(d, eps),
+                   bound_levers())
 
     # -- the rule ----------------------------------------------------------------------------------
     def lever_status(self) -> str:
-        """HOLDS when loosening ε multiplies the capacity by more than widening d, else FAILS."""
-        return HOLDS if self.loosen > self.widen else FAILS
+        """HOLDS when loosening ε multiplies the capacity by more than widening d under Eq. 7 and
+        under every proven limit; CAVEAT when only under Eq. 7; FAILS when not under Eq. 7."""
+        if not self.loosen > self.widen:
+            return FAILS
+        return HOLDS if all(lv["loosen"] > lv["widen"] for lv in self.proven.values()) else CAVEAT
+
+    def proven_text(self) -> str:
+        """The two levers read from the proven limits, which do not use Eq. 7's constants."""
+        parts = [f"the {name} × 10^{lv['widen']:.1f} for widening and × 10^{lv['loosen']:.1f} "
+                 f"for loosening" for name, lv in self.proven.items()]
+        agree = all(lv["loosen"] > lv["widen"] for lv in self.proven.values())
+        return (f"Without Eq. 7, the proven limits on the true maximum give {' and '.join(parts)}"
+                + (": both move far more with ε than with d (the existence count grows like "
+                   "exp(dε²/2), quadratic in ε in the exponent), so the lever does not rest on "
+                   "Eq. 7's fitted constants." if agree else
+                   ": they do not both favour ε, so the lever rests on Eq. 7's constants alone."))
 
     def answer(self) -> str:
         """The chapter's sentence on the paper's claim, worded from :meth:`lever_status`."""
@@ -101,8 +149,8 @@ class SensitivityFindings(Findings):
                  f"+1 % in d by {math.exp(0.01 * el['e_d']):.3f}; per relative change ε is the "
                  f"stronger lever by a factor {el['ratio']:.2f}."]
         bullets = "\n".join(f"* {line}" for line in lines)
-        return Markdown(f"{bullets}\n\n{self.answer()} (Verdict on the paper's claim: "
-                        f"*{self.lever_status()}*.)")
+        return Markdown(f"{bullets}\n\n{self.answer()} {self.proven_text()} (Verdict on the "
+                        f"paper's claim: *{self.lever_status()}*.)")
 
     def curves(self) -> dict[str, Any]:
         """Figure 6.2's curves: log10 k_max by Eq. 7 on a grid of ε for six widths, and on a grid
@@ -120,7 +168,8 @@ class SensitivityFindings(Findings):
         (wd, wd2, weps, _), (ld, _, leps, leps2) = WIDEN, LOOSEN
         evidence = (f"With the paper's Eq. 7 constants, widening d from {wd} to {wd2} at "
                     f"ε = {weps} multiplies capacity by {self.widen:.1f}; loosening ε from {leps} "
-                    f"to {leps2} at d = {ld} multiplies it by {factor(self.loosen)}.")
+                    f"to {leps2} at d = {ld} multiplies it by {factor(self.loosen)}. "
+                    f"{self.proven_text()}")
         return [Verdict("Capacity is exponentially sensitive to ε, which is the dominant lever.",
                         "§3.5, §4", evidence, self.lever_status(), (self.chapter,))]
 
@@ -128,7 +177,8 @@ class SensitivityFindings(Findings):
     def record(self) -> dict[str, Any]:
         return {"sensitivity": self.examples, "widen_factor": self.widen,
                 "loosen_factor": self.loosen, "nudge_factor": self.nudge,
-                "elasticity_ratio": self.elasticity["ratio"], "elasticities": self.elasticity}
+                "elasticity_ratio": self.elasticity["ratio"], "elasticities": self.elasticity,
+                "proven_levers": self.proven}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> "SensitivityFindings":
@@ -136,4 +186,5 @@ class SensitivityFindings(Findings):
                    required(record, CHAPTER, "widen_factor"),
                    required(record, CHAPTER, "loosen_factor"),
                    required(record, CHAPTER, "nudge_factor"),
-                   required(record, CHAPTER, "elasticities"))
+                   required(record, CHAPTER, "elasticities"),
+                   required(record, CHAPTER, "proven_levers"))
