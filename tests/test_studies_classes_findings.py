@@ -106,7 +106,8 @@ def test_joined_models_get_a_table_and_a_line():
 
 def test_survey_tables_counts_and_isotropy():
     f = cf.SurveyFindings(rows(), [("gated/model", "401 Client Error\nmore")])
-    assert f.class_counts == {"Class 1": 1, "between": 0, "Class 2": 1} and f.bootstrap == 20
+    assert f.class_counts == {"Class 1": 1, "between": 0, "Class 2": 1, "undecided": 0}
+    assert f.bootstrap == 20
     table, = f.tables()
     assert [c[0] for c in table.columns][-3:] == ["95% interval (20 boot.)", "class", "time (s)"]
     assert "* not measured: gated/model: 401 Client Error\n" in f.markdown()
@@ -114,6 +115,16 @@ def test_survey_tables_counts_and_isotropy():
     iso = f.isotropy()
     assert [r["random"] for r in iso.rows] == ["is not Class 2", "is Class 2"]
     assert iso.rows[1]["ratio"] == pytest.approx(0.07 * 32 / 2)
+    # MiniLM with chapter 2's interval: straddles 0.2, so the table, the counts, the text and the
+    # verdict's evidence all say "undecided" (one rule: laws.classes.classify_interval)
+    minilm = replace(rows()[0], n_boot=20, ci_low=0.1985, ci_high=0.2048, ci_level=0.95)
+    both = cf.SurveyFindings([minilm, rows()[1]])
+    assert both.class_counts == {"Class 1": 0, "between": 0, "Class 2": 1, "undecided": 1}
+    assert [r["decided_class"] for r in both.tables()[0].rows] == ["undecided", "Class 2"]
+    assert ("all-MiniLM-L6-v2: ε = 0.2014 is Class 1 as a point, but its 95% interval "
+            "[0.1985, 0.2048] straddles a class threshold: undecided") in both.markdown()
+    evidence = cf.TwoClassesFindings([minilm], reported_points(), []).verdicts()[0].evidence
+    assert "all-MiniLM-L6-v2 (undecided: interval [0.1985, 0.2048])" in evidence
     no_boot = cf.SurveyFindings([rows()[0]])
     assert "95% interval" not in [c[0] for c in no_boot.tables()[0].columns][-3]
 

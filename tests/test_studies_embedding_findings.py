@@ -10,7 +10,8 @@ import pytest
 
 from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 from repcap.geometry.null import null_eps
-from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
+from repcap.laws.classes import (BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, UNDECIDED,
+                                  classify)
 from repcap.similarity import exact_moments, sampled_pairs
 from repcap.studies import embedding_findings as ef
 from repcap.studies.findings import chapter_record
@@ -49,14 +50,22 @@ def test_interval_rule_at_the_thresholds(eps, ci, ends):
     assert f.record()["class"] == classify(eps) == f.klass
 
 
-@pytest.mark.parametrize("ends", [(CLASS1, CLASS1), (BETWEEN, CLASS1), (CLASS2, CLASS2)])
-def test_the_text_and_the_record_follow_the_same_call(monkeypatch, ends):
-    """Whatever interval_classes says is what the chapter's sentence and the record say."""
+@pytest.mark.parametrize("decided", [CLASS1, UNDECIDED, CLASS2])
+def test_the_text_and_the_record_follow_the_same_call(monkeypatch, decided):
+    """Whatever decided_class (the one rule, classify_interval) says is what the chapter's sentence
+    and the record say."""
     f = _epsilon(0.3, [0.29, 0.31], sampled_ci=[0.28, 0.33])
-    monkeypatch.setattr(ef.EpsilonFindings, "interval_classes", lambda self: ends)
+    monkeypatch.setattr(ef.EpsilonFindings, "decided_class", property(lambda self: decided))
     text = f.sample_text()
-    assert ("straddles" in text) == (ends[0] != ends[1])
-    assert f"'{ends[0]}'" in text and f.record()["ci_classes"] == list(ends)
+    assert ("straddles" in text) == (decided == UNDECIDED) == ("**undecided**" in text)
+    assert f.record()["decided_class"] == decided
+
+
+def test_minilm_interval_reads_undecided():
+    """Chapter 2's MiniLM numbers: ε 0.20136 with the interval [0.19851, 0.20479] straddles 0.2."""
+    f = _epsilon(0.20136, [0.19851, 0.20479], sampled_ci=[0.18, 0.22])
+    assert f.klass == CLASS1 and f.decided_class == UNDECIDED
+    assert _epsilon(0.3, [0.29, 0.31], sampled_ci=[0.28, 0.33]).decided_class == CLASS1
 
 
 def test_sampled_estimate_text_covers_and_widths():

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> dict:
                          progress=not args.no_progress)
     out = {"models": len(models), "measured": len(survey.rows),
            "rows": [{"name": r.name, "d_model": r.d_model, "eps": r.eps, "class": r.klass,
-                     **({"ci": [r.ci_low, r.ci_high]} if r.n_boot else {})} for r in survey.rows],
+                     **({"ci": [r.ci_low, r.ci_high], "decided_class": r.decided_class}
+                        if r.n_boot else {})} for r in survey.rows],
            "failures": [{"name": name, "error": message} for name, message in survey.failures]}
     if args.out and survey.rows:
         out["table"] = str(write_table(survey.rows, args.out))

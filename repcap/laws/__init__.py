@@ -22,7 +22,7 @@ from repcap.laws.capacity import (
     feature_budget,
     log10_capacity,
 )
-from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW, classify, in_class2
+from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW, classify, classify_interval, in_class2
 from repcap.laws.fitting import Fit, fit_all, fit_form, forms_fittable
 from repcap.laws.forms import (
     FORMS,
@@ -44,7 +44,7 @@ from repcap.laws.reported import PAPER_REPORTED_FITS
 __all__ = [
     "CLASS1_ABOVE", "CLASS2_BELOW", "DEFAULT_PARAMS", "FORMS", "JL_PROVEN_C", "PAPER_EQ6_C", "PAPER_EQ7",
     "PAPER_JL_OPTIMISED_C", "PAPER_JL_RANDOM_C", "PAPER_REPORTED_FITS", "RATIO_FLOOR", "Fit", "Points", "capacity",
-    "capacity_class", "classify", "eq6_eps", "eq7_eps", "feature_budget", "fit_all", "fit_form", "forms_fittable",
+    "capacity_class", "classify", "classify_interval", "eq6_eps", "eq7_eps", "feature_budget", "fit_all", "fit_form", "forms_fittable",
     "in_class2",
     "implied_jl_c", "jl_eps", "log10_capacity", "metrics", "read_points",
 ]

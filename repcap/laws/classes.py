@@ -18,8 +18,8 @@ import numpy as np
 
 from repcap.errors import DomainError
 
-__all__ = ["CLASS1_ABOVE", "CLASS2_BELOW", "CLASS1", "CLASS2", "BETWEEN", "LABELS", "classify",
-           "in_class2"]
+__all__ = ["CLASS1_ABOVE", "CLASS2_BELOW", "CLASS1", "CLASS2", "BETWEEN", "UNDECIDED", "LABELS",
+           "classify", "classify_interval", "in_class2"]
 
 #: Class 1 starts strictly above this ε.
 CLASS1_ABOVE = 0.2
@@ -27,6 +27,8 @@ CLASS1_ABOVE = 0.2
 CLASS2_BELOW = 0.1
 CLASS1, CLASS2, BETWEEN = "Class 1", "Class 2", "between"
 LABELS = (CLASS1, CLASS2, BETWEEN)
+#: The class of an ε whose confidence interval straddles a threshold: the data do not decide it.
+UNDECIDED = "undecided"
 
 
 def classify(eps: float) -> str:
@@ -64,6 +66,37 @@ def classify(eps: float) -> str:
     if in_class2(value):
         return CLASS2
     return BETWEEN
+
+
+def classify_interval(eps: float, low: float | None = None, high: float | None = None) -> str:
+    r"""The paper's class of ``eps`` as far as its confidence interval ``[low, high]`` decides it.
+
+    .. math::
+
+        \operatorname{class}(\varepsilon; [\ell, h]) = \begin{cases}
+            \operatorname{class}(\varepsilon) & \text{if } \operatorname{class}(\ell)
+                = \operatorname{class}(\varepsilon) = \operatorname{class}(h) \\
+            \text{"undecided"} & \text{otherwise (the interval straddles 0.1 or 0.2)}
+        \end{cases}
+
+    Without an interval (``low``/``high`` None or NaN) this is :func:`classify` (eps): a point
+    estimate is read at face value, as the paper reads its Table 1. The point estimate itself is
+    part of the test because a percentile interval need not contain it.
+
+    Examples
+    --------
+    >>> classify_interval(0.20136, 0.19851, 0.20479)   # all-MiniLM-L6-v2, chapter 2's bootstrap
+    'undecided'
+    >>> classify_interval(0.41530, 0.41461, 0.41655)   # gemma-3-270m
+    'Class 1'
+    >>> classify_interval(0.20136)                     # no interval: the point's class
+    'Class 1'
+    """
+    point = classify(eps)
+    ends = [x for x in (low, high) if x is not None and not math.isnan(float(x))]
+    if len(ends) < 2:
+        return point
+    return point if all(classify(x) == point for x in ends) else UNDECIDED
 
 
 def in_class2(eps):

@@ -12,7 +12,7 @@ import numpy as np
 
 from repcap.common.checks import check_int, check_replicates
 from repcap.errors import SimilarityError
-from repcap.laws.classes import classify
+from repcap.laws.classes import classify, classify_interval
 from repcap.similarity.allpairs import all_pairs, sampled_pairs
 from repcap.similarity.bootstrap import bootstrap_eps
 from repcap.similarity.moments import exact_moments
@@ -50,7 +50,9 @@ def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False
     loading included) and ``load_seconds``.
 
     ``bootstrap = B > 0`` adds the token-bootstrap percentile interval (:func:`bootstrap_eps`):
-    ``ci_low``, ``ci_high``, ``level``, ``n_boot``.
+    ``ci_low``, ``ci_high``, ``level``, ``n_boot``, and ``decided_class``
+    (:func:`~repcap.laws.classes.classify_interval`: "undecided" when the interval straddles a
+    class threshold).
 
     ``pairs=True`` adds the all-pairs pass (:func:`all_pairs`); ``sample = m`` runs that pass on the
     pairs among *m* random tokens instead (:func:`sampled_pairs`). Either adds ``pass``
@@ -79,6 +81,7 @@ def epsilon_report(model: Any, *, sample: int | None = None, pairs: bool = False
         boot = bootstrap_eps(source, n_boot=int(bootstrap), level=level, seed=seed,
                              progress=progress)
         out.update({"ci_low": boot.ci_low, "ci_high": boot.ci_high, "level": boot.level,
+                    "decided_class": classify_interval(mom.eps, boot.ci_low, boot.ci_high),
                     "n_boot": boot.n_boot, "bootstrap_seconds": boot.seconds})
     if sample is not None or pairs:
         kwargs = dict(dtype=dtype, device=device, memory_budget=memory_budget, progress=progress,

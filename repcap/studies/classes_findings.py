@@ -34,7 +34,8 @@ from repcap import catalog
 from repcap.common.formatting import signed_percent
 from repcap.errors import DataFileError, ParameterError, StorageError
 from repcap.geometry.null import null_eps
-from repcap.laws.classes import BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
+from repcap.laws.classes import (BETWEEN, CLASS1, CLASS1_ABOVE, CLASS2, CLASS2_BELOW, UNDECIDED,
+                                 classify)
 from repcap.studies.findings import CAVEAT, FAILS, Findings, Markdown, Table, Verdict, required
 from repcap.studies.models_table import read_table, write_table
 from repcap.studies.reported_eps import class2_points, join_reported, reported_points
@@ -90,7 +91,10 @@ class SurveyFindings(Findings):
 
     @property
     def class_counts(self) -> dict[str, int]:
-        return {c: sum(r.klass == c for r in self.rows) for c in (CLASS1, BETWEEN, CLASS2)}
+        """How many rows each class has, as far as each row's interval decides it
+        (:attr:`SurveyRow.decided_class`)."""
+        return {c: sum(r.decided_class == c for r in self.rows)
+                for c in (CLASS1, BETWEEN, CLASS2, UNDECIDED)}
 
     def tables(self) -> list[Table]:
         columns = [("model", "name", ""), ("source", "source", ""), ("V", "vocab_size", ","),
@@ -101,15 +105,21 @@ class SurveyFindings(Findings):
             columns.append((f"95% interval ({self.bootstrap} boot.)",
                             lambda r: (r["ci_low"], r["ci_high"]),
                             lambda ci: f"[{ci[0]:.4f}, {ci[1]:.4f}]"))
-        columns += [("class", "class", ""), ("time (s)", "seconds", ".1f")]
+        columns += [("class", "decided_class", ""), ("time (s)", "seconds", ".1f")]
         return [Table("Accepted deviation of each model (measured in this run)",
-                      [r.to_dict() for r in self.rows], columns)]
+                      [{**r.to_dict(), "decided_class": r.decided_class} for r in self.rows],
+                      columns)]
 
     def markdown(self) -> Markdown:
         lines = [f"not measured: {name}: {(message.splitlines() or [''])[0][:160]}"
                  for name, message in self.failures]
         lines.append(f"{len(self.rows)} model(s) measured: "
-                     + ", ".join(f"{n} {c}" for c, n in self.class_counts.items()))
+                     + ", ".join(f"{n} {c}" for c, n in self.class_counts.items()
+                                 if n or c != UNDECIDED))
+        lines += [f"{r.name}: ε = {r.eps:.4f} is {r.klass} as a point, but its "
+                  f"{100 * r.ci_level:.0f}% interval [{r.ci_low:.4f}, {r.ci_high:.4f}] straddles a "
+                  f"class threshold: {UNDECIDED}" for r in self.rows
+                  if r.decided_class == UNDECIDED]
         return Markdown("\n".join(f"* {line}" for line in lines))
 
     def isotropy(self) -> Table:
@@ -168,6 +178,13 @@ def store_table(rows: Sequence[SurveyRow], path: str | os.PathLike) -> Markdown:
 
 
 # -- the paper's Figure 5 and its two classes ------------------------------------------------------
+
+def _decided(row: SurveyRow) -> str:
+    """A row's class for a list, with the interval when the interval leaves it undecided."""
+    if row.decided_class != UNDECIDED:
+        return row.decided_class
+    return f"{UNDECIDED}: interval [{row.ci_low:.4f}, {row.ci_high:.4f}]"
+
 
 _JOINED_COLUMNS = [("model", "name", ""), ("d", "d_model", ""), ("ε measured", "eps", ".5f"),
                    ("ε reported", "eps_paper", ".5f"), ("difference", "diff", "+.5f"),
@@ -251,7 +268,7 @@ class TwoClassesFindings(Findings):
                 f"*{status}*.)")
 
     def verdicts(self) -> list[Verdict]:
-        classes = ", ".join(f"{r.name} ({r.klass})" for r in self.rows)
+        classes = ", ".join(f"{r.name} ({_decided(r)})" for r in self.rows)
         evidence = (f"Of the {len(self.reported)} ε values in the paper's Table 1, "
                     f"{len(self.reported_between)} lie between {CLASS2_BELOW} and {CLASS1_ABOVE}. "
                     f"This build measured {len(self.rows)} model(s): {classes}. An isotropic "

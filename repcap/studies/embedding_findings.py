@@ -33,6 +33,7 @@ import numpy as np
 
 from repcap.geometry.null import null_eps
 from repcap.laws import classify
+from repcap.laws.classes import UNDECIDED, classify_interval
 from repcap.similarity import all_pairs, bootstrap_eps, exact_moments, sampled_pairs
 from repcap.studies.findings import Findings, Markdown, Table
 from repcap.studies.sampled_estimate import sampled_eps
@@ -144,6 +145,13 @@ class EpsilonFindings(Findings):
         """The paper's class of the sampled estimate."""
         return classify(self.sampled["eps"])
 
+    @property
+    def decided_class(self) -> str:
+        """The class as far as the token-bootstrap interval decides it
+        (:func:`~repcap.laws.classes.classify_interval`): "undecided" when the interval straddles
+        a threshold; the exact ε's class without a bootstrap."""
+        return classify_interval(self.eps, *(self.ci or ()))
+
     def interval_classes(self) -> tuple[str, str] | None:
         """The class at each end of the token-bootstrap interval of the exact ε (None without a
         bootstrap); two different classes mean that the interval straddles a class threshold."""
@@ -199,10 +207,11 @@ class EpsilonFindings(Findings):
         ends = self.interval_classes()
         if ends is None:
             return Markdown(text)
-        if ends[0] == ends[1]:
+        if self.decided_class != UNDECIDED:
             return Markdown(f"{text} The exact value's interval lies within '{ends[0]}'.")
         return Markdown(f"{text} The exact value's interval straddles a class threshold "
-                        f"('{ends[0]}' to '{ends[1]}'): the data do not decide the class.")
+                        f"('{ends[0]}' to '{ends[1]}'): the data do not decide the class, which "
+                        f"reads **{UNDECIDED}** wherever the book lists it.")
 
     def tables(self) -> list[Table]:
         return [self.sample_table()]
@@ -214,7 +223,7 @@ class EpsilonFindings(Findings):
     def record(self) -> dict[str, Any]:
         ends = self.interval_classes()
         return {**own_record(self, skip=()), "class": self.klass,
-                "sampled_class": self.sampled_class,
+                "decided_class": self.decided_class, "sampled_class": self.sampled_class,
                 "ci_classes": list(ends) if ends else None}
 
 

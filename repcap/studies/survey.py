@@ -26,7 +26,7 @@ from repcap import catalog
 from repcap.common.checks import check_replicates
 from repcap.common.progress import iterate
 from repcap.errors import DataFileError, DomainError, RepcapError
-from repcap.laws.classes import classify
+from repcap.laws.classes import classify, classify_interval
 from repcap.similarity import bootstrap_eps, exact_moments
 from repcap.sources import OFFLINE_MODELS, load_embedding, offline
 from repcap.studies.eps_parts import EpsParts, decompose
@@ -82,6 +82,12 @@ class SurveyRow:
     def parts(self) -> EpsParts:
         """:func:`repcap.studies.eps_parts.decompose` of this row."""
         return decompose(self.mean, self.std, self.d_model)
+
+    @property
+    def decided_class(self) -> str:
+        """The class as far as the token-bootstrap interval decides it
+        (:func:`~repcap.laws.classes.classify_interval`; :attr:`klass` without a bootstrap)."""
+        return classify_interval(self.eps, self.ci_low, self.ci_high)
 
     def to_dict(self) -> dict[str, Any]:
         """The CSV columns (:data:`COLUMNS`) with their values; ``klass`` is written as ``class``."""
