@@ -272,8 +272,10 @@ def objective_panels(left, right, rows: Sequence[Mapping], *, baseline: str = "p
         ratios.append(ref[has_ref] / base[has_ref])
         drew = True
     right.axhline(1.0, color=style[baseline]["color"], lw=1.1)
-    right.annotate(f"{labels[baseline]} (= 1)", xy=(0.99, 1.0), xycoords=("axes fraction", "data"), xytext=(0, 4),
-                   textcoords="offset points", fontsize=8, color=style[baseline]["color"], ha="right")
+    # under its line: above it, the label ran past the top of the axes
+    right.annotate(f"{labels[baseline]} (= 1)", xy=(0.99, 1.0), xycoords=("axes fraction", "data"), xytext=(0, -4),
+                   textcoords="offset points", fontsize=8, color=style[baseline]["color"], ha="right",
+                   va="top")
     values = np.concatenate(ratios) if ratios else np.array([1.0])
     values = values[values > 0]
     if values.size and values.max() / values.min() > 3:
