@@ -82,3 +82,12 @@ def test_attach_saves_the_inline_png_at_the_display_dpi_with_its_report():
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=50)  # an explicit savefig keeps its own dpi, no report
     assert lg.read_png_report(buf.getvalue()) is None
+
+
+def test_a_leader_may_cross_a_curve_but_its_label_may_not():
+    fig, ax = _fig()
+    # the leader from (0.5, 0.5) to the label crosses the falling line; the label sits clear of both
+    ax.annotate("clear", xy=(0.5, 0.5), xytext=(0.05, 0.45), arrowprops={"arrowstyle": "-"})
+    assert lg.report(fig)["problems"] == []
+    ax.annotate("on it", xy=(0.5, 0.5), xytext=(0.45, 0.5), arrowprops={"arrowstyle": "-"})
+    assert "text 'on it' covers 'rising'" in lg.report(fig)["problems"]

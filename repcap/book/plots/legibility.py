@@ -84,6 +84,16 @@ def _label(text) -> str:
     return repr(text.get_text()[:40])
 
 
+def _text_box(text, renderer):
+    """The box of ``text``'s own glyphs: an annotation's leader arrow is left out (matplotlib's
+    extent of an annotation is the union with its arrow's bounding box, which would count every
+    curve a leader passes near as covered by the label)."""
+    from matplotlib.text import Text
+
+    text.get_window_extent(renderer)  # places an annotation's text where it is drawn
+    return Text.get_window_extent(text, renderer)
+
+
 def _drawn_texts(fig, renderer):
     """Every text artist ``fig`` draws, with its size (pt) and the clip rectangle it is drawn in."""
     drawn = {}
@@ -174,7 +184,7 @@ def report(fig, dpi: float | None = None) -> dict:
     legends = [a for a in fig.findobj(Legend) if a.get_visible()]
     in_legend = {id(t) for leg in legends for t in leg.findobj(lambda a: hasattr(a, "get_text"))}
     for text, size, clip in drawn:
-        box = text.get_window_extent(renderer)
+        box = _text_box(text, renderer)
         if clip is not None and text.get_clip_on() and not _inside(box, clip):
             problems.append(f"text {_label(text)} is clipped by its axes")
         if not _inside(box, canvas):
