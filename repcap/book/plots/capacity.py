@@ -210,13 +210,36 @@ def cosine_histograms(ax, series: Mapping[str, tuple[np.ndarray, np.ndarray]], *
     ax.legend(fontsize=8)
 
 
+def _clear_of_curves(x, rows: np.ndarray, marks: Sequence[tuple]) -> list[tuple]:
+    """Label positions for ``marks`` on a fan of rising curves ``rows`` (over ``x``) where no
+    curve runs: a mark near the right end gets its label past the curves' end, at its own height
+    (a level leader stays between the curves it lies between); any other gets its label straight
+    above it, halfway between the highest curve there and the top of the data."""
+    x = np.asarray(x, dtype=float)
+    span, top = x[-1] - x[0], float(np.nanmax(rows))
+    placed = []
+    for mx, my, label, *at in marks:
+        if at:
+            placed.append((mx, my, label, *at))
+        elif mx >= x[-1] - 0.25 * span:
+            placed.append((mx, my, label, (x[-1] + 0.02 * span, my)))
+        else:
+            highest = max(float(np.interp(mx, x, row)) for row in rows)
+            placed.append((mx, my, label, (mx, (highest + top) / 2)))
+    return placed
+
+
 def sensitivity_panel(ax, eps_grid, d_values, log10_grid, *, marks: Sequence[tuple] = (),
                       title: str = "") -> None:
     """log10 k_max against ε, one curve per d (rows of ``log10_grid``), with marked examples."""
     colors = family_colors(d_values)
-    for d, row in zip(d_values, np.asarray(log10_grid, dtype=float)):
+    rows = np.asarray(log10_grid, dtype=float)
+    for d, row in zip(d_values, rows):
         ax.plot(eps_grid, row, color=colors[float(d)], lw=1.6, label=f"d = {d:g}")
-    _marks(ax, marks)
+    _marks(ax, _clear_of_curves(eps_grid, rows, marks))
+    # room past the curves' end for the labels placed there
+    ax.set_xlim(eps_grid[0] - 0.04 * (eps_grid[-1] - eps_grid[0]),
+                eps_grid[-1] + 0.42 * (eps_grid[-1] - eps_grid[0]))
     ax.set(xlabel="accepted deviation ε", ylabel="log10 capacity k_max (Eq. 7)")
     if title:
         ax.set_title(title)
