@@ -209,13 +209,15 @@ def dimensionality_figure(per_feature: Sequence[np.ndarray], geo, *, profile: st
         for ax in (top, bottom):
             ax.axhline(value, color=COLORS["paper"], lw=0.8, ls=":", alpha=0.9)
         # labels of nearby fractions (2/5 and 3/8) would overlap: nudge each above the previous one
-        y = max(value, placed[-1] + 0.045) if placed else value
+        y = max(value, placed[-1] + 0.05) if placed else value
         placed.append(y)
-        bottom.text(float(inverse_density[-1]) * 1.08, y, label, fontsize=7.5, va="center",
-                    color=COLORS["paper"])
+        # in the margin right of the axes, at the line's height: inside, the longest label ran
+        # past the axes' edge whatever room the x-axis left it
+        bottom.text(1.01, y, label, fontsize=7.5, va="center", color=COLORS["paper"],
+                    transform=bottom.get_yaxis_transform(), clip_on=False)
     bottom.set(xscale="log", ylim=(0, 1.1), xlabel=r"inverse feature density $1/(1-S)$",
                ylabel="feature dimensionality $D_i$\n(represented features)")
-    bottom.set_xlim(right=float(inverse_density[-1]) * 1.9)
+    bottom.set_xlim(float(inverse_density[0]) / 1.15, float(inverse_density[-1]) * 1.15)
     fig.align_ylabels([top, bottom])
     finish(fig, f"Data: the equal-importance sweep of Figure 1.4 ({geo.models} toy models, n = {geo.n},"
                 f" m = {geo.m}, trained here, seed {geo.seed}); dotted lines: polytope fractions from"
