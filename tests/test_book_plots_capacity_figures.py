@@ -63,8 +63,11 @@ def test_band_figure_has_one_legend_under_its_panels(table1):
 
 
 def test_sensitivity_band_and_scaling_figures(table1):
+    from repcap.book.plots.legibility import report
+
     fig = figures.sensitivity_figure(SensitivityFindings.of_paper(), "test")
     assert len(fig.axes) == 2
+    assert report(fig)["problems"] == []  # the examples' labels sat on the d-curves
     fig = figures.band_figure(band_panels(table1.class2, dims=(4096, 8192)), "test")
     assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["d = 4096", "d = 8192"]
     band = BandFindings.of(table1.class2)
