@@ -244,9 +244,7 @@ def test_every_page_in_headless_chromium(smoke_book):
             if page.evaluate("() => !!window.MathJax"):
                 # window.MathJax is first the page's config object; the library replaces it when
                 # its (deferred) script runs, which a busy machine may not have done at "load".
-                # Playwright's default 30 s timed out on a loaded 2-core machine: allow 120 s
-                page.wait_for_function("() => window.MathJax.startup && MathJax.startup.promise",
-                                       timeout=120_000)
+                page.wait_for_function("() => window.MathJax.startup && MathJax.startup.promise")
                 page.evaluate("() => MathJax.startup.promise")
             text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
             for raw in (r"\(", r"\[", "$$"):
