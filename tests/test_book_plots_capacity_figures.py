@@ -39,14 +39,37 @@ def test_table1_figure_has_one_row_per_class2_model(table1):
     fig = figures.table1_figure(table1, constants, "test")
     (ax,) = fig.axes
     assert len(ax.get_yticklabels()) == len(table1.class2)
-    assert any("6 packings (100 steps). Profile: test." in t for t in _texts(fig))
+    assert any("6 packings (100 steps); explicit sets" in t for t in _texts(fig))
+    # the largest explicit set at each model's (d, ε) is drawn: one star per row, at the log10
+    # count of best_construction, found here without the findings' series
+    import math
+
+    from repcap.geometry.constructions import best_construction
+
+    (stars,) = [ln for ln in ax.lines if ln.get_label() == table1.explicit_label]
+    want = [math.log10(best_construction(r["d_model"], r["eps"]).count) for r in table1.class2]
+    drawn = np.asarray(stars.get_xdata(), dtype=float)
+    shown = ~np.isnan(drawn)
+    assert stars.get_marker() == "*" and shown.sum() >= len(want) - 2
+    assert drawn[shown] == pytest.approx(np.asarray(want)[shown], rel=1e-9)
+
+
+def test_band_figure_has_one_legend_under_its_panels(table1):
+    from repcap.book.plots.legibility import report
+
+    fig = figures.band_figure(band_panels(table1.class2, dims=(4096, 8192)), "test")
+    assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    assert report(fig)["problems"] == []
 
 
 def test_sensitivity_band_and_scaling_figures(table1):
+    from repcap.book.plots.legibility import report
+
     fig = figures.sensitivity_figure(SensitivityFindings.of_paper(), "test")
     assert len(fig.axes) == 2
+    assert report(fig)["problems"] == []  # the examples' labels sat on the d-curves
     fig = figures.band_figure(band_panels(table1.class2, dims=(4096, 8192)), "test")
-    assert [ax.get_title().split(":")[0] for ax in fig.axes] == ["d = 4096", "d = 8192"]
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == ["d = 4096", "d = 8192"]
     band = BandFindings.of(table1.class2)
     fig = figures.scaling_figure(ScalingFindings.of(table1.rows), band, "test")
     right = fig.axes[1]

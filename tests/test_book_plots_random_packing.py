@@ -23,6 +23,9 @@ def test_guarantees_figure_marks_the_papers_two_evaluations():
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("C = 8: k = 8.4" in t for t in texts) and any("k = 277" in t for t in texts)
     assert set(curves) <= set(_labels(fig.axes[0]))
+    from repcap.book.plots.legibility import report
+
+    assert report(fig)["problems"] == []  # the two labels clear of each other and of the curves
     plt.close(fig)
 
 

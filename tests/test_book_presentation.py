@@ -34,8 +34,9 @@ def test_png_width_reads_the_header(width_in):
 
 
 def test_tags_added_to_a_copy_only():
-    wide = {"output_type": "display_data", "data": {"image/png": _png(13.0)}, "metadata": {}}
-    narrow = {"output_type": "display_data", "data": {"image/png": _png(7.5)}, "metadata": {}}
+    # as the book draws them (plots.legibility.display_dpi): a column figure is at most 782 px wide
+    wide = {"output_type": "display_data", "data": {"image/png": _png(11.0, dpi=96)}, "metadata": {}}
+    narrow = {"output_type": "display_data", "data": {"image/png": _png(7.5, dpi=104)}, "metadata": {}}
     nb = {"cells": [
         _code("x = 1", tags=["parameters"]),
         _code("x = 2", tags=["injected-parameters"]),
@@ -53,8 +54,8 @@ def test_tags_added_to_a_copy_only():
     assert tags[0] == ["parameters", "hide-cell"]
     assert tags[1] == ["injected-parameters", "remove-cell"]
     assert tags[2] == ["check-parameters", "remove-cell"]
-    assert tags[3] == ["full-width"] and 13.0 * 140 > WIDE_PX
-    assert tags[4] == [] and 7.5 * 140 < WIDE_PX
+    assert tags[3] == ["full-width"] and 11.0 * 96 > WIDE_PX
+    assert tags[4] == [] and 7.5 * 104 < WIDE_PX
     assert tags[5] == ["remove-cell"]
     assert tags[6] == []  # mentions write_results but is not the plumbing call
     assert tags[7] == []
@@ -67,9 +68,9 @@ def test_idempotent():
 
 
 @pytest.mark.parametrize("width_in, expected", [
-    (4.0, 9 * 96 / 140),            # shown at natural size: 9 pt of CSS = 6.17 pt at 140 dpi
-    (7.5, 9 * 96 * 1050 / (140 * 784)),   # scaled into the 784 px column
-    (13.0, 9 * 96 * 1820 / (140 * 1066)),  # wider than 1300 px: full width, 1066 px
+    (4.0, 9 * 96 / 140),            # drawn at 140 dpi: 9 pt of CSS = 6.17 pt
+    (7.5, 9 * 96 * 7.5 / 782),      # drawn at 782/7.5 dpi to fit the 784 px column
+    (13.0, 9 * 96 * 13.0 / 1064),   # wider than 8.6 in: full width, 1066 px
 ])
 def test_min_font_pt_closed_form(width_in, expected):
     from repcap.book.plots import min_font_pt

@@ -1,5 +1,6 @@
 """The whole book under the `smoke` profile: every chapter executes, the site renders, and every page
-passes a check in headless Chromium (math typeset, figures load, no error output, internal links resolve).
+passes a check in headless Chromium at 1,400 px (math typeset, figures load and are legible, no error output,
+internal links resolve).
 
 One module-scoped build serves all tests here; run the suite with ``--dist loadfile`` so that pytest-xdist
 keeps this module on one worker.
@@ -191,6 +192,36 @@ _FIGURE_NUMBERS = """() => Array.from(document.querySelectorAll('.cell_output im
 })"""
 
 
+# Every figure of a page: its PNG, the width it is shown at and its natural width (CSS px).
+_FIGURES = """() => Array.from(document.querySelectorAll('.cell_output img')).map(img => [
+  img.src, img.getBoundingClientRect().width, img.naturalWidth])"""
+
+
+def _figure_problems(figures) -> list[str]:
+    """The legibility rule of issue 25 for each figure ``(src, shown, natural)`` of a page: shown at
+    ≥ 80 % of its natural width, no text under 10 px on screen (smallest font px at the PNG's dpi ×
+    shown/natural), and no problem in the report its PNG carries (plots.legibility: clipped text,
+    text outside the canvas, labels over labels, legends or labels over the data)."""
+    from repcap.book.plots.legibility import MIN_TEXT_PX, read_png_report
+
+    out = []
+    for n, (src, shown, natural) in enumerate(figures, 1):
+        url = urlparse(src)
+        data = Path(unquote(url.path)).read_bytes() if url.scheme == "file" else b""
+        report = read_png_report(data)
+        if report is None:
+            out.append(f"figure {n} carries no legibility report (drawn outside the book's style?)")
+            continue
+        scale = shown / natural
+        if scale < 0.8:
+            out.append(f"figure {n} is shown at {100 * scale:.0f} % of its width (< 80 %)")
+        if report["min_font_px"] * scale < MIN_TEXT_PX:
+            out.append(f"figure {n} has text of {report['min_font_px'] * scale:.1f} px on screen "
+                       f"(< {MIN_TEXT_PX:g})")
+        out += [f"figure {n}: {p}" for p in report["problems"]]
+    return out
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
 def test_every_page_in_headless_chromium(smoke_book):
@@ -206,7 +237,7 @@ def test_every_page_in_headless_chromium(smoke_book):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
         for path in pages:
             name = path.relative_to(html_dir)
             page.goto(path.as_uri(), wait_until="load")
@@ -240,6 +271,7 @@ def test_every_page_in_headless_chromium(smoke_book):
                 if re.search(r"Traceback|Error|Warning", err):
                     problems.append(f"{name}: error output in a cell: {err[:200]!r}")
             problems += [f"{name}: {p}" for p in page.evaluate(_PAGE_CHECKS)]
+            problems += [f"{name}: {p}" for p in _figure_problems(page.evaluate(_FIGURES))]
             if path in chapter_pages:
                 chapter = int(path.stem.split("_")[0])
                 numbers = page.evaluate(_FIGURE_NUMBERS)

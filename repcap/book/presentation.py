@@ -28,9 +28,9 @@ from typing import Any
 
 __all__ = ["presentable", "png_width", "WIDE_PX"]
 
-#: Wider PNGs (in pixels, at the book's figure dpi of 140) span the page's margin as well: a 7.5-inch
-#: figure is 1050 px and fits the text column; two-panel figures are about 1800 px.
-WIDE_PX = 1300
+#: Wider PNGs (in pixels) span the page's margin as well: plots.legibility draws a figure at the dpi
+#: that fits it to its container, at most 782 px for the text column and about 1064 px full-width.
+WIDE_PX = 900
 
 _HIDE = {"parameters": "hide-cell", "injected-parameters": "remove-cell",
          "check-parameters": "remove-cell"}

@@ -37,8 +37,9 @@ from repcap.laws import PAPER_EQ6_C, PAPER_EQ7, fit_all, forms_fittable
 from repcap.laws.classes import BETWEEN, CLASS1, CLASS2, CLASS2_BELOW, classify
 from repcap.packing.grid import grid_cells, recorded_cells, results_file
 from repcap.packing.sweeps import run_sweep
-from repcap.studies.capacity_table import (GREEDY_SERIES, TABLE1_SERIES, budget_rows, capacity_rows,
-                                           capacity_series, class2_rows, series_agreement)
+from repcap.studies.capacity_table import (EXPLICIT_SERIES, GREEDY_SERIES, TABLE1_SERIES, budget_rows,
+                                           capacity_rows, capacity_series, class2_rows,
+                                           series_agreement)
 from repcap.studies.findings import Findings, Markdown, Table, required
 from repcap.studies.models_table import read_table
 from repcap.studies.survey import measure
@@ -158,6 +159,8 @@ class Table1Findings(Findings):
     chapter = CHAPTER
     #: The label of the series that is a proven count, not a law.
     greedy_label: ClassVar[str] = GREEDY_SERIES
+    #: The label of the series that counts an explicit set (a construction one can write down).
+    explicit_label: ClassVar[str] = EXPLICIT_SERIES
 
     rows: list[dict]
     series: dict[str, list[float]]

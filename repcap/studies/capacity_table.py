@@ -41,6 +41,7 @@ __all__ = [
     "elasticities",
     "TABLE1_SERIES",
     "GREEDY_SERIES",
+    "EXPLICIT_SERIES",
     "class2_rows",
     "capacity_series",
     "series_agreement",
@@ -50,6 +51,7 @@ __all__ = [
 
 TABLE1_SERIES = "Eq. 7, paper's constants (Table 1)"
 GREEDY_SERIES = "proven to exist (greedy construction)"
+EXPLICIT_SERIES = "largest explicit set (dual-BCH, Kerdock, …)"
 
 #: The paper's sensitivity examples (§3.5) as it prints them: (d_model, ε, capacity as printed).
 PAPER_SENSITIVITY = (
@@ -268,7 +270,10 @@ def capacity_series(rows: Sequence[Mapping], *, band: Sequence[Mapping] | None =
     Eq. 6, :math:`\log_{10}(d\,e^{d\varepsilon^2/C})` (``log10_eq6``); Eq. 7 with our constants
     (``log10_eq7_fitted``), only when every row carries it; and, when ``band`` is given (one
     :func:`repcap.geometry.feasibility.model_band` row per model, same order), :data:`GREEDY_SERIES`, the
-    greedy existence guarantee :math:`-\log_{10} I_{1-\varepsilon^2}(\tfrac{d-1}{2}, \tfrac12)`.
+    greedy existence guarantee :math:`-\log_{10} I_{1-\varepsilon^2}(\tfrac{d-1}{2}, \tfrac12)`,
+    then, when every band row carries ``log10_construction``, :data:`EXPLICIT_SERIES`, the log10
+    count of the largest explicit set at the model's (d, ε)
+    (:func:`repcap.geometry.constructions.best_construction`).
     """
     rows = list(rows)
     series = {TABLE1_SERIES: [r["log10_eq7_paper"] for r in rows],
@@ -281,11 +286,13 @@ def capacity_series(rows: Sequence[Mapping], *, band: Sequence[Mapping] | None =
             raise DomainError(f"band has {len(band)} rows for {len(rows)} models; pass model_band of "
                               "the same models, in the same order")
         series[GREEDY_SERIES] = [b["log10_greedy"] for b in band]
+        if band and all("log10_construction" in b for b in band):
+            series[EXPLICIT_SERIES] = [b["log10_construction"] for b in band]
     return series
 
 
 def series_agreement(series: Mapping[str, Sequence[float]], reference: str = TABLE1_SERIES,
-                     skip: Sequence[str] = (GREEDY_SERIES,)) -> list[dict]:
+                     skip: Sequence[str] = (GREEDY_SERIES, EXPLICIT_SERIES)) -> list[dict]:
     r"""How far each capacity series agrees with ``reference`` (default: Table 1), one dict per series.
 
     For a series :math:`y` against the reference :math:`x` (both log10 capacities over the same

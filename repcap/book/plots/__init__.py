@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import matplotlib as mpl
 
-from repcap.book.presentation import WIDE_PX
+from repcap.book.plots.legibility import attach, display_dpi
 
 # One palette for the whole book: measured data in strong colours, references (random, paper) muted.
 COLORS = {
@@ -50,25 +50,18 @@ def use_style() -> None:
     )
 
 
-#: Widths (CSS px) of the page's text column and of a full-width cell at a 1400 px window; the build
-#: makes a figure full-width above WIDE_PX of natural width (px at the book's dpi of 140).
-COLUMN_PX, FULL_WIDTH_PX = 784, 1066
-#: Smallest text a reader should see at 100 % zoom, in CSS points.
+#: Smallest text a reader should see at 100 % zoom, in CSS points (12 px: the rule's floor is 10 px).
 MIN_TEXT_PT = 9.0
 
 
-def min_font_pt(width_in: float, dpi: float = 140.0) -> float:
+def min_font_pt(width_in: float) -> float:
     r"""Smallest font size (pt) that renders at :data:`MIN_TEXT_PT` for a figure ``width_in`` wide.
 
-    An image of natural width :math:`n = W\cdot\mathrm{dpi}` px is shown at
-    :math:`s = \min(1, c/n)` of its size, :math:`c` the column (or full-width) width; text of
-    :math:`F` pt then measures :math:`F\cdot\mathrm{dpi}\cdot s/96` CSS pt, so the minimum is
-    :math:`F = 9\cdot 96/(\mathrm{dpi}\cdot s)`.
+    The page shows a figure unscaled at its display dpi :math:`D` (:func:`legibility.display_dpi`),
+    so text of :math:`F` pt measures :math:`F\cdot D/72` CSS px :math:`= F\cdot D/96` CSS pt;
+    the minimum is :math:`F = 9\cdot 96/D`.
     """
-    natural = width_in * dpi
-    container = FULL_WIDTH_PX if natural > WIDE_PX else COLUMN_PX
-    scale = min(1.0, container / natural)
-    return MIN_TEXT_PT * 96.0 / (dpi * scale)
+    return MIN_TEXT_PT * 96.0 / display_dpi(width_in)
 
 
 def legible(fig):
@@ -78,7 +71,7 @@ def legible(fig):
     below 9 pt at the page's width whatever sizes its plot code chose."""
     from matplotlib.text import Text
 
-    floor = min_font_pt(fig.get_size_inches()[0], fig.dpi)
+    floor = min_font_pt(fig.get_size_inches()[0])
     changed = False
     for text in fig.findobj(Text):
         if text.get_text() and text.get_fontsize() < floor:
@@ -90,7 +83,9 @@ def legible(fig):
 
 
 def _legible_on_draw(fig) -> None:
-    """``figure.hooks`` entry: make ``fig`` call :func:`legible` before each draw."""
+    """``figure.hooks`` entry: make ``fig`` call :func:`legible` before each draw, and show it at
+    its display dpi with its legibility report (:func:`legibility.attach`)."""
+    attach(fig)
     draw = fig.draw
 
     def legible_draw(renderer):

@@ -29,10 +29,16 @@ BAND_STYLE = {
 
 
 def _marks(ax, marks: Sequence[tuple]) -> None:
-    """Labelled dots at ``(x, y, label)``."""
-    for mx, my, label in marks:
+    """Labelled dots at ``(x, y, label)``, or ``(x, y, label, (tx, ty))`` with the label at
+    ``(tx, ty)`` (data coordinates) and an arrow to the dot, where curves crowd the dot."""
+    for mx, my, label, *at in marks:
         ax.plot([mx], [my], "o", color="#222222", ms=4.5, zorder=4)
-        ax.annotate(label, xy=(mx, my), xytext=(5, -3), textcoords="offset points", fontsize=8, va="top")
+        if at:
+            ax.annotate(label, xy=(mx, my), xytext=at[0], fontsize=8, va="center",
+                        arrowprops=dict(arrowstyle="-", color="#555555", lw=0.7, shrinkB=3))
+        else:
+            ax.annotate(label, xy=(mx, my), xytext=(5, -3), textcoords="offset points", fontsize=8,
+                        va="top")
 
 
 def log_count_curves(ax, x, curves: Mapping[str, np.ndarray], *, styles: Mapping[str, dict] | None = None,
@@ -67,12 +73,14 @@ def log_count_curves(ax, x, curves: Mapping[str, np.ndarray], *, styles: Mapping
 
 def band_panel(ax, curves: Mapping[str, np.ndarray], *, models: Sequence[Mapping] = (),
                exit_eps: float | None = None, d: float | None = None, title: str = "",
-               ylim: tuple[float, float] | None = None, label_models: bool = True) -> None:
+               ylim: tuple[float, float] | None = None, label_models: bool = True,
+               legend: bool = True) -> None:
     """The feasibility band at one d: shaded between existence and impossibility, laws on top.
 
     ``curves`` is :func:`repcap.geometry.feasibility.band_curves` output. ``models`` are rows with ``eps``,
     ``log10_eq7`` and ``name`` (drawn at their Eq. 7 capacity; with more than three, only the two
-    extremes of ε are named). ``exit_eps`` marks where Eq. 7 leaves the band.
+    extremes of ε are named). ``exit_eps`` marks where Eq. 7 leaves the band. ``legend=False``
+    leaves the legend to the caller (one legend for several panels).
     """
     eps = np.asarray(curves["eps"], dtype=float)
     lower = np.maximum(curves["greedy"], curves["random_sign"])
@@ -83,17 +91,19 @@ def band_panel(ax, curves: Mapping[str, np.ndarray], *, models: Sequence[Mapping
         if key in curves:
             ax.plot(eps, curves[key], **BAND_STYLE[key])
     if exit_eps is not None and np.isfinite(exit_eps):
-        ax.axvline(exit_eps, color=COLORS["eps"], lw=0.9, ls="--")
+        # the line marks it, the title says it: inside the panel a note crossed the curves
+        ax.axvline(exit_eps, color=COLORS["eps"], lw=0.9, ls="--",
+                   label="where Eq. 7 falls below existence")
         note = f"Eq. 7 < existence for ε > {exit_eps:.4f}"
         if d:
-            note += f"\n(ε√d > {exit_eps * np.sqrt(d):.2f})"
-        ax.annotate(note, xy=(exit_eps, 0.5), xycoords=("data", "axes fraction"), xytext=(4, 0),
-                    textcoords="offset points", fontsize=8, color=COLORS["eps"], va="center")
+            note += f" (ε√d > {exit_eps * np.sqrt(d):.2f})"
+        title = f"{title}\n{note}" if title else note
     models = list(models)
     # With many models at one d the labels would collide: name only the two extremes of ε.
     named = models if len(models) <= 3 else [min(models, key=lambda r: r["eps"]), max(models, key=lambda r: r["eps"])]
-    for row in models:
-        ax.plot([row["eps"]], [row["log10_eq7"]], "o", color="#222222", ms=4, zorder=5)
+    for i, row in enumerate(models):
+        ax.plot([row["eps"]], [row["log10_eq7"]], "o", color="#222222", ms=4, zorder=5,
+                label="Class 2 models of Table 1 at their Eq. 7 capacity" if i == 0 else None)
         if label_models and any(row is r for r in named):
             ax.annotate(row["name"], xy=(row["eps"], row["log10_eq7"]), xytext=(4, -4),
                         textcoords="offset points", fontsize=7.5, va="top")
@@ -102,8 +112,9 @@ def band_panel(ax, curves: Mapping[str, np.ndarray], *, models: Sequence[Mapping
         ax.set_ylim(*ylim)
     if title:
         ax.set_title(title)
-    # below the axes: inside, the legend covered the steep impossibility curve at small ε
-    ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    if legend:  # below the x label: inside, it covered the steep impossibility curve at small ε
+        ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=4.4,
+                  ncol=2)
 
 
 def capacity_dots(ax, names: Sequence[str], series: Mapping[str, np.ndarray], *,
@@ -140,8 +151,9 @@ def capacity_dots(ax, names: Sequence[str], series: Mapping[str, np.ndarray], *,
             xlabel += f"   ({off_scale} value(s) off scale, drawn at the edge as ▶ or ◀)"
     ax.set_xlabel(xlabel)
     if title:
-        ax.set_title(title, pad=30 if len(series) > 2 else 18)
-    ax.legend(fontsize=8, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.2)
+        ax.set_title(title)
+    # under the x label (the pad is in font sizes): above the axes it ran into the title
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=4.4, ncol=2)
 
 
 def eps_sqrt_d_panel(ax, d, values, *, groups: Sequence[str] | None = None,
@@ -164,8 +176,10 @@ def eps_sqrt_d_panel(ax, d, values, *, groups: Sequence[str] | None = None,
         ax.plot(d[sel], values[sel], "o", ms=5, color=CYCLE[i % len(CYCLE)], label=g)
     if labels is not None:
         for x, v, text in zip(d, values, labels):
-            if text:
-                ax.annotate(text, xy=(x, v), xytext=(4, 2), textcoords="offset points", fontsize=7)
+            if text:  # the widest model's name goes to its left, inside the axes
+                last = x >= np.nanmax(d)
+                ax.annotate(text, xy=(x, v), xytext=(-4 if last else 4, 2), textcoords="offset points",
+                            fontsize=7, ha="right" if last else "left")
     for label, (cx, cy) in (curves or {}).items():
         ax.plot(cx, cy, ":", color="#777777", lw=1.2, label=label)
     for label, value in (hlines or {}).items():
@@ -196,13 +210,36 @@ def cosine_histograms(ax, series: Mapping[str, tuple[np.ndarray, np.ndarray]], *
     ax.legend(fontsize=8)
 
 
+def _clear_of_curves(x, rows: np.ndarray, marks: Sequence[tuple]) -> list[tuple]:
+    """Label positions for ``marks`` on a fan of rising curves ``rows`` (over ``x``) where no
+    curve runs: a mark near the right end gets its label past the curves' end, at its own height
+    (a level leader stays between the curves it lies between); any other gets its label straight
+    above it, halfway between the highest curve there and the top of the data."""
+    x = np.asarray(x, dtype=float)
+    span, top = x[-1] - x[0], float(np.nanmax(rows))
+    placed = []
+    for mx, my, label, *at in marks:
+        if at:
+            placed.append((mx, my, label, *at))
+        elif mx >= x[-1] - 0.25 * span:
+            placed.append((mx, my, label, (x[-1] + 0.02 * span, my)))
+        else:
+            highest = max(float(np.interp(mx, x, row)) for row in rows)
+            placed.append((mx, my, label, (mx, (highest + top) / 2)))
+    return placed
+
+
 def sensitivity_panel(ax, eps_grid, d_values, log10_grid, *, marks: Sequence[tuple] = (),
                       title: str = "") -> None:
     """log10 k_max against ε, one curve per d (rows of ``log10_grid``), with marked examples."""
     colors = family_colors(d_values)
-    for d, row in zip(d_values, np.asarray(log10_grid, dtype=float)):
+    rows = np.asarray(log10_grid, dtype=float)
+    for d, row in zip(d_values, rows):
         ax.plot(eps_grid, row, color=colors[float(d)], lw=1.6, label=f"d = {d:g}")
-    _marks(ax, marks)
+    _marks(ax, _clear_of_curves(eps_grid, rows, marks))
+    # room past the curves' end for the labels placed there
+    ax.set_xlim(eps_grid[0] - 0.04 * (eps_grid[-1] - eps_grid[0]),
+                eps_grid[-1] + 0.42 * (eps_grid[-1] - eps_grid[0]))
     ax.set(xlabel="accepted deviation ε", ylabel="log10 capacity k_max (Eq. 7)")
     if title:
         ax.set_title(title)

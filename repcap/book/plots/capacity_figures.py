@@ -12,26 +12,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from repcap.book.plots import capacity as panels
-from repcap.book.plots.layout import figure, finish
+from repcap.book.plots.layout import figure, finish, source_line
 
 __all__ = ["table1_figure", "sensitivity_figure", "band_figure", "scaling_figure",
            "unembedding_figure"]
 
 #: The greedy existence count is a tick on each row, not a dot: it is a bound, not a law.
 _GREEDY_STYLE = {"marker": "|", "ms": 12, "color": "#7570b3"}
+#: The largest explicit set is a star: a set one can write down, the chapter's point.
+_EXPLICIT_STYLE = {"marker": "*", "ms": 10, "color": "#e7298a", "zorder": 5}
 
 
 def table1_figure(table1, constants, profile: str):
-    """Figure 6.1: the capacity of each Class 2 model of Table 1, several ways, one row each."""
+    """Figure 6.1: the capacity of each Class 2 model of Table 1, several ways, and the largest
+    explicit set at its (d, ε), one row each."""
     class2 = table1.class2
-    fig, (ax,) = figure(width=8.5, height=0.27 * len(class2) + 1.6)
+    fig, (ax,) = figure(width=10.0, height=0.27 * len(class2) + 2.4)
     panels.capacity_dots(
         ax, [f"{r['name']} (d={r['d_model']}, ε={r['eps']:.3f})" for r in class2], table1.series,
-        styles={table1.greedy_label: _GREEDY_STYLE},
-        title="Capacity of the paper's Class 2 models, four ways",
+        styles={table1.greedy_label: _GREEDY_STYLE, table1.explicit_label: _EXPLICIT_STYLE},
+        title="Capacity of the paper's Class 2 models: laws, guarantee and explicit sets",
         xlabel="log10 of the number of directions", xlim=(0, 20))
     finish(fig, source=(f"ε from the paper's Table 1; our constants from {constants.n_packings} "
-                        f"packings ({constants.steps} steps). Profile: {profile}."))
+                        f"packings ({constants.steps} steps); explicit sets: "
+                        f"repcap.geometry.constructions.best_construction. Profile: {profile}."))
     return fig
 
 
@@ -51,15 +55,20 @@ def sensitivity_figure(sensitivity, profile: str):
 
 def band_figure(band_panels: Sequence[dict], profile: str):
     """Figure 6.3: the feasibility band at each width of
-    :func:`repcap.geometry.feasibility.band_panels`, with the Table 1 models of that width."""
-    fig, axes = figure(len(band_panels), width=6.5 * len(band_panels), height=5.0)
+    :func:`repcap.geometry.feasibility.band_panels`, with the Table 1 models of that width (dots,
+    unnamed: at the crowded small-ε end their names covered the curves and each other)."""
+    fig, axes = figure(len(band_panels), height=5.4)
     for ax, p in zip(axes, band_panels):
         panels.band_panel(ax, p["curves"], models=p["models"], exit_eps=p["exit_eps"], d=p["d"],
-                          ylim=(0, 60),
-                          title=f"d = {p['d']}: Class 2 models of Table 1 at their Eq. 7 capacity")
-    finish(fig, source=("Bounds: repcap.geometry.bounds (rigorous at every d; the KL rate is "
-                        "asymptotic only). Laws: the paper's constants. Models: Table 1 ε. "
-                        f"Profile: {profile}."))
+                          ylim=(0, 60), legend=False, label_models=False,
+                          title=f"d = {p['d']}")
+    # one legend for all panels (the same curves), under them: two side by side collided
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    source_line(fig, ("Bounds: repcap.geometry.bounds (rigorous at every d; the KL rate is "
+                      "asymptotic only). Laws: the paper's constants. Models: Table 1 ε. "
+                      f"Profile: {profile}."))
     return fig
 
 

@@ -210,10 +210,11 @@ def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float =
                     label="random unit vectors: 2/√d" if ax is full else None)
     for t in thresholds:
         full.axhline(t, color="#555555", ls="--", lw=0.8)
-    full.text(0.99, thresholds[1], "Class 1 above", transform=full.get_yaxis_transform(),
-              ha="right", va="bottom", fontsize=8, color="#555555")
-    full.text(0.99, thresholds[0], "Class 2 below", transform=full.get_yaxis_transform(),
-              ha="right", va="top", fontsize=8, color="#555555")
+    # at the left end: the models crowd the right end of both lines
+    full.text(0.01, thresholds[1], "Class 1 above", transform=full.get_yaxis_transform(),
+              ha="left", va="bottom", fontsize=8, color="#555555")
+    full.text(0.01, thresholds[0], "Class 2 below", transform=full.get_yaxis_transform(),
+              ha="left", va="top", fontsize=8, color="#555555")
     full.set(xscale="log", xlabel="d_model (log scale)", ylabel="ε = µ + 2σ of pairwise cosines",
              title="(a) all models", ylim=(0, 1.05))
     zoom.set(xlabel="d_model", ylabel="ε", title=f"(b) Class 2, zoomed (ε < {zoom_below})")
@@ -275,7 +276,8 @@ def eps_parts(rows, *, source: str = "", title: str = "What ε is made of"):
     ax.set_yticks(y, names)
     ax.set(xlabel=f"ε = µ + 2σ (class lines at {CLASS2_BELOW:g} and {CLASS1_ABOVE:g})", title=title)
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8)
+    # hung below the x label whatever the number of rows: the pad is in font sizes, not axes heights
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), borderaxespad=4.4, ncol=3, fontsize=8)
     finish(fig, source)
     return fig
 

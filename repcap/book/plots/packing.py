@@ -34,7 +34,7 @@ def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x
                styles: Mapping[str, dict] | None = None, reference: tuple | None = None,
                reference_label: str = "paper's released cells", title: str = "",
                logx: bool = True, logy: bool = False, legend_title: str | None = None,
-               label_fmt: str = "{:g}") -> bool:
+               label_fmt: str = "{:g}", legend: str = "inside") -> bool:
     """Markers for measured cells and one curve per family member for each law.
 
     ``x="k"``: ε* against k, one colour per d. ``x="d"``: ε* against d, one colour per k.
@@ -42,7 +42,9 @@ def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x
     the family's x range with ``styles[label]`` (matplotlib keyword arguments). ``reference`` is an
     optional ``(k, d, eps)`` of comparison cells (the paper's), drawn as hollow markers for the members
     present in the measured data (the curves of those members are extended over them). Returns
-    whether any reference cell was drawn.
+    whether any reference cell was drawn. ``legend="inside"`` puts the legend where the data leave
+    room (right of the axes for more than six members); ``"below"`` puts it under the axes, where
+    the data cannot meet it.
     """
     k, d, eps = (np.asarray(a, dtype=float) for a in (k, d, eps))
     member = d if x == "k" else k
@@ -89,10 +91,14 @@ def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x
         extra.append(Line2D([], [], color="#333333", **style))
     if drew_reference:
         extra.append(Line2D([], [], ls="none", marker="o", ms=6.5, mfc="none", mec="#333333"))
-    outside = len(colors) > 6
-    ax.legend(handles + extra, labels + list(curves or {}) + ([reference_label] if drew_reference else []),
-              fontsize=7.5, ncol=1 if outside else 2, title=legend_title, title_fontsize=8,
-              **({"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if outside else {"loc": "best"}))
+    entries = labels + list(curves or {}) + ([reference_label] if drew_reference else [])
+    if legend == "below":
+        place = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.15), "ncol": 3}
+    elif len(colors) > 6:
+        place = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "ncol": 1}
+    else:
+        place = {"loc": "best", "ncol": 2}
+    ax.legend(handles + extra, entries, fontsize=7.5, title=legend_title, title_fontsize=8, **place)
     return drew_reference
 
 
@@ -254,7 +260,9 @@ def objective_panels(left, right, rows: Sequence[Mapping], *, baseline: str = "p
     finite = [r["vs_floor"][n] for r in rows for n in names if np.isfinite(r["vs_floor"][n])]
     if finite:
         left.set_ylim(min(0.9, min(finite) * 0.95), max(finite + [x for x in ref_floor if np.isfinite(x)]) * 1.08)
-    left.legend(fontsize=7.5, loc="best")
+    # legends under the panels: in them, the points of any grid may fall where a legend sits
+    below = {"fontsize": 7.5, "loc": "upper center", "bbox_to_anchor": (0.5, -0.15), "ncol": 2}
+    left.legend(**below)
     if title_left:
         left.set_title(title_left)
 
@@ -271,9 +279,8 @@ def objective_panels(left, right, rows: Sequence[Mapping], *, baseline: str = "p
                    label=reference_label)
         ratios.append(ref[has_ref] / base[has_ref])
         drew = True
-    right.axhline(1.0, color=style[baseline]["color"], lw=1.1)
-    right.annotate(f"{labels[baseline]} (= 1)", xy=(0.99, 1.0), xycoords=("axes fraction", "data"), xytext=(0, 4),
-                   textcoords="offset points", fontsize=8, color=style[baseline]["color"], ha="right")
+    # named in the legend: a label on the line sat on the points that come close to 1
+    right.axhline(1.0, color=style[baseline]["color"], lw=1.1, label=f"{labels[baseline]} (= 1)")
     values = np.concatenate(ratios) if ratios else np.array([1.0])
     values = values[values > 0]
     if values.size and values.max() / values.min() > 3:
@@ -286,7 +293,7 @@ def objective_panels(left, right, rows: Sequence[Mapping], *, baseline: str = "p
     right.set_xscale("log")
     _ratio_ticks(right.xaxis, kd)
     right.set(xlabel="k / d", ylabel=f"ε* / ε* of {labels[baseline]}")
-    right.legend(fontsize=7.5, loc="best")
+    right.legend(**below)
     if title_right:
         right.set_title(title_right)
     return drew

@@ -66,7 +66,7 @@ def laws_figure(findings, paper, *, profile: str):
 def eq7_figure(findings, paper, *, profile: str):
     """Figure 5.3: Eq. 7 fitted to our packings (when they determine it) and with the paper's
     constants (left); the paper's released cells with its Eq. 7 and Eq. 6 (right)."""
-    fig, axes = figure(2, width=13.0, height=4.8)
+    fig, axes = figure(2, width=13.0, height=5.4)
     # the constants are in the table above; a short label keeps the legend off the curves
     curves = {_PAPER_EQ7: findings.paper_eq7}
     eq7 = findings.fits.get("eq7")
@@ -75,7 +75,7 @@ def eq7_figure(findings, paper, *, profile: str):
     title = (f"Our packings: Eq. 7 MAPE {eq7.mape:.1f} %" if eq7 is not None
              else "Our packings (too few cells to fit Eq. 7)")
     panels.eps_curves(axes[0], *_ours(findings), curves, styles={_PAPER_EQ7: {"ls": "--"}},
-                      label_fmt="d = {:g}", title=title)
+                      label_fmt="d = {:g}", title=title, legend="below")
     refits = findings.paper_refits
     panels.eps_curves(axes[1], paper.k, paper.d, paper.eps,
                       {"Eq. 7, paper's constants": refits["eq7"].predict,
@@ -105,7 +105,7 @@ def floor_figure(floors, *, profile: str):
 def objectives_figure(comparison, *, seed: int, profile: str):
     """Figure 5.5: each objective's ε* over the floor (left) and over the paper's loss's, cell by
     cell (right), from an :class:`~repcap.studies.objective_comparison.ObjectiveFindings`."""
-    fig, (left, right) = figure(2, height=4.6)
+    fig, (left, right) = figure(2, height=5.2)
     drew_ref = panels.objective_panels(
         left, right, comparison.rows, baseline=comparison.baseline, labels=OBJECTIVE_LABELS,
         title_left="Relative to the best proven floor",

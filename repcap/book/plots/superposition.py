@@ -67,7 +67,7 @@ def counts_vs_dimension(counts, lines: Mapping[str, np.ndarray], band_d: np.ndar
     measured_low, measured_high = np.asarray(counts.q25), np.asarray(counts.q75)
     d_grid, predicted_median = lines["d"], lines["predicted_median"]
     greedy, random_sign, upper = lines["greedy"], lines["random_sign"], lines["upper"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 6.2))
     left.fill_between(d_grid, greedy, upper, color=COLORS["bound"], alpha=0.08, lw=0)
     left.plot(d_grid, upper, color=COLORS["bound"], lw=1.4, ls="--", label="best proven upper bound")
     left.plot(d_grid, greedy, color=COLORS["bound"], lw=1.6, label=r"greedy guarantee $1/p$")
@@ -78,11 +78,12 @@ def counts_vs_dimension(counts, lines: Mapping[str, np.ndarray], band_d: np.ndar
     left.errorbar(dims, measured_median, yerr=[measured_median - measured_low, measured_high - measured_median],
                   fmt="o", ms=5, color=COLORS["measured"], capsize=3,
                   label=f"random directions, measured (median, quartiles of {trials})")
-    top = max(float(np.max(measured_high)), float(np.max(greedy))) * 30
+    top = max(float(np.max(measured_high)), float(np.max(greedy))) * 3
     left.set(yscale="log", ylim=(1, top), xlim=(float(d_grid[0]), float(d_grid[-1])), xlabel="dimension d",
              ylabel=f"number of directions with all |cos| ≤ {eps:g}",
              title=f"ε = {eps:g}: measured random directions and proven bounds")
-    left.legend(fontsize=7.8, loc="upper left")
+    # under the panels, not in them: the upper bound climbs through every corner of the left one
+    left.legend(fontsize=7.8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1)
 
     band_colors = [c for c in CYCLE if c != COLORS["paper"]]  # orange is kept for the paper's marker
     for i, (e, curves) in enumerate(band.items()):
@@ -98,10 +99,9 @@ def counts_vs_dimension(counts, lines: Mapping[str, np.ndarray], band_d: np.ndar
     right.set(xscale="log", yscale="log", xlabel="dimension d",
               ylabel="decimal digits of N, $\\log_{10} N$",
               title="Proven range: greedy guarantee to upper bound")
-    # headroom above the highest curve keeps the legend (upper left) clear of the data
     top_band = max(float(np.nanmax(curves["upper"])) for curves in band.values())
-    right.set_ylim(0.1, top_band * 30)
-    right.legend(fontsize=7.5, loc="upper left", ncol=1)
+    right.set_ylim(0.1, top_band * 3)
+    right.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     finish(fig, f"Data: left, {trials} seeded sequences of Gaussian directions per dimension, counted"
                 f" until the first pair with |cos| > {eps}; curves and right panel: closed-form bounds"
                 " (repcap.geometry.bounds) and the Poisson–beta prediction (repcap.geometry.null)."
@@ -209,13 +209,15 @@ def dimensionality_figure(per_feature: Sequence[np.ndarray], geo, *, profile: st
         for ax in (top, bottom):
             ax.axhline(value, color=COLORS["paper"], lw=0.8, ls=":", alpha=0.9)
         # labels of nearby fractions (2/5 and 3/8) would overlap: nudge each above the previous one
-        y = max(value, placed[-1] + 0.045) if placed else value
+        y = max(value, placed[-1] + 0.05) if placed else value
         placed.append(y)
-        bottom.text(float(inverse_density[-1]) * 1.08, y, label, fontsize=7.5, va="center",
-                    color=COLORS["paper"])
+        # in the margin right of the axes, at the line's height: inside, the longest label ran
+        # past the axes' edge whatever room the x-axis left it
+        bottom.text(1.01, y, label, fontsize=7.5, va="center", color=COLORS["paper"],
+                    transform=bottom.get_yaxis_transform(), clip_on=False)
     bottom.set(xscale="log", ylim=(0, 1.1), xlabel=r"inverse feature density $1/(1-S)$",
                ylabel="feature dimensionality $D_i$\n(represented features)")
-    bottom.set_xlim(right=float(inverse_density[-1]) * 1.9)
+    bottom.set_xlim(float(inverse_density[0]) / 1.15, float(inverse_density[-1]) * 1.15)
     fig.align_ylabels([top, bottom])
     finish(fig, f"Data: the equal-importance sweep of Figure 1.4 ({geo.models} toy models, n = {geo.n},"
                 f" m = {geo.m}, trained here, seed {geo.seed}); dotted lines: polytope fractions from"
