@@ -130,3 +130,18 @@ def test_a_reader_reexecutes_when_the_chapter_it_reads_does(tiny_book, tmp_path)
     assert [e.executed for e in bookbuild.execute_all("smoke", **kw)] == [True, True]
     with pytest.raises(Exception, match="not executed before it"):
         bookbuild.execute_all("smoke", **{**kw, "notebooks": [reader]})
+
+
+def test_staged_files_follow_links_to_folders_once(tmp_path):
+    """A checkout that links _static/mathjax to a shared copy still stages MathJax (Path.rglob does
+    not follow folder links before Python 3.13), and a link back up does not loop."""
+    shared = tmp_path / "shared" / "mathjax"
+    shared.mkdir(parents=True)
+    (shared / "tex-chtml.js").write_text("// js")
+    static = tmp_path / "_static"
+    static.mkdir()
+    (static / "custom.css").write_text("/* css */")
+    (static / "mathjax").symlink_to(shared)
+    (shared / "loop").symlink_to(shared)
+    names = sorted(str(p.relative_to(static)) for p in bookbuild._files_under(static))
+    assert names == ["custom.css", "mathjax/tex-chtml.js"]

@@ -223,17 +223,28 @@ def _stage_notebook(src: Path, dst: Path) -> None:
     write_if_changed(dst, text)
 
 
+def _files_under(folder: Path) -> list[Path]:
+    """Every file under ``folder``, through symbolic links to folders too (``Path.rglob`` does not
+    follow them before Python 3.13, and a checkout may link ``_static/mathjax`` to a shared copy)."""
+    files, seen = [], set()
+    for top, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:  # a link back to a folder above: walk it once
+            dirs[:] = []
+            continue
+        seen.add(real)
+        files += [Path(top) / name for name in names if os.path.isfile(os.path.join(top, name))]
+    return files
+
+
 def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
                results_dir: Path | None = None) -> Path:
     """Lay out the sources Jupyter Book renders: pages, executed notebooks, static files, config."""
     build_dir = build_dir or root / "_build"
     site = build_dir / "site"
     wanted: dict[Path, Path] = {}
-    for path in (root / "book").rglob("*"):
-        if path.is_file():
-            wanted[site / path.relative_to(root)] = path
-    for path in (root / "_static").rglob("*"):
-        if path.is_file():
+    for folder in ("book", "_static"):
+        for path in _files_under(root / folder):
             wanted[site / path.relative_to(root)] = path
     for nb in toc_notebooks(root):
         executed = build_dir / "executed" / "notebooks" / nb.name
