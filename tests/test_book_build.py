@@ -145,3 +145,39 @@ def test_staged_files_follow_links_to_folders_once(tmp_path):
     (shared / "loop").symlink_to(shared)
     names = sorted(str(p.relative_to(static)) for p in bookbuild._files_under(static))
     assert names == ["custom.css", "mathjax/tex-chtml.js"]
+
+
+def test_staged_site_carries_every_tables_csv_and_the_results_even_from_a_reused_execution(
+        tiny_book, tmp_path):
+    import csv
+    import io
+
+    import yaml
+
+    from repcap.book.explorer import CONSTANTS_PATH, GLOBAL
+
+    root, table = tiny_book
+    _nb(root / "notebooks" / "ok.ipynb", 'n: int = 2\nprofile: str = "default"\nresults_path: str = ""\n',
+        "import json\nfrom repcap.book.tables import show_table\n"
+        "show_table([{'x': 1 / 7, 'n': n}], [('x', 'x', '.2f'), ('n', 'n', '')], title='First one')\n"
+        "show_table([{'y': 'a'}], [('y', 'y', '')])\n"
+        "json.dump({'n2': n * n}, open(results_path, 'w'))")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: notebooks/ok\n")
+    (root / "_config.yml").write_text("title: t\nsphinx:\n  config:\n    html_extra_path: [x]\n")
+    build_dir = tmp_path / "_build"
+    kw = dict(root=root, build_dir=build_dir, table=table, results_dir=tmp_path / "res")
+    assert bookbuild.execute_all("smoke", **kw)[0].executed
+    assert not bookbuild.execute_all("smoke", **kw)[0].executed  # reused: the CSVs travel inside it
+    site = bookbuild.stage_site(root=root, build_dir=build_dir, results_dir=tmp_path / "res")
+    extra = site / bookbuild.EXTRA
+    first = list(csv.reader(io.StringIO((extra / "csv" / "ok" / "01-first-one.csv").read_text())))
+    assert first == [["x", "n"], [repr(1 / 7), "3"]]
+    assert (extra / "csv" / "ok" / "02-table.csv").read_text() == "y\na\n"
+    assert json.loads((extra / "results" / "ok.json").read_text()) == {"n2": 9}
+    assert (extra / CONSTANTS_PATH).read_text().count(f"window.{GLOBAL} = ") == 1
+    config = yaml.safe_load((site / "_config.yml").read_text())
+    assert config["sphinx"]["config"]["html_extra_path"] == ["x", bookbuild.EXTRA]
+    executed = json.loads((build_dir / "executed" / "notebooks" / "ok.ipynb").read_text())
+    html = "".join("".join(o["data"]["text/html"]) for c in executed["cells"]
+                   for o in c.get("outputs", []) if "text/html" in o.get("data", {}))
+    assert html.count('href="../csv/ok/01-first-one.csv"') == html.count('href="../csv/ok/02-table.csv"') == 1

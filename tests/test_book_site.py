@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
@@ -134,7 +134,7 @@ def test_verdict_page_numbers_equal_the_chapters(smoke_book):
     assert f"C = {data['paper_refit_C']:.4f}" in text
     assert f"{data['llama_greedy']:,.0f}" in text
     staged = (report.html_dir.parent / "site" / "book" / "verdict.md").read_text(encoding="utf-8")
-    assert staged == verdict.render(expected, "smoke")
+    assert staged == verdict.render(expected, "smoke", tuple(sorted(verdict.load_results(results))))
 
 
 def test_executed_copies_record_parameters(smoke_book):
@@ -297,3 +297,127 @@ def test_every_page_in_headless_chromium(smoke_book):
                     problems.append(f"{name}: link to a missing page: {href}")
         browser.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def served_site(smoke_book):
+    """The built site over HTTP on 127.0.0.1 (the links must work as a web server serves them)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Quiet, directory=str(smoke_book[0].html_dir)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser.new_page(viewport={"width": 1400, "height": 900})
+        browser.close()
+
+
+# Each table of a chapter: its header cells and the href of the "download CSV" link under it.
+_TABLES = """() => Array.from(document.querySelectorAll('.cell_output .repcap-table-wrap')).map(w => {
+  const link = w.parentElement.querySelector('p.repcap-csv a');
+  return {headers: Array.from(w.querySelectorAll('thead th')).map(th => th.textContent),
+          href: link ? link.getAttribute('href') : null};
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
+def test_every_table_links_its_csv_and_the_verdict_links_the_results(smoke_book, served_site, browser_page):
+    import csv
+    import io
+
+    page, problems, tables = browser_page, [], 0
+    for nb in NOTEBOOKS:
+        url = f"{served_site}notebooks/{nb.stem}.html"
+        page.goto(url, wait_until="load")
+        for n, table in enumerate(page.evaluate(_TABLES), 1):
+            tables += 1
+            where = f"{nb.stem}, table {n}"
+            if table["href"] is None:
+                problems.append(f"{where}: no 'download CSV' link under it")
+                continue
+            reply = page.request.get(urljoin(url, table["href"]))
+            if reply.status != 200:
+                problems.append(f"{where}: {table['href']} answers HTTP {reply.status}")
+                continue
+            rows = list(csv.reader(io.StringIO(reply.text())))
+            if not rows or rows[0] != table["headers"]:
+                problems.append(f"{where}: CSV header {rows[:1]} is not the table's {table['headers']}")
+            elif any(len(r) != len(rows[0]) for r in rows):
+                problems.append(f"{where}: CSV rows of uneven length")
+    assert tables >= len(NOTEBOOKS), "the chapters show fewer tables than chapters"
+    url = f"{served_site}book/verdict.html"
+    page.goto(url, wait_until="load")
+    links = page.evaluate("() => Array.from(document.querySelectorAll('a[href$=\".json\"]'))"
+                          ".map(a => a.getAttribute('href'))")
+    linked = sorted(Path(urlparse(h).path).stem for h in links)
+    if linked != sorted(nb.stem for nb in NOTEBOOKS):
+        problems.append(f"the verdict page links the results of {linked}")
+    for href in links:
+        reply = page.request.get(urljoin(url, href))
+        data = json.loads(reply.text()) if reply.status == 200 else None
+        if not data or data.get("profile") != "smoke":
+            problems.append(f"verdict page: {href} answers HTTP {reply.status} without this build's results")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
+def test_capacity_explorer_computes_what_the_package_does(smoke_book, served_site, browser_page):
+    from repcap.book import explorer
+    from repcap.common.formatting import log10_sci
+
+    from test_book_explorer import EVALUATE, GRID, LOGS, compare
+
+    page = browser_page
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{served_site}book/explorer.html", wait_until="load")
+    page.wait_for_function("() => window.RepcapCapacity && document.querySelector('#capx #capx-results tr')")
+    problems = compare(GRID, page.evaluate(EVALUATE, GRID))
+    # it opens at Llama 2 7B, showing the package's numbers for it
+    assert page.input_value("#capx-d") == "4096" and page.input_value("#capx-eps") == "0.0645"
+    assert page.eval_on_selector("#capx-model", "s => s.options[s.selectedIndex].text").startswith(
+        explorer.START_MODEL + " ")
+
+    def shown():
+        return page.evaluate("() => Object.fromEntries(Array.from(document.querySelectorAll("
+                             "'#capx-results tbody tr')).map(r => [r.dataset.key, "
+                             "r.querySelector('.capx-value').textContent]))")
+
+    def expected(d, eps):
+        n = explorer.numbers(d, eps)
+        return {**{k: log10_sci(n[k]) for k in LOGS}, "best": log10_sci(n["best"]["log10_count"]),
+                "class": n["class"]}
+
+    assert shown() == expected(4096, 0.0645)
+    models = explorer.constants()["models"]
+    pick = next(i for i, m in enumerate(models) if m["name"] == "Llama 3.1 405B")
+    page.select_option("#capx-model", value=str(pick))
+    d, eps = models[pick]["d"], models[pick]["eps"]
+    assert page.input_value("#capx-d") == str(d) and shown() == expected(d, eps), (shown(), expected(d, eps))
+    page.fill("#capx-eps", "0.15")  # typed by hand: the model choice is dropped
+    assert shown() == expected(d, 0.15) and shown()["class"] == "between"
+    assert page.input_value("#capx-model") == ""
+    offsite = [u for u in requests if not u.startswith(served_site)]
+    assert not offsite, f"the explorer fetched from outside the site: {offsite}"
+    assert not problems, "\n".join(problems[:20])

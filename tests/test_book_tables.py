@@ -63,3 +63,61 @@ def test_html_table_escapes_and_captions():
     assert '<table class="table repcap-table"><caption><strong>T &amp; U</strong></caption>' in text
     assert "<th>A&lt;</th>" in text and "<td>&lt;b&gt;&amp;</td>" in text and "<td>1.5</td>" in text
     assert text.count("<tr>") == 2
+
+
+def _run_in_kernel(monkeypatch, chapter, rows, columns, title):
+    """show_table as a kernel runs it: IPython present, the build's chapter set or not."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import repcap.book.tables as T
+
+    published = []
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell.display_pub, "publish",
+                        lambda data, metadata=None, **kw: published.append((data, metadata or {})))
+    if chapter:
+        monkeypatch.setenv(T.CHAPTER_ENV, chapter)
+    else:
+        monkeypatch.delenv(T.CHAPTER_ENV, raising=False)
+    try:
+        T.show_table(rows, columns, title=title)
+    finally:
+        InteractiveShell.clear_instance()
+    (data, metadata), = published
+    return data, metadata
+
+
+def test_show_table_in_a_build_carries_its_csv_and_links_it(monkeypatch):
+    import csv
+    import io
+    import itertools
+
+    import numpy as np
+
+    import repcap.book.tables as T
+
+    monkeypatch.setattr(T, "_SHOWN", itertools.count(7))
+    third = 1 / 3
+    rows = [{"name": "a,b", "x": third, "k": np.int64(5), "pair": (1, 2), "none": None},
+            {"name": "c", "x": float("nan"), "k": 2 ** 70, "pair": None, "none": np.float64(0.1)}]
+    columns = [("model", "name", ""), ("x (|cos|)", "x", ".2f"), ("k", "k", sci),
+               ("pair", "pair", lambda p: f"{p[0]}–{p[1]}"), ("twice k", lambda r: 2 * r["k"], ""),
+               ("none", "none", ".1f")]
+    data, metadata = _run_in_kernel(monkeypatch, "06_capacity", rows, columns, "Table 1: Eq. 7 (ε < 0.1)")
+    found = metadata[T.CSV_METADATA]
+    assert found["name"] == "07-table-1-eq-7-0-1.csv"
+    assert f'<a href="../csv/06_capacity/{found["name"]}"' in data["text/html"]
+    assert "download CSV" in data["text/html"] and "<td>0.33</td>" in data["text/html"]
+    table = list(csv.reader(io.StringIO(found["text"])))
+    assert table[0] == ["model", "x (|cos|)", "k", "pair", "twice k", "none"]
+    # raw values at full precision, not the page's rounding; a pair as the page writes it
+    assert table[1] == ["a,b", repr(third), "5", "1–2", "10", ""]
+    assert float(table[1][1]) == third
+    assert table[2] == ["c", "", str(2 ** 70), "", str(2 ** 71), "0.1"]
+    notebook = {"cells": [{"outputs": [{"metadata": metadata}, {"data": {}}]}, {"source": ""}]}
+    assert list(T.csv_outputs(notebook)) == [(found["name"], found["text"])]
+
+
+def test_show_table_outside_a_build_has_no_csv(monkeypatch):
+    data, metadata = _run_in_kernel(monkeypatch, "", [{"a": 1}], [("A", "a", "d")], "T")
+    assert "csv" not in data["text/html"].lower() and not metadata

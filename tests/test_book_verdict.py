@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -138,6 +139,9 @@ def test_write_page_from_a_results_folder(tmp_path):
     page = V.write_page(tmp_path, tmp_path / "site" / "verdict.md")
     text = page.read_text()
     assert text.startswith("# Verdict") and "profile `test`" in text
+    # each chapter's results file is linked where the build copies it (../results/<stem>.json)
+    linked = re.findall(r'<a href="\.\./results/([\w.]+)">', text)
+    assert linked == [f"{stem}.json" for stem in sorted(_results())]
     (tmp_path / "04_jl_random.json").write_text("{broken")
     with pytest.raises(RepcapError, match="04_jl_random.json"):
         V.load_results(tmp_path)

@@ -22,7 +22,11 @@ names and types before anything executes.
    ``_config.yml`` whose execution is turned off, and ``jupyter-book build -W -n --keep-going``
    writes ``_build/html``. Staged notebooks carry presentation tags (``repcap.book.presentation``:
    parameter and plumbing cells hidden, wide figures full-width); ``book/verdict.md`` is written from
-   the chapters' results (``_build/results/*.json``, ``repcap.book.verdict``).
+   the chapters' results (``_build/results/*.json``, ``repcap.book.verdict``). Beside the pages
+   the site gets the files they link to: each table's CSV (``csv/<chapter>/<NN>-<slug>.csv``, carried
+   in the executed notebook, so a reused execution keeps them), each chapter's results JSON
+   (``results/<chapter>.json``, linked from the verdict page) and the capacity explorer's constants
+   (``explorer/capacity_constants.js``, ``repcap.book.explorer``).
 
 Any error fails the build and names the notebook and the cell. The failed, partially executed copy
 is kept in ``_build/executed/failed/`` for inspection.
@@ -31,6 +35,7 @@ is kept in ``_build/executed/failed/`` for inspection.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -43,9 +48,11 @@ from typing import Any
 
 import yaml
 
+from repcap.book.explorer import CONSTANTS_PATH, constants_script
 from repcap.book.notebook import OUTPUT_ENV
 from repcap.book.presentation import presentable
 from repcap.book.profiles import PROFILES, parameters_for
+from repcap.book.tables import CHAPTER_ENV, csv_outputs
 from repcap.book.verdict import write_page
 from repcap.common.files import atomic_path, atomic_write_text, write_if_changed
 from repcap.errors import NotebookFailed, RepcapError
@@ -138,8 +145,9 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
 
     _kernel_env()
     start = time.perf_counter()
-    # Only a complete execution replaces the cached copy: papermill writes a temporary file.
-    with atomic_path(out, suffix=".ipynb") as partial:
+    # Only a complete execution replaces the cached copy: papermill writes a temporary file. The
+    # kernel inherits CHAPTER_ENV: its tables then carry their CSV (repcap.book.tables).
+    with _environ(CHAPTER_ENV, notebook.stem), atomic_path(out, suffix=".ipynb") as partial:
         try:
             pm.execute_notebook(
                 str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
@@ -160,6 +168,20 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
         except Exception as exc:  # kernel death, timeout: still name the notebook
             raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {exc}") from exc
     return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def _environ(name: str, value: str):
+    """Set the environment variable ``name`` for the duration of the block, then restore it."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None,
@@ -239,8 +261,16 @@ def _files_under(folder: Path) -> list[Path]:
 
 def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
                results_dir: Path | None = None) -> Path:
-    """Lay out the sources Jupyter Book renders: pages, executed notebooks, static files, config."""
+    """Lay out the sources Jupyter Book renders: pages, executed notebooks, static files, config.
+
+    Besides the sources it writes the files the pages link to, which Sphinx copies into the site as
+    they are (``html_extra_path``, folder :data:`EXTRA`): every table's CSV, taken from the executed
+    notebook (``csv/<chapter>/<NN>-<slug>.csv``, :func:`repcap.book.tables.csv_outputs`), and each
+    chapter's results JSON (``results/<chapter>.json``); and the capacity explorer's constants,
+    computed by the package (``explorer/capacity_constants.js``, :mod:`repcap.book.explorer`).
+    """
     build_dir = build_dir or root / "_build"
+    results_dir = Path(results_dir or build_dir / "results")
     site = build_dir / "site"
     wanted: dict[Path, Path] = {}
     for folder in ("book", "_static"):
@@ -261,14 +291,37 @@ def stage_site(*, root: Path = ROOT, build_dir: Path | None = None,
         else:
             write_if_changed(dst, src.read_bytes())
     if verdict_page in wanted:
-        write_page(results_dir or build_dir / "results", verdict_page)
+        write_page(results_dir, verdict_page)
+    generated = _linked_files(site, root, build_dir, results_dir)
+    for dst, content in generated.items():
+        write_if_changed(dst, content)
     for path in list(site.rglob("*")):  # drop pages that no longer exist
-        if path.is_file() and path not in wanted and path.name != "_config.yml":
+        if (path.is_file() and path not in wanted and path not in generated
+                and path.name != "_config.yml"):
             path.unlink()
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     config.setdefault("execute", {})["execute_notebooks"] = "off"  # executed by papermill above
+    sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx["html_extra_path"] = list(sphinx.get("html_extra_path", [])) + [EXTRA]
     write_if_changed(site / "_config.yml", yaml.safe_dump(config, sort_keys=False))
     return site
+
+
+#: Folder of the staged site whose files Sphinx copies to the root of the HTML site unchanged.
+EXTRA = "_extra"
+
+
+def _linked_files(site: Path, root: Path, build_dir: Path, results_dir: Path) -> dict[Path, str]:
+    """``{staged path: text}`` of the files the pages link to or load (see :func:`stage_site`)."""
+    out: dict[Path, str] = {site / EXTRA / CONSTANTS_PATH: constants_script()}
+    for nb in toc_notebooks(root):
+        executed = json.loads((build_dir / "executed" / "notebooks" / nb.name)
+                              .read_text(encoding="utf-8"))
+        for name, text in csv_outputs(executed):
+            out[site / EXTRA / "csv" / nb.stem / name] = text
+    for path in sorted(results_dir.glob("*.json")):  # the files the verdict page links to
+        out[site / EXTRA / "results" / path.name] = path.read_text(encoding="utf-8")
+    return out
 
 
 def render(*, root: Path = ROOT, build_dir: Path | None = None,

@@ -108,8 +108,9 @@ def _chapter_links(stems: tuple[str, ...]) -> str:
     return ", ".join(_link(stem, f"chapter {int(stem[:2])}") for stem in stems)
 
 
-def render(items: list[Verdict], profile: str) -> str:
-    """The MyST page: an intro, a summary table, then one section per claim."""
+def render(items: list[Verdict], profile: str, data: tuple[str, ...] = ()) -> str:
+    """The MyST page: an intro, a summary table, one section per claim, then links to the results
+    JSON of the chapters ``data`` (stems; the build copies them to ``results/<stem>.json``)."""
     counts = {s: sum(v.status == s for v in items) for s in (HOLDS, CAVEAT, FAILS)}
     lines = [
         "# Verdict: the paper's claims, checked",
@@ -133,6 +134,11 @@ def render(items: list[Verdict], profile: str) -> str:
         where = _chapter_links(v.chapters)
         lines += ["", f"## {n}. {v.claim}", "",
                   f"*The paper, {v.where}.* **{_BADGE[v.status]}.** {v.evidence} (Evidence: {where}.)"]
+    if data:  # raw links: the JSON files are copied into the site, not Sphinx documents
+        lines += ["", "## The data", "",
+                  "Every number above is read from these files, one a chapter, as this build wrote "
+                  "them:", ""]
+        lines += [f'- <a href="../results/{stem}.json">{stem}.json</a>' for stem in data]
     return "\n".join(lines) + "\n"
 
 
@@ -141,5 +147,5 @@ def write_page(results_dir: str | os.PathLike, path: str | os.PathLike) -> Path:
     changed, so Sphinx does not re-read an unchanged page); return the path."""
     results = load_results(results_dir)
     profile = next((r.get("profile") for r in results.values() if r.get("profile")), "unknown")
-    write_if_changed(path, render(verdicts(results), profile))
+    write_if_changed(path, render(verdicts(results), profile, tuple(results)))
     return Path(path)
