@@ -385,11 +385,6 @@ def group_pair_sums(unit, groups, n_groups: int, *, device: str = "cpu",
                          diag=diag.numpy(), diag_sq=diag_sq.numpy(), shift=shift)
 
 
-def embedding_eps(fm) -> float:
-    """ε of the model's token-embedding rows (the paper's measurement), exact."""
-    return exact_moments(_embedding_weight(fm)).eps
-
-
 def _embedding_weight(fm):
     return fm.model.get_input_embeddings().weight.detach().float().cpu()
 
