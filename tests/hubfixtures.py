@@ -7,7 +7,8 @@
 (``localhost`` instead of ``127.0.0.1``), as the real hub does for LFS files, and that CDN honours
 ``Range``. Every body byte served is counted per (repo, file), so tests can assert what was read.
 Gated repos require ``Authorization: Bearer <token>``; failure injection cuts a response after
-some bytes to simulate a dropped connection.
+some bytes to simulate a dropped connection. ``/api/models/{repo}/tree/{revision}/{folder}`` lists a
+folder's files (empty for a folder the repo lacks), as transformers asks when it loads a tokenizer.
 """
 
 from __future__ import annotations
@@ -112,6 +113,16 @@ class FakeHub:
                 return self._error(req, 404, "EntryNotFound", "no such blob")
             repo_id, name = blob
             return self._send_file(req, head, repo_id, name, self.repos[repo_id].files[name], {})
+        m = re.match(r"^/api/models/(.+?)/tree/([^/]+)(?:/(.*))?$", path)
+        if m and m.group(1) in self.repos:
+            # the file listing under a folder (transformers lists additional_chat_templates/)
+            folder = (m.group(3) or "").strip("/")
+            files = self.repos[m.group(1)].files
+            entries = [{"type": "file", "path": name, "size": len(data),
+                        "oid": hashlib.sha1(data).hexdigest()}
+                       for name, data in sorted(files.items())
+                       if not folder or name.startswith(folder + "/")]
+            return self._send_json(req, entries)
         m = re.match(r"^/(?:(?:models)/)?(.+?)/resolve/([^/]+)/(.+)$", path)
         if not m:
             return self._error(req, 404, "RepoNotFound", "bad url")
@@ -182,6 +193,15 @@ class FakeHub:
             return
         req.wfile.write(body)
         self.served[(repo_id, name)] += len(body)
+
+    def _send_json(self, req, value) -> None:
+        body = json.dumps(value).encode()
+        req.send_response(200)
+        req.send_header("Content-Type", "application/json")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        if req.command != "HEAD":
+            req.wfile.write(body)
 
     def _error(self, req, status: int, code: str | None, message: str, headers: dict | None = None):
         body = json.dumps({"error": message}).encode()

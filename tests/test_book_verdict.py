@@ -119,7 +119,24 @@ def test_evidence_carries_the_results_numbers():
     assert "12.6 % lower than" in text and "by 30.0" in text and "by 825,296" in text
     assert "(../notebooks/04_jl_random.ipynb)" in text
     assert "2 of the 31 Class 2 models" in text and "1.7e+03–5.9e+05" in text
-    assert "1 hold, 5 hold with a caveat, 2 do not hold" in text
+    assert "1 hold, 5 hold with a caveat, 2 do not hold, 0 not tested in the paper's regime" in text
+
+
+def test_a_claim_outside_the_papers_regime_is_rendered_and_counted_as_untested():
+    """Chapter 8 with Class 1 models only (as the offline build measures): the claim's status is
+    'not tested in the paper's regime', with its own badge, counted in the summary; one Class 2
+    model measured makes the rule read its layers again."""
+    from test_studies_activation_findings import _findings, _study
+
+    r = _results()
+    class1 = _findings(_study(0.2014, [(0.25, 0.2), (0.5, 0.19)], name="all-MiniLM-L6-v2", d=384))
+    r["08_inside_the_model"] = json.loads(dumps(class1.record()))
+    assert V._embedding_transfer(r).status == V.UNTESTED
+    text = V.render(V.verdicts(r), "test")
+    assert "| ⬜ not tested in the paper's regime |" in text
+    assert "5 hold with a caveat, 1 do not hold, 1 not tested in the paper's regime." in text
+    assert "do not test the claim in the paper's regime" in text
+    assert V._embedding_transfer({"08_inside_the_model": _activations().record()}).status == V.FAILS
 
 
 def test_missing_results_are_an_error_naming_the_chapter(tmp_path):

@@ -120,3 +120,67 @@ def test_bad_settings_and_inputs():
         bootstrap_eps(bad, progress=False)
     with pytest.raises(SimilarityError, match="fewer than two distinct"):
         multiset_eps(unit(X), np.eye(30, dtype=int)[0] * 5)
+
+
+# -- the bootstrap over groups (documents) ----------------------------------------------------------
+
+def _group_sums(U: np.ndarray, groups: np.ndarray) -> boot_module.GroupPairSums:
+    """GroupPairSums by forming every cosine (float64), the shift the full sample's µ."""
+    n_groups = groups.max() + 1
+    c = U @ U.T
+    ind = np.eye(n_groups)[groups]  # N × G indicator
+    n = len(U)
+    shift = (c.sum() - np.trace(c)) / (n * n - n)
+    return boot_module.GroupPairSums(
+        sizes=ind.sum(axis=0), cross=ind.T @ c @ ind, cross_sq=ind.T @ (c - shift) ** 2 @ ind,
+        diag=ind.T @ np.diag(c), diag_sq=ind.T @ (np.diag(c) - shift) ** 2, shift=shift)
+
+
+def _brute_group_eps(U, groups, counts):
+    """Expand the resample; keep pairs within one copy and between copies of different groups."""
+    draws = np.repeat(np.arange(len(counts)), counts)
+    idx = np.concatenate([np.flatnonzero(groups == g) for g in draws])
+    copy = np.concatenate([np.full((groups == g).sum(), k) for k, g in enumerate(draws)])
+    a, b = np.triu_indices(len(idx), 1)
+    keep = (copy[a] == copy[b]) | (groups[idx][a] != groups[idx][b])
+    v = (U[idx] @ U[idx].T)[a[keep], b[keep]]
+    return float(v.mean() + 2 * v.std())
+
+
+@pytest.mark.parametrize("spread", [1.0, 0.01])  # 0.01: µ ≈ 0.9999, σ must survive
+def test_group_eps_matches_the_expanded_resample(spread):
+    rng = np.random.default_rng(11)
+    groups = np.repeat(np.arange(7), rng.integers(1, 9, size=7))
+    U = unit(np.ones((len(groups), 6)) + spread * (rng.standard_normal((len(groups), 6))
+                                                  + rng.standard_normal((7, 6))[groups]))
+    sums = _group_sums(U, groups)
+    counts = boot_module.group_counts(7, 6, seed=2)
+    assert (counts >= 2).any() and (counts == 0).any()
+    got = boot_module.group_eps(sums, counts)
+    for b in range(6):
+        assert got[b] == pytest.approx(_brute_group_eps(U, groups, counts[b]), rel=1e-9)
+    assert boot_module.group_eps(sums, np.ones(7))[0] == pytest.approx(exact_moments(U).eps,
+                                                                       rel=1e-9)
+
+
+def test_group_bootstrap_is_centred_where_documents_cluster():
+    """Rows of one group far more alike than rows of two: the replicates stay centred on ε (pairs
+    between two copies of one group are dropped; counting them would lift every replicate)."""
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(30), 20)
+    U = unit(rng.standard_normal((30, 16))[groups] + 0.3 * rng.standard_normal((600, 16)))
+    sums = _group_sums(U, groups)
+    reps = boot_module.group_eps(sums, boot_module.group_counts(30, 400, seed=0))
+    point = exact_moments(U).eps
+    assert abs(np.median(reps) - point) < 0.25 * reps.std()
+    lo, hi = boot_module.percentile_interval(reps, 0.95)
+    assert lo < point < hi
+
+
+def test_group_bootstrap_bad_settings():
+    with pytest.raises(SimilarityError, match="two groups"):
+        boot_module.group_counts(1, 10, seed=0)
+    with pytest.raises(SimilarityError):
+        boot_module.group_counts(5, 1, seed=0)
+    with pytest.raises(SimilarityError, match="level"):
+        boot_module.percentile_interval(np.arange(5.0), 1.5)

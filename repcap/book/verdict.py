@@ -9,7 +9,7 @@ orders the claims and renders them; :func:`write_page` writes the MyST page ``bo
 staged site.
 
 Statuses (:data:`repcap.studies.findings.STATUSES`): ``holds``, ``holds with a caveat``,
-``does not hold``.
+``does not hold``, ``not tested in the paper's regime``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from repcap.common.files import write_if_changed
 from repcap.errors import RepcapError
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.classes_findings import TwoClassesFindings
-from repcap.studies.findings import CAVEAT, FAILS, HOLDS, Findings, Verdict
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS, STATUSES, UNTESTED, Findings, Verdict
 from repcap.studies.frontier_findings import FrontierFindings, upper_bound_verdict
 from repcap.studies.objective_comparison import ObjectiveFindings
 from repcap.studies.optimised_packing import PackingFindings
@@ -34,7 +34,8 @@ from repcap.studies.width_trend_findings import WidthTrendFindings
 
 __all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
 
-_BADGE = {HOLDS: "✅ holds", CAVEAT: "⚠️ holds with a caveat", FAILS: "❌ does not hold"}
+_BADGE = {HOLDS: "✅ holds", CAVEAT: "⚠️ holds with a caveat", FAILS: "❌ does not hold",
+          UNTESTED: "⬜ not tested in the paper's regime"}
 
 
 def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -111,7 +112,7 @@ def _chapter_links(stems: tuple[str, ...]) -> str:
 def render(items: list[Verdict], profile: str, data: tuple[str, ...] = ()) -> str:
     """The MyST page: an intro, a summary table, one section per claim, then links to the results
     JSON of the chapters ``data`` (stems; the build copies them to ``results/<stem>.json``)."""
-    counts = {s: sum(v.status == s for v in items) for s in (HOLDS, CAVEAT, FAILS)}
+    counts = {s: sum(v.status == s for v in items) for s in STATUSES}
     lines = [
         "# Verdict: the paper's claims, checked",
         "",
@@ -120,10 +121,12 @@ def render(items: list[Verdict], profile: str, data: tuple[str, ...] = ()) -> st
         "the results the chapters wrote in this build (profile "
         f"`{profile}`), and each status follows from them by the rule the chapter's own text uses "
         "(its findings in `repcap.studies`), so this page and the chapters cannot disagree, and "
-        "the page changes when a chapter's numbers do.",
+        "the page changes when a chapter's numbers do. A claim is *not tested in the paper's "
+        "regime* when the book's measurements lie outside the conditions the paper makes it for: "
+        "they neither support nor refute it.",
         "",
         f"Summary: {counts[HOLDS]} hold, {counts[CAVEAT]} hold with a caveat, "
-        f"{counts[FAILS]} do not hold.",
+        f"{counts[FAILS]} do not hold, {counts[UNTESTED]} not tested in the paper's regime.",
         "",
         "| # | claim | status | evidence |",
         "|---|---|---|---|",

@@ -1,9 +1,13 @@
 """``repcap activations MODEL``: ε = µ + 2σ of a model's hidden states, layer by layer.
 
-Runs the model over ``--tokens`` real token positions of ``--corpus`` and prints one row per layer
-(embedding output, every block; the last after the final norm in decoders): exact µ, σ, ε over all
-pairs of positions, ε·√d, the mean-removed ε, participation ratio, effective rank, the paper's
-class and log10 of Eq. 7's capacity. Same function as chapter 8
+Runs the model over ``--tokens`` real token positions of documents of ``--corpus`` drawn in a
+seeded random order and prints one row per layer (embedding output, every block; the last after the
+final norm in decoders): exact µ, σ, ε over all pairs of positions with its bootstrap interval over
+documents (``eps_interval``) and that of its gap to the embedding rows at the same positions
+(``gap_interval``), ε·√d, the mean-removed ε, participation ratio, effective rank, the paper's class
+and log10 of Eq. 7's capacity; and the embedding matrix's ε over its vocabulary (``embedding_eps``),
+at the same positions (``embedding_eps_at_positions``) and over their distinct token types
+(``embedding_eps_at_types``). Same function as chapter 8
 (:func:`repcap.studies.activations.activation_study`).
 """
 
@@ -31,7 +35,11 @@ def register(subparsers) -> None:
     parser.add_argument("--max-length", type=int, default=256, help="tokens per document at most")
     parser.add_argument("--reservoir", type=int, default=2000,
                         help="positions kept per layer for the mean-removed eps")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="B",
+                        help="resamples of the documents for each layer's interval (0: none)")
+    parser.add_argument("--level", type=float, default=0.95, help="coverage of the intervals")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seeds the document order, the reservoir and the bootstrap")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     add_json_flag(parser)
@@ -45,5 +53,6 @@ def run(args: argparse.Namespace) -> dict:
     study = activation_study(args.model, corpus=args.corpus, tokens=args.tokens,
                              layers=args.layers, batch_size=args.batch_size,
                              max_length=args.max_length, reservoir=args.reservoir,
-                             seed=args.seed, device=args.device, progress=not args.no_progress)
+                             seed=args.seed, bootstrap=args.bootstrap, level=args.level,
+                             device=args.device, progress=not args.no_progress)
     return study.as_dict()

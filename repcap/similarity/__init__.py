@@ -12,6 +12,9 @@ API (what the chapters and the CLI call)::
         µ, σ, ε exactly from one d × d Gram pass: O(V d²), no pairs (moments.py).
     bootstrap_eps(X, *, n_boot=200, level=0.95, seed=0, progress=True) -> BootstrapResult
         token-bootstrap percentile interval for ε; a weighted Gram per replicate (bootstrap.py).
+    group_counts(n_groups, n_boot, seed), group_eps(GroupPairSums, counts) -> replicates
+        the bootstrap over groups of rows (documents): ε of each resample from per-group pair
+        sums, exactly (bootstrap.py; chapter 8's intervals).
     all_pairs(X, *, bins=300, value_range=(-1, 1), top_pairs=20, dtype="float32", device=None,
               memory_budget="256MB", progress=True) -> PairStats
         one streaming pass over all pairs: histogram, min/max, nearest neighbours, top pairs.

@@ -45,6 +45,7 @@ multiply-adds and :math:`O(d^2)` memory, never a pair.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -232,9 +233,103 @@ def bootstrap_eps(X: Any, *, n_boot: int = 200, level: float = 0.95, seed: int =
             parts.append(values)
             pbar.update(len(values))
     reps = np.concatenate(parts)
-    lo, hi = np.quantile(reps, [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    lo, hi = percentile_interval(reps, level)
     return BootstrapResult(eps=float(point), ci_low=float(lo), ci_high=float(hi),
                            level=float(level), n_boot=int(n_boot), replicates=reps,
                            std_error=float(reps.std(ddof=1)),
                            seed=int(seed), seconds=time.perf_counter() - start)
 
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap over groups of rows (documents of a corpus): the groups are resampled, not the rows.
+# --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GroupPairSums:
+    r"""Sums over pairs of unit rows that come in G groups (e.g. the token positions of G documents),
+    enough to recompute ε exactly for any multiset of groups (:func:`group_eps`).
+
+    For groups *g*, *h* with cosines :math:`c_{ij}` of rows *i* ∈ g, *j* ∈ h (the diagonal
+    :math:`c_{ii}` included) and a fixed shift :math:`\mu_0` (the full sample's µ):
+
+    ``sizes[g]`` = :math:`n_g`; ``cross[g, h]`` = :math:`\sum_{i\in g, j\in h} c_{ij}`;
+    ``cross_sq[g, h]`` = :math:`\sum_{i\in g, j\in h} (c_{ij} - \mu_0)^2`;
+    ``diag[g]`` = :math:`\sum_{i\in g} c_{ii}`, ``diag_sq[g]`` = :math:`\sum_{i\in g}(c_{ii}-\mu_0)^2`.
+    """
+
+    sizes: np.ndarray
+    cross: np.ndarray
+    cross_sq: np.ndarray
+    diag: np.ndarray
+    diag_sq: np.ndarray
+    shift: float
+
+
+def group_counts(n_groups: int, n_boot: int, seed: int) -> np.ndarray:
+    """``n_boot`` × ``n_groups`` multiplicities: each row draws ``n_groups`` groups uniformly with
+    replacement (NumPy ``default_rng(seed)``; the same seed gives the same draws)."""
+    n_boot = check_int("group bootstrap: n_boot", n_boot, 2, error=SimilarityError,
+                       integral_floats=False)
+    if n_groups < 2:
+        raise SimilarityError(f"a bootstrap over groups needs at least two groups, got {n_groups}")
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_groups, size=(n_boot, n_groups))
+    return np.stack([np.bincount(row, minlength=n_groups) for row in draws])
+
+
+def group_eps(sums: GroupPairSums, counts: np.ndarray) -> np.ndarray:
+    r"""ε* (an array of B) of the resamples that hold group *g* ``counts[b, g]`` times (``counts``:
+    B × G, or one vector of G for B = 1).
+
+    **Which pairs count.** The sample's pairs are pairs of distinct rows of one group and pairs of
+    rows of two *different* groups. A resample keeps exactly those kinds: each copy of a group
+    brings its own within-group pairs, and two copies of *different* groups bring every pair between
+    them; pairs between two copies of the *same* group are dropped. (They would be within-group
+    pairs posing as between-group ones: counting them doubles the expected share of within-group
+    pairs, and ε* then sits above ε wherever rows of one document are more alike than rows of two,
+    the same reason :func:`multiset_eps` drops pairs of two copies of one token.) With weights
+    :math:`w_g`, :math:`C` = ``cross``, :math:`C'` = ``cross_sq``, ordered pairs:
+
+    .. math::
+
+        P = (w^\top n)^2 - \sum_g w_g^2 n_g^2 + \sum_g w_g\, n_g(n_g - 1),
+
+    .. math::
+
+        \mu^* = \frac{\sum_{g\ne h} w_g w_h C_{gh} + \sum_g w_g (C_{gg} - \mathrm{diag}_g)}{P},
+
+    .. math::
+
+        \sigma^{*2} = \frac{\sum_{g\ne h} w_g w_h C'_{gh}
+                      + \sum_g w_g (C'_{gg} - \mathrm{diag\_sq}_g)}{P} - (\mu^* - \mu_0)^2,
+        \qquad \varepsilon^* = \mu^* + 2\sigma^*.
+
+    The variance is taken about the shift :math:`\mu_0` (variance
+    does not depend on it), so σ* keeps its precision when µ is near 1. With every
+    :math:`w_g = 1`, P = N(N − 1) and this is the full sample's ε.
+    """
+    w = np.atleast_2d(np.asarray(counts, dtype=np.float64))
+    n = sums.sizes
+
+    def pair_sum(cross: np.ndarray, diag: np.ndarray) -> np.ndarray:
+        within = np.diagonal(cross)
+        between = cross - np.diag(within)
+        return np.einsum("bg,gh,bh->b", w, between, w) + w @ (within - diag)
+
+    pairs = (w @ n) ** 2 - (w * w) @ (n * n) + w @ (n * (n - 1.0))
+    if np.any(pairs <= 0):
+        raise SimilarityError("a resample of groups holds fewer than two rows")
+    mean = pair_sum(sums.cross, sums.diag) / pairs
+    second = pair_sum(sums.cross_sq, sums.diag_sq) / pairs
+    var = np.maximum(second - (mean - sums.shift) ** 2, 0.0)
+    return mean + 2.0 * np.sqrt(var)
+
+
+def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """The percentile interval [q_{(1−level)/2}, q_{(1+level)/2}] of bootstrap replicates (NumPy's
+    default linear quantiles), as :func:`bootstrap_eps` forms it."""
+    if not 0.0 < float(level) < 1.0:
+        raise SimilarityError(f"level must lie strictly between 0 and 1, got {level!r}")
+    lo, hi = np.quantile(np.asarray(replicates), [(1.0 - level) / 2.0, (1.0 + level) / 2.0])
+    return float(lo), float(hi)

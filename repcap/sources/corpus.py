@@ -63,7 +63,8 @@ def _hub_documents(spec: str) -> list[str]:
 
 
 def documents(corpus: str = DEFAULT_CORPUS) -> list[str]:
-    """The corpus's documents (non-empty strings, in file order).
+    """The corpus's documents (non-empty strings, in file order; :func:`in_random_order` draws
+    them at random).
 
     ``corpus``: ``wiki-offline``, ``hub:NAME[:CONFIG[:SPLIT]]``, or a ``.json`` (dict or list of
     strings / ``{"extract"|"text": ...}``) or ``.txt`` file (blank-line separated paragraphs).
@@ -115,3 +116,12 @@ def token_batches(docs: list[str], tokenizer, n_tokens: int, *, max_length: int 
             ids[i, :len(s)] = torch.tensor(s)
             mask[i, :len(s)] = 1
         yield {"input_ids": ids, "attention_mask": mask}
+
+
+def in_random_order(docs: list[str], seed: int) -> list[str]:
+    """``docs`` in a random order drawn by ``numpy.random.default_rng(seed)`` (a permutation; the
+    same seed gives the same order), so that the first N tokens come from documents spread over the
+    whole corpus rather than its first entries."""
+    import numpy as np
+
+    return [docs[i] for i in np.random.default_rng(seed).permutation(len(docs))]

@@ -15,12 +15,28 @@ Eq. 7's capacity at (d, ε). The mean-removed ε (anisotropy removed, Ethayarajh
 Viswanath 2018) uses the exact mean raw vector :math:`m = \frac1N\sum_i h_i` of the whole stream and
 the cosines of :math:`h_i - m` among a uniform reservoir of R positions (all R(R−1)/2 pairs): a sample
 estimate, since the renormalisation after centring does not reduce to running sums.
+
+**The embedding matrix in the same frame.** A layer's ε is taken over token *positions* (a frequent
+token counts as often as it occurs, and two positions of one token at the embedding output have
+cosine 1); the paper's embedding ε is taken over the *vocabulary* rows, each once. Those are
+different samples of the same matrix. So the embedding matrix is measured three ways: over the
+vocabulary (``embedding_eps``, the paper's frame), over the rows looked up at the same N positions
+(``embedding_eps_at_positions``, the frame of every layer) and over the distinct token types those
+positions use (``embedding_eps_at_types``). Layers are compared with the same-frame value.
+
+**Sampling and uncertainty.** Documents are drawn in a seeded random order
+(:func:`repcap.sources.corpus.in_random_order`), not taken from the start of the file. Every
+layer's ε gets a percentile interval from a bootstrap over *documents* (positions of one document
+are not independent): G documents are drawn with replacement and ε is recomputed exactly on the
+resampled positions from per-document pair sums (:func:`group_pair_sums`,
+:func:`repcap.similarity.bootstrap.group_eps`). The same draws are applied to the embedding rows at
+the same positions, so each layer's gap to the embedding also gets an interval (a paired bootstrap).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
@@ -30,9 +46,16 @@ from repcap.common.progress import bar
 from repcap.errors import DataFileError, ModelFileError, ParameterError
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.classes import classify
+from repcap.similarity.bootstrap import GroupPairSums, group_counts, group_eps, percentile_interval
 from repcap.similarity.moments import CentredSums, exact_moments
-from repcap.sources.corpus import documents, token_batches
+from repcap.sources.corpus import documents, in_random_order, token_batches
 from repcap.sources.forward import ForwardModel, load_forward
+
+NAN2 = (float("nan"), float("nan"))
+#: A gap interval reaching within this of 0 does not exclude 0: each replicate's ε is computed from
+#: float32 rows and carries rounding of about 1e-7 (a decoder's embedding output *is* the embedding
+#: rows at the positions, gap 0 up to that rounding).
+GAP_ROUNDING = 1e-6
 
 
 @dataclass
@@ -48,15 +71,18 @@ class LayerSums:
     raw: Any = None     # Σ h (unnormalised), for the mean vector
     keys: Any = None    # reservoir priorities
     sample: Any = None  # reservoir vectors (float32, CPU)
+    rows: list = field(default_factory=list)    # unit rows (float32, CPU), for the bootstrap
+    groups: list = field(default_factory=list)  # the document index of each kept row
 
-    def add(self, h, reservoir: int, generator) -> None:
+    def add(self, h, reservoir: int, generator, groups=None) -> None:
         r"""Fold the rows of ``h`` (positions × d) into the sums.
 
         With :math:`\hat h = h/\lVert h\rVert` over the non-zero rows and the shift :math:`s` (the
         first batch's mean unit vector), it adds :math:`\sum r`, :math:`\sum r r^\top` for
         :math:`r = \hat h - s`, :math:`\sum \delta` and :math:`\sum \delta^2` for
         :math:`\delta = \lVert\hat h\rVert^2 - 1` (rounding), and :math:`\sum h`; then keeps a
-        uniform sample of ``reservoir`` rows (the largest of uniform random keys).
+        uniform sample of ``reservoir`` rows (the largest of uniform random keys). With ``groups``
+        (the document index of each row) it also keeps every unit row, for :func:`group_pair_sums`.
         """
         import torch
 
@@ -81,6 +107,9 @@ class LayerSums:
         self.raw += x.sum(dim=0)
         if reservoir:
             self._sample(x, reservoir, generator)
+        if groups is not None:
+            self.rows.append(unit.to(torch.float32).cpu())
+            self.groups.append(groups[keep.cpu()])
 
     def _sample(self, x, reservoir: int, generator) -> None:
         """Keep the ``reservoir`` rows with the largest keys; copy to the CPU only new rows that stay."""
@@ -135,7 +164,8 @@ def _centred_eps(sample: np.ndarray, mean: np.ndarray) -> float:
 
 @dataclass
 class LayerRow:
-    """One row of the per-layer table (:func:`rows_from_sums` gives the formulas)."""
+    """One row of the per-layer table (:func:`rows_from_sums` gives the formulas; the intervals come
+    from the document bootstrap, NaN without one)."""
 
     layer: int
     label: str
@@ -150,11 +180,14 @@ class LayerRow:
     effective_rank: float
     paper_class: str
     log10_capacity_eq7: float
+    eps_interval: tuple = NAN2  # bootstrap interval of ε over documents
+    gap_interval: tuple = NAN2  # ... of ε − ε of the embedding rows at the same positions
 
 
 @dataclass
 class ActivationStudy:
-    """One model's per-layer table and what it was measured on."""
+    """One model's per-layer table, its embedding matrix in three frames (module docstring) and
+    what it was measured on."""
 
     model: str
     d_model: int
@@ -163,24 +196,39 @@ class ActivationStudy:
     corpus: str
     device: str
     dtype: str
-    embedding_eps: float
+    embedding_eps: float  # over the vocabulary rows: the paper's frame
     rows: list[LayerRow]
+    embedding_eps_at_positions: float = float("nan")  # the rows at the same N positions
+    embedding_eps_at_types: float = float("nan")  # the distinct token types of those positions
+    embedding_types: int = 0
+    embedding_interval: tuple = NAN2  # bootstrap interval of embedding_eps_at_positions
+    documents: int = 0
+    bootstrap: int = 0
+    level: float = 0.95
+    seed: int = 0
+
+    _SCALARS = ("model", "d_model", "n_layers", "tokens", "corpus", "device", "dtype",
+                "embedding_eps", "embedding_eps_at_positions", "embedding_eps_at_types",
+                "embedding_types", "embedding_interval", "documents", "bootstrap", "level", "seed")
 
     def as_dict(self) -> dict:
         """The study as JSON-ready types (``repcap activations --json``)."""
-        return {"model": self.model, "d_model": self.d_model, "n_layers": self.n_layers,
-                "tokens": self.tokens, "corpus": self.corpus, "device": self.device,
-                "dtype": self.dtype, "embedding_eps": self.embedding_eps,
-                "embedding_class": classify(self.embedding_eps),
-                "layers": [vars(r) for r in self.rows]}
+        out = {k: getattr(self, k) for k in self._SCALARS}
+        out["embedding_class"] = classify(self.embedding_eps)
+        out["embedding_class_at_positions"] = classify(self.embedding_eps_at_positions)
+        out["layers"] = [vars(r) for r in self.rows]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict) -> "ActivationStudy":
         """The study back from :meth:`as_dict` (None in a float field, JSON's NaN, becomes NaN)."""
         rows = [LayerRow(**nan_from_null(dict(r))) for r in data["layers"]]
-        fields = ("model", "d_model", "n_layers", "tokens", "corpus", "device", "dtype",
-                  "embedding_eps")
-        return cls(**{k: data[k] for k in fields}, rows=rows)
+        return cls(**{k: nan_from_null(data[k]) for k in cls._SCALARS if k in data}, rows=rows)
+
+    @property
+    def baseline(self) -> float:
+        """The embedding's ε in the layers' frame: over its rows at the same positions."""
+        return self.embedding_eps_at_positions
 
     @property
     def layer_eps(self) -> np.ndarray:
@@ -189,19 +237,31 @@ class ActivationStudy:
 
     @property
     def max_abs_gap(self) -> float:
-        """max over layers of |ε_layer − ε_embedding|."""
-        return float(np.abs(self.layer_eps - self.embedding_eps).max())
+        """max over layers of |ε_layer − ε_embedding at the same positions|."""
+        return float(np.abs(self.layer_eps - self.baseline).max())
 
     @property
     def layers_same_class(self) -> int:
-        """How many layers fall in the class of the embedding matrix (:func:`classify`)."""
-        return sum(r.paper_class == classify(self.embedding_eps) for r in self.rows)
+        """How many layers fall in the class (:func:`classify`) of the embedding at the same
+        positions."""
+        return sum(r.paper_class == classify(self.baseline) for r in self.rows)
+
+    @property
+    def layers_gap_resolved(self) -> int:
+        """Layers whose bootstrap interval of ε − ε_embedding (same positions) excludes 0."""
+        return sum(lo > GAP_ROUNDING or hi < -GAP_ROUNDING
+                   for lo, hi in (r.gap_interval for r in self.rows))
 
     @property
     def median_centred_drop(self) -> float:
         """Median over layers of ε − ε_centred: how much removing the stream's mean vector lowers ε
         (negative where it raises it)."""
         return float(np.nanmedian(self.layer_eps - np.array([r.eps_centred for r in self.rows])))
+
+    @property
+    def layers_raised_by_centring(self) -> int:
+        """Layers where removing the stream's mean vector raises ε (ε_centred > ε)."""
+        return sum(r.eps_centred > r.eps for r in self.rows)
 
     def _finite_capacities(self) -> np.ndarray:
         cap = np.array([r.log10_capacity_eq7 for r in self.rows], dtype=float)
@@ -234,40 +294,146 @@ def _select(layers: Iterable[int] | None, count: int) -> list[int]:
     return chosen
 
 
+@dataclass
+class HiddenPass:
+    """What :func:`run_batches` read: each layer's sums, and the token id and document index of
+    every real position, in order."""
+
+    sums: dict[int, LayerSums]
+    token_ids: Any  # torch int64, N
+    groups: Any     # torch int64, N: the document (sequence) each position belongs to
+    documents: int
+
+
 def run_batches(fm, batches: Iterable[dict], *, layers: Iterable[int] | None = None,
                 reservoir: int = 2000, seed: int = 0, progress: bool = True,
-                total_tokens: int | None = None) -> dict[int, LayerSums]:
-    """Forward every batch with hidden states and fold the unpadded positions into the sums."""
+                total_tokens: int | None = None, keep_rows: bool = False) -> HiddenPass:
+    """Forward every batch with hidden states and fold the unpadded positions into the sums; each
+    sequence of a batch is one document. ``keep_rows`` also keeps every unit row (float32, CPU:
+    N × d × layers) for the document bootstrap."""
     import torch
 
     count = fm.n_layers + 1
     chosen = _select(layers, count)
     sums = {i: LayerSums() for i in chosen}
     gen = torch.Generator().manual_seed(seed)
+    token_ids, groups, n_docs = [], [], 0
     pbar = bar(total_tokens, f"{fm.name}: hidden states", unit="tok", enabled=progress, leave=True)
     with torch.inference_mode():
         for batch in batches:
+            mask = batch["attention_mask"].cpu()
+            keep_cpu = mask.reshape(-1).bool()
+            seq = torch.arange(n_docs, n_docs + mask.shape[0])[:, None].expand(mask.shape)
+            group = seq.reshape(-1)[keep_cpu]
+            n_docs += mask.shape[0]
+            token_ids.append(batch["input_ids"].cpu().reshape(-1)[keep_cpu])
+            groups.append(group)
             batch = {k: v.to(fm.device) for k, v in batch.items()}
             out = fm.model(**batch, output_hidden_states=True)
             states = getattr(out, "hidden_states", None)
             if states is None or len(states) != count:
                 raise ModelFileError(f"{fm.name}: the forward pass returned no per-layer "
                                      "hidden states")
-            keep = batch["attention_mask"].reshape(-1).bool()
+            keep = keep_cpu.to(fm.device)
             for i in chosen:
-                sums[i].add(states[i].reshape(-1, fm.d_model)[keep], reservoir, gen)
-            pbar.update(int(keep.sum()))
+                sums[i].add(states[i].reshape(-1, fm.d_model)[keep], reservoir, gen,
+                            group if keep_rows else None)
+            pbar.update(int(keep_cpu.sum()))
     pbar.close()
-    return sums
+    return HiddenPass(sums, torch.cat(token_ids), torch.cat(groups), n_docs)
 
 
-def embedding_eps(fm) -> float:
-    """ε of the model's token-embedding rows (the paper's measurement), exact."""
-    weight = fm.model.get_input_embeddings().weight.detach().float().cpu().numpy()
-    return exact_moments(weight).eps
+def group_pair_sums(unit, groups, n_groups: int, *, device: str = "cpu",
+                    block: int = 1024) -> GroupPairSums:
+    r""":class:`~repcap.similarity.bootstrap.GroupPairSums` of unit rows ``unit`` (N × d torch
+    tensor) whose document indices ``groups`` (N, non-decreasing, in 0..n_groups−1) are given.
+
+    ``cross`` = S Sᵀ with :math:`S_g = \sum_{i\in g}\hat h_i` and the diagonal terms are exact
+    float64 sums of the float32 rows; the shift :math:`\mu_0` is the full sample's µ from them.
+    ``cross_sq[g, h]`` = :math:`\sum_{i\in g,j\in h}(c_{ij}-\mu_0)^2` forms every cosine once, in
+    float32 blocks of ``block`` rows against the rows after them on ``device`` (the upper triangle:
+    N²d/2 multiply-adds, O(block · N) memory), and sums them per document pair through the N × G
+    indicator matrix.
+    """
+    import torch
+
+    x32 = unit.to(torch.float32)
+    x64 = x32.to(torch.float64)
+    groups = groups.to(torch.long)
+    n, d = x32.shape
+    s = torch.zeros((n_groups, d), dtype=torch.float64).index_add_(0, groups, x64)
+    sizes = torch.bincount(groups, minlength=n_groups).to(torch.float64)
+    norms2 = (x64 * x64).sum(dim=1)
+    diag = torch.zeros(n_groups, dtype=torch.float64).index_add_(0, groups, norms2)
+    cross = s @ s.T
+    shift = float((cross.sum() - diag.sum()) / (n * n - n))
+    diag_sq = torch.zeros(n_groups, dtype=torch.float64).index_add_(0, groups,
+                                                                     (norms2 - shift) ** 2)
+    x = x32.to(device)
+    onehot = torch.zeros((n, n_groups), dtype=torch.float32, device=device)
+    onehot[torch.arange(n, device=device), groups.to(device)] = 1.0
+    cross_sq = torch.zeros((n_groups, n_groups), dtype=torch.float64, device=device)
+    with torch.inference_mode():
+        for lo in range(0, n, block):
+            hi = min(lo + block, n)
+            sq = (x[lo:hi] @ x[lo:].T - shift).square_()
+            rows = onehot[lo:hi].T
+            inner = (rows @ (sq[:, :hi - lo] @ onehot[lo:hi])).double()
+            outer = (rows @ (sq[:, hi - lo:] @ onehot[hi:])).double()
+            cross_sq += inner + outer + outer.T
+    return GroupPairSums(sizes=sizes.numpy(), cross=cross.numpy(), cross_sq=cross_sq.cpu().numpy(),
+                         diag=diag.numpy(), diag_sq=diag_sq.numpy(), shift=shift)
 
 
-def _log10_eq7(d: int, eps: float) -> float:
+def _embedding_weight(fm):
+    return fm.model.get_input_embeddings().weight.detach().float().cpu()
+
+
+def embedding_frames(fm, token_ids) -> tuple[float, float, float, int]:
+    """``(ε over the vocabulary, ε over the rows at the positions, ε over the distinct types,
+    number of types)`` of the model's token-embedding matrix, each exact (:func:`exact_moments`;
+    the positions' rows repeat where a token does, so two positions of one token add a cosine 1)."""
+    import torch
+
+    weight = _embedding_weight(fm)
+    types = torch.unique(token_ids)
+    return (exact_moments(weight).eps, exact_moments(weight[token_ids]).eps,
+            exact_moments(weight[types]).eps, int(types.numel()))
+
+
+def _unit_rows(rows, groups):
+    """``(unit rows, their groups)`` with all-zero rows dropped (as :func:`exact_moments` drops them)."""
+    import torch
+
+    x = rows.to(torch.float64)
+    norms = x.norm(dim=1)
+    keep = norms > 0
+    return x[keep] / norms[keep][:, None], groups[keep]
+
+
+def document_bootstrap(hp: HiddenPass, embedding_rows, *, n_boot: int, level: float, seed: int,
+                       device: str = "cpu") -> tuple[dict[int, tuple], tuple]:
+    """Bootstrap over the documents of ``hp`` (which kept its rows): ``({layer: (ε interval, gap
+    interval)}, interval of the embedding rows at the positions)``. The same ``n_boot`` draws of
+    documents (seed ``seed`` + 1, a stream apart from the document order) resample every layer and
+    ``embedding_rows`` (the N × d embedding rows at the positions), each ε recomputed exactly
+    (:func:`repcap.similarity.bootstrap.group_eps`); the gap interval is that of ε*_layer − ε*_emb."""
+    import torch
+
+    counts = group_counts(hp.documents, n_boot, seed + 1)
+    emb_unit, emb_groups = _unit_rows(embedding_rows, hp.groups)
+    emb = group_eps(group_pair_sums(emb_unit, emb_groups, hp.documents, device=device), counts)
+    out = {}
+    for i, s in hp.sums.items():
+        pairs = group_pair_sums(torch.cat(s.rows), torch.cat(s.groups), hp.documents,
+                                device=device)
+        s.rows.clear()  # N × d per layer: free it as soon as it is read
+        reps = group_eps(pairs, counts)
+        out[i] = (percentile_interval(reps, level), percentile_interval(reps - emb, level))
+    return out, percentile_interval(emb, level)
+
+
+def log10_eq7(d: int, eps: float) -> float:
     """log10 of Eq. 7's k_max at (d, ε); NaN where ε > 1 (µ + 2σ can exceed 1 when µ is near 1,
     and Eq. 7 is defined only for a bound on |cos| in [0, 1])."""
     return float(log10_capacity(d, max(eps, 1e-12))) if eps <= 1.0 else float("nan")
@@ -294,24 +460,29 @@ def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[La
             eps_sqrt_d=eps * math.sqrt(d), eps_centred=_centred_eps(sample, mean_vec),
             mean_norm=float(np.linalg.norm(unit_mean)), participation_ratio=pr,
             effective_rank=erank, paper_class=classify(eps),
-            log10_capacity_eq7=_log10_eq7(d, eps)))
+            log10_capacity_eq7=log10_eq7(d, eps)))
     return rows
 
 
 def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: int = 20000,
                      layers: Iterable[int] | None = None, batch_size: int = 8,
                      max_length: int = 256, reservoir: int = 2000, seed: int = 0,
+                     bootstrap: int = 1000, level: float = 0.95,
                      device: str | None = None, progress: bool = True) -> ActivationStudy:
     r"""Per-layer ε = µ + 2σ (exact, over all pairs of the ``tokens`` real positions), ε·√d,
     mean-removed ε, participation ratio, effective rank, class and Eq. 7 capacity of ``model``'s
-    hidden states on ``corpus`` (see the module docstring for the formulas).
+    hidden states on ``corpus``, the embedding matrix's ε in three frames, and (``bootstrap`` > 0)
+    each layer's ``level`` interval from ``bootstrap`` resamples of the documents (see the module
+    docstring). ``seed`` seeds the document order, the reservoir and the bootstrap.
 
-    ``model``: a name :func:`repcap.sources.forward.load_forward` accepts, or a
-    :class:`~repcap.sources.forward.ForwardModel` already built.
+    ``model``: a name :func:`repcap.sources.forward.load_forward` accepts (an offline name, a
+    folder, a ``.gguf`` file or a hub id), or a :class:`~repcap.sources.forward.ForwardModel`.
     """
     if tokens < 2:
         raise ParameterError(f"tokens must be at least 2, got {tokens}")
-    docs = documents(corpus)
+    if bootstrap and bootstrap < 2:
+        raise ParameterError(f"bootstrap must be 0 (none) or at least 2 resamples, got {bootstrap}")
+    docs = in_random_order(documents(corpus), seed)
     if isinstance(model, ForwardModel):
         fm = model
     else:
@@ -319,12 +490,24 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     # Tokenise everything first: "more tokens than the corpus holds" fails before any pass.
     batches = list(token_batches(docs, fm.tokenizer, tokens, max_length=max_length,
                                  batch_size=batch_size))
-    sums = run_batches(fm, batches, layers=layers, reservoir=reservoir, seed=seed,
-                       progress=progress, total_tokens=tokens)
-    rows = rows_from_sums(sums, fm.d_model, fm.n_layers)
+    hp = run_batches(fm, batches, layers=layers, reservoir=reservoir, seed=seed,
+                     progress=progress, total_tokens=tokens, keep_rows=bool(bootstrap))
+    rows = rows_from_sums(hp.sums, fm.d_model, fm.n_layers)
+    vocab, at_positions, at_types, n_types = embedding_frames(fm, hp.token_ids)
+    emb_interval = NAN2
+    if bootstrap:
+        if hp.documents < 2:
+            raise ParameterError(f"the {tokens} tokens come from one document: a bootstrap over "
+                                 "documents needs more tokens or bootstrap=0")
+        weight = _embedding_weight(fm)
+        intervals, emb_interval = document_bootstrap(
+            hp, weight[hp.token_ids], n_boot=bootstrap, level=level, seed=seed, device=fm.device)
+        for r in rows:
+            r.eps_interval, r.gap_interval = intervals[r.layer]
     return ActivationStudy(model=fm.name, d_model=fm.d_model, n_layers=fm.n_layers,
                            tokens=tokens, corpus=corpus, device=fm.device,
-                           dtype=str(fm.dtype).replace("torch.", ""),
-                           embedding_eps=embedding_eps(fm), rows=rows)
-
-
+                           dtype=str(fm.dtype).replace("torch.", ""), embedding_eps=vocab,
+                           rows=rows, embedding_eps_at_positions=at_positions,
+                           embedding_eps_at_types=at_types, embedding_types=n_types,
+                           embedding_interval=emb_interval, documents=hp.documents,
+                           bootstrap=bootstrap, level=level, seed=seed)

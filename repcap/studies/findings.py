@@ -13,7 +13,8 @@ A chapter computes its numbers once and hands them to a findings object. The obj
   (:mod:`repcap.book.verdict`, which rebuilds the findings from the results file) both call that
   method, so the two cannot disagree.
 
-Statuses of a claim: :data:`HOLDS`, :data:`CAVEAT`, :data:`FAILS`.
+Statuses of a claim: :data:`HOLDS`, :data:`CAVEAT`, :data:`FAILS`, and :data:`UNTESTED` where the
+book's measurements lie outside the regime the claim is made for (they neither support nor refute it).
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from typing import Any, ClassVar
 
 from repcap.errors import DataFileError
 
-__all__ = ["HOLDS", "CAVEAT", "FAILS", "STATUSES", "Verdict", "Table", "Markdown", "Findings",
-           "required", "chapter_record"]
+__all__ = ["HOLDS", "CAVEAT", "FAILS", "UNTESTED", "STATUSES", "Verdict", "Table", "Markdown",
+           "Findings", "required", "chapter_record"]
 
 HOLDS, CAVEAT, FAILS = "holds", "holds with a caveat", "does not hold"
-#: Every status a claim can have, from the strongest support to none.
-STATUSES = (HOLDS, CAVEAT, FAILS)
+UNTESTED = "not tested in the paper's regime"
+#: Every status a claim can have: from the strongest support to none, then "not tested".
+STATUSES = (HOLDS, CAVEAT, FAILS, UNTESTED)
 
 
 @dataclass(frozen=True)
