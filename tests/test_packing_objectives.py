@@ -70,21 +70,22 @@ def _autograd_loss(name, obj, W):
     off = G[~torch.eye(G.shape[0], dtype=torch.bool)]
     if name == "paper":
         return off.abs().pow(obj.exponent).sum()
-    if name == "softmax":
-        r, t = obj.reference, obj.sharpness
+    if name in ("softmax", "anneal"):
+        r, t = obj.reference, obj.current_sharpness
         return (r / t) * torch.logsumexp(t * off.abs() / r, dim=0)
     return torch.exp(obj.sharpness * off * off).sum()
 
 
 @pytest.mark.parametrize("name,params", [("paper", {}), ("paper", {"exponent": 7}), ("paper", {"exponent": 2}),
                                          ("paper", {"exponent": 3.5}), ("softmax", {}),
-                                         ("softmax", {"sharpness": 45.0}), ("exp", {})])
+                                         ("softmax", {"sharpness": 45.0}), ("anneal", {}), ("exp", {})])
 @pytest.mark.parametrize("block", [7, 16, 64])
 def test_blockwise_gradient_equals_autograd_in_float64(name, params, block):
     k, d = 41, 9
     gen = torch.Generator().manual_seed(3)
     W = torch.randn(k, d, generator=gen, dtype=torch.float64) * 1.7  # not unit: exercises the projection
     obj = make_objective(name, k, d, **params)
+    obj.set_progress(0.37)  # annealed: τ = τ₀·100^0.37 (others ignore it)
     V, norms = normalise_rows(W)
     ws = GramWorkspace(k, block, device="cpu", dtype=torch.float64)
     obj.begin_step(0.9 * ws.max_abs(V))  # a stale reference, as in a real step
@@ -161,3 +162,17 @@ def test_softmax_gradient_has_unit_mass_and_survives_near_orthogonality():
     paper = make_objective("paper", k, d)
     ws.gradient(V, paper, grad)
     assert float(grad.norm()) < 1e-30
+
+
+def test_anneal_raises_sharpness_geometrically_from_tau0_to_100_tau0():
+    obj = make_objective("anneal", 50, 5)
+    assert obj.settings() == {"objective": "anneal", "sharpness": 10.0, "sharpness_end": 1000.0}
+    for fraction, tau in ((0.0, 10.0), (0.5, 100.0), (1.0, 1000.0), (2.0, 1000.0)):
+        obj.set_progress(fraction)
+        assert obj.current_sharpness == pytest.approx(tau, rel=1e-12)
+    assert obj.default_lr(64) == 2 * paper_learning_rate(64) and obj.annealed
+    soft = make_objective("softmax", 50, 5)
+    soft.set_progress(0.9)  # a fixed-temperature objective ignores progress
+    assert soft.current_sharpness == 40.0 and not soft.annealed
+    with pytest.raises(PackingError, match="'anneal' takes `sharpness`"):
+        make_objective("anneal", 50, 5, exponent=3)
