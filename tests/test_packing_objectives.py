@@ -48,7 +48,7 @@ def test_paper_exponent_is_capped_at_20_and_learning_rate_rule():
 
 
 def test_objectives_registry_and_bad_parameters():
-    assert set(OBJECTIVES) == {"paper", "softmax", "exp"}
+    assert set(OBJECTIVES) == {"paper", "softmax", "anneal", "exp"}
     with pytest.raises(PackingError, match="unknown objective"):
         make_objective("hinge", 10, 4)
     with pytest.raises(PackingError, match="≥ 2"):
@@ -176,3 +176,29 @@ def test_anneal_raises_sharpness_geometrically_from_tau0_to_100_tau0():
     assert soft.current_sharpness == 40.0 and not soft.annealed
     with pytest.raises(PackingError, match="'anneal' takes `sharpness`"):
         make_objective("anneal", 50, 5, exponent=3)
+
+
+def test_sharp_softmax_survives_a_maximum_that_fell_far_below_its_reference():
+    # At τ = 1000 a reference R 20 % above this step's maximum puts exp(τ(|g| − R)/R) ≤ e^−200, below
+    # float32's range; the sum must still be positive and the weights sum to one (checked in float64).
+    k, d = 30, 6
+    V, _ = normalise_rows(torch.randn(k, d, generator=torch.Generator().manual_seed(2)))
+    ws = GramWorkspace(k, 7, device="cpu", dtype=torch.float32)
+    peak = ws.max_abs(V)
+    obj = make_objective("anneal", k, d)
+    obj.set_progress(1.0)
+    obj.begin_step(1.2 * peak)
+    grad = torch.empty_like(V)
+    torch.set_flush_denormal(True)
+    try:
+        ws.gradient(V, obj, grad)
+    finally:
+        torch.set_flush_denormal(False)
+    assert torch.isfinite(grad).all() and float(grad.norm()) > 0
+    ref = make_objective("anneal", k, d)
+    ref.set_progress(1.0)
+    ref.begin_step(1.2 * peak)
+    V64 = V.double()
+    grad64 = torch.empty_like(V64)
+    GramWorkspace(k, k, device="cpu", dtype=torch.float64).gradient(V64, ref, grad64)
+    np.testing.assert_allclose(grad.double().numpy(), grad64.numpy(), rtol=1e-3, atol=1e-5)

@@ -207,6 +207,7 @@ class SoftmaxObjective(Objective):
     # (2000, 512) the last step ended 8 % above a cosine-decayed run); decaying lr lets it settle.
     default_schedule = "cosine"
     DEFAULT_SHARPNESS = 40.0
+    SAFE_SHARPNESS = 40.0  # up to here the shift starts at R (the max would have to fall 2.2×)
 
     def __init__(self, k: int, d: int, *, exponent: float | None = None, sharpness: float | None = None):
         super().__init__(k, d)
@@ -237,7 +238,12 @@ class SoftmaxObjective(Objective):
         rate = self.current_sharpness / self.reference
         rescale = None
         peak = float(block_max) if block_max is not None else float(block.abs().max())
-        if peak > self._shift:
+        if self._total is None and self.current_sharpness > self.SAFE_SHARPNESS:
+            # Sharp: started at R, a step that lowered the maximum by 87/τ (9 % at τ = 1000) would
+            # leave every exponential below float32's range and the sum 0; the first tile's own
+            # peak keeps at least one term at exp(0) = 1.
+            self._shift = peak
+        elif peak > self._shift:
             rescale = math.exp(rate * (self._shift - peak))
             self._shift = peak
             if self._total is not None:
