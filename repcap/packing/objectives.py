@@ -249,7 +249,12 @@ class SoftmaxObjective(Objective):
             if self._total is not None:
                 self._total = self._total * rescale
         torch.abs(block, out=work)
-        work.mul_(rate).sub_(rate * self._shift).exp_()
+        work.mul_(rate).sub_(rate * self._shift)
+        if self.current_sharpness > self.SAFE_SHARPNESS:
+            # exp below −87 (float32's smallest normal) takes a slow path, 10× a normal pass; terms
+            # that small weigh < 1e-37 against the maximum's 1, so clipping them changes nothing.
+            work.clamp_(min=-87.0)
+        work.exp_()
         # L sums over ordered pairs: a diagonal tile holds both orders (its zeroed self-pairs gave
         # exp(−τS/R) each and are not pairs of L), an off-diagonal tile stands for itself and its transpose.
         if diagonal:
