@@ -205,3 +205,24 @@ def test_alternating_projection_finds_an_etf_and_never_returns_worse_than_its_st
     start = _brute_max_abs(V.numpy().T)
     _, c0 = alternating_projection(V, rounds=0)
     assert c0 == pytest.approx(start, abs=1e-12)
+
+
+def test_interrupted_anneal_run_resumes_to_the_identical_result(tmp_path):
+    # The annealed τ, the kept best rows and the polish all survive a checkpoint.
+    path = tmp_path / "anneal.pt"
+    common = {"objective": "anneal", "progress": False, "checkpoint_every": 20, "return_vectors": True}
+    whole = optimise_packing(40, 6, steps=70, **common)
+
+    def stop(step, eps):
+        if step >= 50:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        optimise_packing(40, 6, steps=70, checkpoint_path=path, callback=stop, log_every=10, **common)
+    resumed = optimise_packing(40, 6, steps=70, checkpoint_path=path, **common)
+    assert resumed.eps == whole.eps
+    np.testing.assert_array_equal(resumed.vectors, whole.vectors)
+    again = optimise_packing(40, 6, steps=70, checkpoint_path=path, **common)  # finished: read back
+    assert again.eps == whole.eps
+    with pytest.raises(CheckpointError, match="steps"):
+        optimise_packing(40, 6, steps=90, checkpoint_path=path, **common)

@@ -180,3 +180,24 @@ def test_released_cpu_grid_is_every_small_released_cell_and_fits_the_cost_model(
     assert settings == {"steps": 2000, "objective": "anneal"}
     # about 30 minutes on 2 cores at 100 GFLOP/s (2 × the ~50 GFLOP/s one core sustains here)
     assert grid_flops("optimised", cells, steps=settings["steps"]) <= 1800 * 1e11
+
+
+def test_kept_released_cpu_results_are_the_grid_run_with_its_settings():
+    from repcap.geometry.bounds import coherence_floor
+    from repcap.packing.released import load_paper_sweep
+    from repcap.packing.sweeps import plan_cells, released_cpu_results
+
+    path = released_cpu_results()
+    assert path.exists(), "repcap/data/packings/released_cpu.jsonl is missing (see the README beside it)"
+    records = load_results(path)
+    settings = default_settings("optimised", "released-cpu")
+    steps = settings.pop("steps")
+    specs = {(s["k"], s["d"]): s for s in plan_cells("optimised", default_grid("optimised", "released-cpu"),
+                                                      path, steps=steps, **settings)}
+    released = load_paper_sweep("optimised")
+    assert records
+    for rec in records:
+        spec = specs[(rec["k"], rec["d"])]  # a cell of the grid ...
+        assert rec["settings"] == spec["settings"] and rec["seed"] == 0  # ... run with its settings
+        assert coherence_floor(rec["k"], rec["d"]) <= rec["eps"] < released.lookup(rec["k"], rec["d"]) * 1.2
+        assert min(e for _, e in rec["history"]) >= rec["eps"]  # the kept rows are the best met

@@ -53,6 +53,15 @@ RELEASED_CPU_GRID: list[tuple[int, int]] = sorted(
     ((k, d) for k, d in PAPER_OPTIMISED_GRID if k <= 4000 and d <= 256), key=lambda c: (c[0] ** 2 * c[1], c))
 RELEASED_CPU_STEPS = 2000
 
+
+def released_cpu_results() -> Path:
+    """The kept results of the ``released-cpu`` grid (``repcap/data/packings/released_cpu.jsonl``,
+    JSON lines as :func:`run_sweep` writes them; the command that made it: the README beside it)."""
+    from importlib import resources
+
+    return Path(str(resources.files("repcap") / "data" / "packings" / "released_cpu.jsonl"))
+
+
 KINDS = ("random", "optimised")
 BUDGETS = ("smoke", "cpu", "paper", "released-cpu")
 
