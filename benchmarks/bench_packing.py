@@ -7,13 +7,17 @@ Sections (run one or several; ``step`` is the default and takes about a minute):
                 one run; prints the ratio (target ≤ 1.5).
 ``objectives``  the paper's loss and the alternatives at equal steps on the CPU-sized cells of the
                 paper's grid, with ε*/ε*_paper against the released values.
+``optima``      the book's best recipe (``repcap pack``'s default) where the optimum is known: equiangular
+                tight frames (6, 3) at 1/√5, (10, 5), (16, 6), (28, 7) at 1/3, (276, 23) at 1/5, and the
+                Kerdock set (2112, 64) at 1/8 (Levenstein-tight); prints ε*/optimum and seconds per cell
+                against the targets (1 % up to 28 lines, 5 % beyond).
 ``grid``        the default CPU grids (``repcap.packing.sweeps.default_grid(kind, "cpu")``) with their default
                 trials/steps: seconds per cell, ε* per cell, ratios to the released values where the
                 cell is in the paper's grid, and for optimised cells the random baseline of the same cell.
 
 Usage::
 
-    python benchmarks/bench_packing.py [step] [objectives] [grid] [--steps N] [--threads N] [--out DIR]
+    python benchmarks/bench_packing.py [step] [objectives] [optima] [grid] [--steps N] [--threads N] [--out DIR]
 
 Ratios are measured within one run, so they hold on any machine; seconds are this machine's.
 """
@@ -21,6 +25,7 @@ Ratios are measured within one run, so they hold on any machine; seconds are thi
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -31,7 +36,7 @@ import torch
 
 from repcap.packing import optimise_packing, random_baseline
 from repcap.packing.objectives import make_objective, paper_learning_rate
-from repcap.packing.optimise import PREFERRED_BLOCK, PackingRun
+from repcap.packing.optimise import BEST_OBJECTIVE, PREFERRED_BLOCK, PackingRun
 from repcap.packing.sweeps import default_grid, default_settings, load_results, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +54,7 @@ def bench_step(sizes, repeats: int) -> None:
     print("\n## One optimisation step vs the bare Gram product and its gradient (same k, d, float32)")
     print("baseline = torch.mm(V, V.T, out=G) + torch.mm(G, V, out=H), k × k G in memory")
     print(f"{'k':>6} {'d':>5} {'objective':>9} {'tile':>5} {'baseline ms':>12} {'step ms':>9} {'ratio':>6}")
+    torch.set_flush_denormal(True)  # as optimise_packing runs: exp(−τ…) underflows to denormals at τ = 1000
     for k, d in sizes:
         gen = torch.Generator().manual_seed(0)
         V = torch.nn.functional.normalize(torch.randn(k, d, generator=gen), dim=1)
@@ -59,8 +65,9 @@ def bench_step(sizes, repeats: int) -> None:
             torch.mm(V, V.T, out=G)
             torch.mm(G, V, out=H)
 
-        for name, params in (("paper", {}), ("softmax", {"sharpness": 40.0})):
+        for name, params in (("paper", {}), ("softmax", {"sharpness": 40.0}), (BEST_OBJECTIVE, {})):
             obj = make_objective(name, k, d, **params)
+            obj.set_progress(1.0)  # annealed: the sharpest step, where the exponentials matter most
             block = min(k, PREFERRED_BLOCK["cpu"])
             run = PackingRun(k, d, obj, paper_learning_rate(d), seed=0, device=torch.device("cpu"),
                              dtype=torch.float32, block=block)
@@ -111,6 +118,29 @@ def bench_objectives(steps: int, cells, names) -> None:
             sys.stdout.flush()
 
 
+#: (k, d, optimum, name, target ratio): packings whose least coherence is known.
+KNOWN_OPTIMA = (
+    (6, 3, 1 / math.sqrt(5), "icosahedron's diagonals (ETF)", 1.01),
+    (10, 5, 1 / 3, "ETF", 1.01),
+    (16, 6, 1 / 3, "ETF", 1.01),
+    (28, 7, 1 / 3, "ETF", 1.01),
+    (276, 23, 1 / 5, "ETF (McLaughlin two-graph)", 1.05),
+    (2112, 64, 1 / 8, "Kerdock, Levenstein-tight", 1.05),
+)
+
+
+def bench_optima(steps: int, cells) -> None:
+    print(f"\n## Known optima: objective {BEST_OBJECTIVE!r} (the default of repcap pack), {steps} steps, "
+          "seed 0, float32; ratio = ε* / optimum")
+    print(f"{'k':>6} {'d':>4} {'optimum':>8} {'eps':>8} {'ratio':>7} {'target':>7} {'met':>4} {'seconds':>8}  set")
+    for k, d, best, name, target in cells:
+        result = optimise_packing(k, d, steps=steps, objective=BEST_OBJECTIVE, progress=False)
+        ratio = result.eps / best
+        print(f"{k:>6} {d:>4} {best:8.4f} {result.eps:8.4f} {ratio:7.4f} {target:7.2f} "
+              f"{'yes' if ratio <= target else 'no':>4} {result.seconds:8.1f}  {name}")
+        sys.stdout.flush()
+
+
 def bench_grid(out: Path, steps: int | None) -> None:
     try:  # the parameter-free prediction of the best-of-T median (Poisson–beta law)
         from repcap.geometry.null import best_of_trials_median as predict
@@ -150,7 +180,7 @@ def bench_grid(out: Path, steps: int | None) -> None:
               "(0 when every cell was already recorded)")
 
 
-SECTIONS = ("step", "objectives", "grid")
+SECTIONS = ("step", "objectives", "optima", "grid")
 
 
 def main(argv=None) -> None:
@@ -160,7 +190,7 @@ def main(argv=None) -> None:
     parser.add_argument("sections", nargs="*", metavar="SECTION",
                         help=f"any of {', '.join(SECTIONS)} (default: step)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="objectives: steps per run (default 5000); grid: override the optimised steps")
+                        help="objectives, optima: steps per run (default 5000); grid: override the optimised steps")
     parser.add_argument("--repeats", type=int, default=7, help="step: timed repetitions per size")
     parser.add_argument("--configs", default=",".join(OBJECTIVE_CONFIGS),
                         help=f"objectives: comma-separated subset of {','.join(OBJECTIVE_CONFIGS)}")
@@ -183,6 +213,9 @@ def main(argv=None) -> None:
         bench_step(sizes, 2 if args.quick else args.repeats)
     if "objectives" in args.sections:
         bench_objectives(args.steps or 5000, [(2000, 32), (2000, 64), (2000, 128)], args.configs.split(","))
+    if "optima" in args.sections:
+        cells = KNOWN_OPTIMA[:4] if args.quick else KNOWN_OPTIMA
+        bench_optima(args.steps or (1000 if args.quick else 5000), cells)
     if "grid" in args.sections:
         args.out.mkdir(parents=True, exist_ok=True)
         bench_grid(args.out, args.steps)

@@ -10,16 +10,24 @@ import pytest
 
 from repcap.cli import main
 from repcap.packing import optimise_packing, random_baseline
+from repcap.packing.optimise import BEST_OBJECTIVE
 from repcap.packing.sweeps import load_results
 
 
 def test_pack_prints_the_same_eps_as_the_library(capsys):
-    assert main(["pack", "--k", "60", "--d", "8", "--steps", "30", "--json"]) == 0
+    assert main(["pack", "--k", "60", "--d", "8", "--steps", "30", "--objective", "paper", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     direct = optimise_packing(60, 8, steps=30, progress=False)
     assert out["eps"] == direct.eps
     assert out["kind"] == "optimised" and out["steps"] == 30 and out["exponent"] == 19
     assert out["seconds"] > 0
+
+
+def test_pack_defaults_to_the_best_recipe(capsys):
+    assert main(["pack", "--k", "60", "--d", "8", "--steps", "30", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["objective"] == BEST_OBJECTIVE == "anneal" and out["lr_schedule"] == "cosine"
+    assert out["eps"] == optimise_packing(60, 8, steps=30, objective="anneal", progress=False).eps
 
 
 def test_pack_with_another_objective_and_human_output(capsys):

@@ -48,7 +48,7 @@ def test_paper_exponent_is_capped_at_20_and_learning_rate_rule():
 
 
 def test_objectives_registry_and_bad_parameters():
-    assert set(OBJECTIVES) == {"paper", "softmax", "exp"}
+    assert set(OBJECTIVES) == {"paper", "softmax", "anneal", "exp"}
     with pytest.raises(PackingError, match="unknown objective"):
         make_objective("hinge", 10, 4)
     with pytest.raises(PackingError, match="≥ 2"):
@@ -70,21 +70,22 @@ def _autograd_loss(name, obj, W):
     off = G[~torch.eye(G.shape[0], dtype=torch.bool)]
     if name == "paper":
         return off.abs().pow(obj.exponent).sum()
-    if name == "softmax":
-        r, t = obj.reference, obj.sharpness
+    if name in ("softmax", "anneal"):
+        r, t = obj.reference, obj.current_sharpness
         return (r / t) * torch.logsumexp(t * off.abs() / r, dim=0)
     return torch.exp(obj.sharpness * off * off).sum()
 
 
 @pytest.mark.parametrize("name,params", [("paper", {}), ("paper", {"exponent": 7}), ("paper", {"exponent": 2}),
                                          ("paper", {"exponent": 3.5}), ("softmax", {}),
-                                         ("softmax", {"sharpness": 45.0}), ("exp", {})])
+                                         ("softmax", {"sharpness": 45.0}), ("anneal", {}), ("exp", {})])
 @pytest.mark.parametrize("block", [7, 16, 64])
 def test_blockwise_gradient_equals_autograd_in_float64(name, params, block):
     k, d = 41, 9
     gen = torch.Generator().manual_seed(3)
     W = torch.randn(k, d, generator=gen, dtype=torch.float64) * 1.7  # not unit: exercises the projection
     obj = make_objective(name, k, d, **params)
+    obj.set_progress(0.37)  # annealed: τ = τ₀·100^0.37 (others ignore it)
     V, norms = normalise_rows(W)
     ws = GramWorkspace(k, block, device="cpu", dtype=torch.float64)
     obj.begin_step(0.9 * ws.max_abs(V))  # a stale reference, as in a real step
@@ -161,3 +162,43 @@ def test_softmax_gradient_has_unit_mass_and_survives_near_orthogonality():
     paper = make_objective("paper", k, d)
     ws.gradient(V, paper, grad)
     assert float(grad.norm()) < 1e-30
+
+
+def test_anneal_raises_sharpness_geometrically_from_tau0_to_100_tau0():
+    obj = make_objective("anneal", 50, 5)
+    assert obj.settings() == {"objective": "anneal", "sharpness": 10.0, "sharpness_end": 1000.0}
+    for fraction, tau in ((0.0, 10.0), (0.5, 100.0), (1.0, 1000.0), (2.0, 1000.0)):
+        obj.set_progress(fraction)
+        assert obj.current_sharpness == pytest.approx(tau, rel=1e-12)
+    assert obj.default_lr(64) == 2 * paper_learning_rate(64) and obj.annealed
+    soft = make_objective("softmax", 50, 5)
+    soft.set_progress(0.9)  # a fixed-temperature objective ignores progress
+    assert soft.current_sharpness == 40.0 and not soft.annealed
+    with pytest.raises(PackingError, match="'anneal' takes `sharpness`"):
+        make_objective("anneal", 50, 5, exponent=3)
+
+
+def test_sharp_softmax_survives_a_maximum_that_fell_far_below_its_reference():
+    # At τ = 1000 a reference R 20 % above this step's maximum puts exp(τ(|g| − R)/R) ≤ e^−200, below
+    # float32's range; the sum must still be positive and the weights sum to one (checked in float64).
+    k, d = 30, 6
+    V, _ = normalise_rows(torch.randn(k, d, generator=torch.Generator().manual_seed(2)))
+    ws = GramWorkspace(k, 7, device="cpu", dtype=torch.float32)
+    peak = ws.max_abs(V)
+    obj = make_objective("anneal", k, d)
+    obj.set_progress(1.0)
+    obj.begin_step(1.2 * peak)
+    grad = torch.empty_like(V)
+    torch.set_flush_denormal(True)
+    try:
+        ws.gradient(V, obj, grad)
+    finally:
+        torch.set_flush_denormal(False)
+    assert torch.isfinite(grad).all() and float(grad.norm()) > 0
+    ref = make_objective("anneal", k, d)
+    ref.set_progress(1.0)
+    ref.begin_step(1.2 * peak)
+    V64 = V.double()
+    grad64 = torch.empty_like(V64)
+    GramWorkspace(k, k, device="cpu", dtype=torch.float64).gradient(V64, ref, grad64)
+    np.testing.assert_allclose(grad.double().numpy(), grad64.numpy(), rtol=1e-3, atol=1e-5)

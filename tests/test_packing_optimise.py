@@ -181,3 +181,48 @@ def test_init_from_a_construction_starts_at_its_coherence_and_does_not_get_worse
     assert first.settings["init"] == "given rows, normalised" and "init_sha1" in first.settings
     with pytest.raises(PackingError, match="shape"):
         optimise_packing(100, 16, steps=1, init=rows[:50], progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("k,d", [(6, 3), (10, 5), (16, 6), (28, 7)])
+def test_best_recipe_reaches_the_known_optimum_of_small_etfs(k, d):
+    # Equiangular tight frames: their coherence is the Welch bound, which nothing beats (1/√5, 1/3).
+    welch = math.sqrt((k - d) / (d * (k - 1)))
+    result = optimise_packing(k, d, steps=1000, objective="anneal", progress=False, return_vectors=True)
+    assert result.eps == pytest.approx(_brute_max_abs(result.vectors), abs=2e-6)
+    assert welch - 1e-6 <= result.eps <= 1.01 * welch
+    assert result.settings["polish"].startswith("alternating projection")
+
+
+def test_alternating_projection_finds_an_etf_and_never_returns_worse_than_its_start():
+    from repcap.packing.projection import alternating_projection, welch_bound
+
+    assert welch_bound(28, 7) == pytest.approx(1 / 3) and welch_bound(5, 8) == 0.0
+    V = torch.nn.functional.normalize(torch.randn(16, 6, generator=torch.Generator().manual_seed(1),
+                                                  dtype=torch.float64), dim=1)
+    rows, c = alternating_projection(V, rounds=300)
+    assert c == pytest.approx(1 / 3, abs=1e-6)
+    assert c == pytest.approx(_brute_max_abs(rows.numpy().T), abs=1e-12)
+    start = _brute_max_abs(V.numpy().T)
+    _, c0 = alternating_projection(V, rounds=0)
+    assert c0 == pytest.approx(start, abs=1e-12)
+
+
+def test_interrupted_anneal_run_resumes_to_the_identical_result(tmp_path):
+    # The annealed τ, the kept best rows and the polish all survive a checkpoint.
+    path = tmp_path / "anneal.pt"
+    common = {"objective": "anneal", "progress": False, "checkpoint_every": 20, "return_vectors": True}
+    whole = optimise_packing(40, 6, steps=70, **common)
+
+    def stop(step, eps):
+        if step >= 50:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        optimise_packing(40, 6, steps=70, checkpoint_path=path, callback=stop, log_every=10, **common)
+    resumed = optimise_packing(40, 6, steps=70, checkpoint_path=path, **common)
+    assert resumed.eps == whole.eps
+    np.testing.assert_array_equal(resumed.vectors, whole.vectors)
+    again = optimise_packing(40, 6, steps=70, checkpoint_path=path, **common)  # finished: read back
+    assert again.eps == whole.eps
+    with pytest.raises(CheckpointError, match="steps"):
+        optimise_packing(40, 6, steps=90, checkpoint_path=path, **common)

@@ -52,6 +52,8 @@ def test_default_grids_and_settings():
     assert {(2000, 32), (2000, 64), (2000, 128)} <= set(default_grid("optimised", "cpu"))
     with pytest.raises(PackingError, match="budget"):
         default_grid("random", "laptop")
+    with pytest.raises(PackingError, match="optimised cells"):
+        default_grid("random", "released-cpu")
     with pytest.raises(PackingError, match="kind"):
         default_grid("annealed")
 
@@ -164,3 +166,38 @@ def test_load_results_reports_damaged_files(tmp_path):
     path.write_text(json.dumps(good) + "\n\n" + json.dumps({**good, "kind": "optimised"}) + "\n")
     assert len(load_results(path)) == 2
     assert len(load_results(path, kind="random")) == 1
+
+
+def test_released_cpu_grid_is_every_small_released_cell_and_fits_the_cost_model():
+    from repcap.packing.cost import grid_flops
+    from repcap.packing.released import load_paper_sweep
+
+    cells = default_grid("optimised", "released-cpu")
+    released = load_paper_sweep("optimised")
+    small = {(int(k), int(d)) for k, d, _ in released.cells() if k <= 4000 and d <= 256}
+    assert set(cells) == small and len(cells) == 8
+    settings = default_settings("optimised", "released-cpu")
+    assert settings == {"steps": 2000, "objective": "anneal"}
+    # about 30 minutes on 2 cores at 100 GFLOP/s (2 × the ~50 GFLOP/s one core sustains here)
+    assert grid_flops("optimised", cells, steps=settings["steps"]) <= 1800 * 1e11
+
+
+def test_kept_released_cpu_results_are_the_grid_run_with_its_settings():
+    from repcap.geometry.bounds import coherence_floor
+    from repcap.packing.released import load_paper_sweep
+    from repcap.packing.sweeps import plan_cells, released_cpu_results
+
+    path = released_cpu_results()
+    assert path.exists(), "repcap/data/packings/released_cpu.jsonl is missing (see the README beside it)"
+    records = load_results(path)
+    settings = default_settings("optimised", "released-cpu")
+    steps = settings.pop("steps")
+    specs = {(s["k"], s["d"]): s for s in plan_cells("optimised", default_grid("optimised", "released-cpu"),
+                                                      path, steps=steps, **settings)}
+    released = load_paper_sweep("optimised")
+    assert records
+    for rec in records:
+        spec = specs[(rec["k"], rec["d"])]  # a cell of the grid ...
+        assert rec["settings"] == spec["settings"] and rec["seed"] == 0  # ... run with its settings
+        assert coherence_floor(rec["k"], rec["d"]) <= rec["eps"] < released.lookup(rec["k"], rec["d"]) * 1.2
+        assert min(e for _, e in rec["history"]) >= rec["eps"]  # the kept rows are the best met

@@ -3,9 +3,10 @@
 Examples::
 
     repcap pack --k 2000 --d 32 --steps 1500 --json
-    repcap pack --k 2000 --d 32 --objective softmax --lr-schedule cosine
+    repcap pack --k 2000 --d 32 --objective paper      # the paper's recipe (chapter 5)
     repcap random-baseline --k 2000 --d 256 --trials 1000
     repcap sweep --kind optimised --grid cpu --results results/optimised.jsonl
+    repcap sweep --kind optimised --grid released-cpu --results repcap/data/packings/released_cpu.jsonl
     repcap sweep --kind random --grid cpu --results results/random.jsonl --cluster local:2
 """
 
@@ -22,23 +23,27 @@ from repcap.packing.cluster import run_sweep_on_cluster
 from repcap.packing.cost import available_memory_bytes, cell_flops, cell_memory_bytes
 from repcap.packing.hardware import parse_memory_budget, resolve_dtype
 from repcap.packing.objectives import OBJECTIVES
-from repcap.packing.sweeps import default_grid, default_settings, run_sweep
+from repcap.packing.optimise import BEST_OBJECTIVE
+from repcap.packing.sweeps import BUDGETS, default_grid, default_settings, run_sweep
 
 
 def register(subparsers) -> None:
     """Add the ``pack``, ``random-baseline`` and ``sweep`` sub-commands."""
     pack = subparsers.add_parser(
         "pack", help="optimise one packing of k unit vectors in R^d and print ε* = max |cos|",
-        description="Adam on k unit vectors in R^d with the paper's Σ|G_ij|^p loss (or another "
-                    "objective); prints ε* = max_{i≠j} |cos| and the seconds it took.")
+        description="Adam on k unit vectors in R^d, by default with the book's best recipe (a smooth "
+                    "maximum of |cos| whose sharpness rises along the run, then alternating projection "
+                    "for k ≤ 1024; --objective paper for the paper's Σ|G_ij|^p); prints ε* = "
+                    "max_{i≠j} |cos| and the seconds it took.")
     pack.add_argument("--k", type=int, required=True, help="number of vectors")
     pack.add_argument("--d", type=int, required=True, help="dimension")
     pack.add_argument("--steps", type=int, default=5000, help="optimisation steps (default 5000, the paper's)")
-    pack.add_argument("--objective", choices=sorted(OBJECTIVES), default="paper",
-                      help="loss to minimise (default: the paper's Σ|G_ij|^p)")
+    pack.add_argument("--objective", choices=sorted(OBJECTIVES), default=BEST_OBJECTIVE,
+                      help=f"loss to minimise (default {BEST_OBJECTIVE}, the best recipe; paper: Σ|G_ij|^p)")
     pack.add_argument("--exponent", type=float, default=None, help="p of the paper objective (default: paper rule)")
-    pack.add_argument("--sharpness", type=float, default=None, help="τ of softmax / α of exp")
-    pack.add_argument("--lr", type=float, default=None, help="Adam learning rate (default: paper rule)")
+    pack.add_argument("--sharpness", type=float, default=None, help="τ (τ₀) of softmax (anneal) / α of exp")
+    pack.add_argument("--lr", type=float, default=None,
+                      help="Adam learning rate (default: paper rule, twice it for anneal)")
     pack.add_argument("--lr-schedule", choices=("constant", "cosine"), default=None,
                       help="constant (the paper's) or cosine decay to 0 (default: the objective's own)")
     pack.add_argument("--seed", type=int, default=0)
@@ -69,8 +74,9 @@ def register(subparsers) -> None:
         description="Runs every cell of a grid not yet in the results file; rerun the same command "
                     "after an interruption to continue.")
     sweep.add_argument("--kind", choices=("random", "optimised"), required=True)
-    sweep.add_argument("--grid", choices=("smoke", "cpu", "paper"), default="cpu",
-                       help="smoke (seconds), cpu (≤ 10 min on 2 cores, default), paper (GPU)")
+    sweep.add_argument("--grid", choices=BUDGETS, default="cpu",
+                       help="smoke (seconds), cpu (≤ 10 min on 2 cores, default), paper (GPU), "
+                            "released-cpu (optimised: the released cells with k ≤ 4000, d ≤ 256; ~20 min)")
     sweep.add_argument("--results", required=True, help="JSON-lines results file (created or extended)")
     sweep.add_argument("--steps", type=int, default=None, help="optimised: steps (default: the grid's)")
     sweep.add_argument("--trials", type=int, default=None, help="random: trials (default: the grid's)")
@@ -160,6 +166,7 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
     extra = {"device": args.device} if args.device else {}
     for name in ("objective", "sharpness", "lr_schedule", "dtype"):
         if getattr(args, name) is not None:
+            settings.pop(name, None)
             extra[name] = getattr(args, name)
     if args.cluster:
         records = run_sweep_on_cluster(args.kind, cells, args.results, cluster=args.cluster,

@@ -6,6 +6,8 @@ Modules, one job each:
 
 ``results``          :class:`CellResult`, the record of one (k, d) cell
 ``objectives``       the paper's Σ|G_ij|^p loss and its exponent/learning-rate rules, and alternatives
+                     (``anneal``: the book's best recipe)
+``projection``       alternating projection onto tight frames, the polish of the best recipe
 ``blockwise``        Gram tiles: max |cos| and the packing gradient without a k × k matrix
 ``random_baseline``  ε*_random(k, d) = min over T draws of max |cos|
 ``optimise``         Adam on the normalised vectors, checkpointed and resumable

@@ -10,7 +10,10 @@ half-way resumes from its checkpoint in ``<results file>.checkpoints/``. A cell 
 ``PAPER_RANDOM_GRID``     256 cells, k = 2000…32000 (step 2000) × d = 256…4096 (step 256) (paper Eq. 5)
 ``PAPER_OPTIMISED_GRID``  166 cells: k = 2000…32000 (step 2000) for d ≤ 768, and
                           k ∈ {2000, 4000, 6000, 8000, 12000, …, 32000} for d ≥ 1024 (author's code)
-``default_grid(kind, budget)``  ``"smoke"`` (seconds), ``"cpu"`` (≤ 10 min on 2 cores), ``"paper"``
+``RELEASED_CPU_GRID``     8 cells: the released optimised cells with k ≤ 4000 and d ≤ 256, run with the
+                          book's best recipe (objective ``anneal``) for 2000 steps
+``default_grid(kind, budget)``  ``"smoke"`` (seconds), ``"cpu"`` (≤ 10 min on 2 cores), ``"paper"``,
+                          ``"released-cpu"`` (optimised only; about 20 min on 2 cores)
 """
 
 from __future__ import annotations
@@ -41,8 +44,26 @@ PAPER_OPTIMISED_GRID: list[tuple[int, int]] = (
     [(k, d) for d in _DENSE_D for k in range(2000, 32001, 2000)]
     + [(k, d) for d in _SPARSE_D for k in _SPARSE_K])
 
+# The released cells a CPU can run: by the cost model (repcap.packing.cost, 6·k²·d FLOP per step) the
+# cells with k ≤ 4000 and d ≤ 256 take Σ 6·k²·d·2000 = 1.15e14 FLOP at 2000 steps, about 20 minutes at
+# the ~100 GFLOP/s that 2 cores sustain on these sizes (benchmarks/bench_packing.py step); 5000 steps
+# would take 48 minutes, and the next cell up, (6000, 32), alone adds as much as (2000, 256).
+# Cheapest first, so an interrupted run has the most cells.
+RELEASED_CPU_GRID: list[tuple[int, int]] = sorted(
+    ((k, d) for k, d in PAPER_OPTIMISED_GRID if k <= 4000 and d <= 256), key=lambda c: (c[0] ** 2 * c[1], c))
+RELEASED_CPU_STEPS = 2000
+
+
+def released_cpu_results() -> Path:
+    """The kept results of the ``released-cpu`` grid (``repcap/data/packings/released_cpu.jsonl``,
+    JSON lines as :func:`run_sweep` writes them; the command that made it: the README beside it)."""
+    from importlib import resources
+
+    return Path(str(resources.files("repcap") / "data" / "packings" / "released_cpu.jsonl"))
+
+
 KINDS = ("random", "optimised")
-BUDGETS = ("smoke", "cpu", "paper")
+BUDGETS = ("smoke", "cpu", "paper", "released-cpu")
 
 # The CPU grids hold cells of the paper's grid that a CPU can run (random: d = 256, 512 with k = 2000,
 # 4000; optimised: d = 32, 64, 128 with k = 2000) plus smaller k and d to spread ln k / d and k / d for
@@ -61,6 +82,7 @@ _SETTINGS = {
     ("optimised", "smoke"): {"steps": 100},
     ("optimised", "cpu"): {"steps": 5000},
     ("optimised", "paper"): {"steps": 5000},
+    ("optimised", "released-cpu"): {"steps": RELEASED_CPU_STEPS, "objective": "anneal"},
 }
 # Keyword arguments run_sweep passes on to the cell functions.
 _CELL_OPTIONS = {
@@ -81,22 +103,31 @@ def default_grid(kind: str, budget: str = "cpu") -> list[tuple[int, int]]:
 
     ``"smoke"`` runs in seconds with :func:`default_settings`; ``"cpu"`` finishes well within 10
     minutes on 2 CPU cores with the paper's T = 1000 trials / 5000 steps (seconds per cell: see
-    ``benchmarks/bench_packing.py grid``); ``"paper"`` is the paper's grid (a GPU job).
+    ``benchmarks/bench_packing.py grid``); ``"paper"`` is the paper's grid (a GPU job);
+    ``"released-cpu"`` (optimised only) is :data:`RELEASED_CPU_GRID`, the released cells a CPU can run,
+    run with the best recipe for 2000 steps (results: ``repcap/data/packings/released_cpu.jsonl``).
     """
-    _check_kind(kind)
-    if budget not in BUDGETS:
-        raise PackingError(f"unknown grid budget {budget!r}; choose one of {', '.join(BUDGETS)}")
+    _check_budget(kind, budget)
+    if budget == "released-cpu":
+        return list(RELEASED_CPU_GRID)
     if budget == "paper":
         return list(PAPER_RANDOM_GRID if kind == "random" else PAPER_OPTIMISED_GRID)
     return list(_GRIDS[(kind, budget)])
 
 
-def default_settings(kind: str, budget: str = "cpu") -> dict[str, int]:
-    """``{"trials": T}`` or ``{"steps": N}`` that go with :func:`default_grid` (kind, budget)."""
+def default_settings(kind: str, budget: str = "cpu") -> dict[str, Any]:
+    """``{"trials": T}`` or ``{"steps": N}`` (and ``"objective"`` where the grid names one) that go
+    with :func:`default_grid` (kind, budget)."""
+    _check_budget(kind, budget)
+    return dict(_SETTINGS[(kind, budget)])
+
+
+def _check_budget(kind: str, budget: str) -> None:
     _check_kind(kind)
     if budget not in BUDGETS:
         raise PackingError(f"unknown grid budget {budget!r}; choose one of {', '.join(BUDGETS)}")
-    return dict(_SETTINGS[(kind, budget)])
+    if (kind, budget) == ("random", "released-cpu"):
+        raise PackingError("the released-cpu grid is a grid of optimised cells; use --kind optimised")
 
 
 def _check_cells(cells: Iterable) -> list[tuple[int, int]]:

@@ -24,6 +24,7 @@ OBJECTIVE_LABELS = {
     "paper": r"paper's loss $\sum |G_{ij}|^p$",
     "softmax": "smooth max of |cos| (τ = 40)",
     "exp": r"$\sum \exp(\alpha G_{ij}^2)$, α = d/5",
+    "anneal": "smooth max, τ 10→1000, + polish",
 }
 _PAPER_EQ7 = "Eq. 7 with the paper's constants"
 
