@@ -25,6 +25,7 @@ packings:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
@@ -130,6 +131,15 @@ def reference_values(k: int, d: int, eps: float, max_abs_cos: float) -> dict[str
         "log10_eq7_capacity": (float(log10_capacity(d, max(eps, 1e-12))) if eps <= 1.0
                                else float("nan")),
     }
+
+
+@functools.lru_cache(maxsize=64)
+def optimised_eps(k: int, d: int, steps: int, seed: int) -> float:
+    """ε* of :func:`repcap.packing.optimise.optimise_packing` (k, d) after ``steps`` steps on the
+    CPU, remembered for the process: every SAE whose latents all live asks for the same cell."""
+    from repcap.packing.optimise import optimise_packing
+
+    return float(optimise_packing(k, d, steps=steps, seed=seed, device="cpu", progress=False).eps)
 
 
 @dataclass
@@ -248,10 +258,7 @@ def feature_row(hs: HiddenStates, width: int, k: int, *, epochs: int = 4, batch_
     co = coactivation(u, quality.idx, quality.active, live, abs_sum)
     optimised = float("nan")
     if optimise_steps > 0 and live.size <= optimise_max_k:
-        from repcap.packing.optimise import optimise_packing
-
-        optimised = float(optimise_packing(int(live.size), hs.d, steps=optimise_steps, seed=seed,
-                                           device="cpu", progress=False).eps)
+        optimised = optimised_eps(int(live.size), hs.d, optimise_steps, seed)
     return FeatureRow(model=hs.model, layer=hs.layer, d=hs.d, width=width, k=k,
                       tokens_train=int((~heldout).sum()), tokens_heldout=quality.tokens,
                       fvu=quality.fvu, l0=quality.l0, live=int(live.size),
