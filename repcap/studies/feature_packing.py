@@ -86,12 +86,12 @@ def coactivation(u: np.ndarray, idx: np.ndarray, active: np.ndarray, live: np.nd
             codes.append(p[i] * k + p[j])
     pairs = np.unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
     all_pairs = k * (k - 1) // 2
-    if pairs.size:
-        a, b = pairs // k, pairs % k
-        unit = u / np.linalg.norm(u, axis=1, keepdims=True)
-        co_sum = float(np.abs((unit[a] * unit[b]).sum(axis=1)).sum())
-    else:
-        co_sum = 0.0
+    unit = u / np.linalg.norm(u, axis=1, keepdims=True)
+    co_sum = 0.0
+    for lo in range(0, pairs.size, 1 << 15):  # in chunks: a million pairs × d would be gigabytes
+        chunk = pairs[lo:lo + (1 << 15)]
+        a, b = chunk // k, chunk % k
+        co_sum += float(np.abs(np.einsum("ij,ij->i", unit[a], unit[b])).sum())
     never = all_pairs - pairs.size
     return {"coactive_pairs": int(pairs.size), "never_pairs": int(never),
             "cos_coactive": co_sum / pairs.size if pairs.size else float("nan"),
