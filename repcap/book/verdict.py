@@ -24,6 +24,7 @@ from repcap.common.files import write_if_changed
 from repcap.errors import RepcapError
 from repcap.studies.activation_findings import ActivationFindings
 from repcap.studies.classes_findings import TwoClassesFindings
+from repcap.studies.feature_findings import FeatureFindings
 from repcap.studies.findings import CAVEAT, FAILS, HOLDS, STATUSES, UNTESTED, Findings, Verdict
 from repcap.studies.frontier_findings import FrontierFindings, upper_bound_verdict
 from repcap.studies.objective_comparison import ObjectiveFindings
@@ -87,6 +88,7 @@ def _findings_claim(findings: type[Findings], index: int = 0) -> Callable[[Mappi
 _two_classes = _findings_claim(TwoClassesFindings)
 _width_trend = _findings_claim(WidthTrendFindings)
 _embedding_transfer = _findings_claim(ActivationFindings)
+_premise = _findings_claim(FeatureFindings)
 _kd_law = _findings_claim(PackingFindings)
 _sensitivity = _findings_claim(SensitivityFindings)
 _jl_count = _findings_claim(RandomPackingFindings, 0)
@@ -96,7 +98,7 @@ _jl_constant = _findings_claim(RandomPackingFindings, 1)
 #: The claims in the order the page lists them.
 CLAIMS: tuple[Callable[[Mapping[str, Any]], Verdict], ...] = (
     _two_classes, _width_trend, _jl_count, _jl_constant, _kd_law, _upper_bound, _sensitivity,
-    _embedding_transfer)
+    _embedding_transfer, _premise)
 
 
 def verdicts(results: Mapping[str, Mapping[str, Any]]) -> list[Verdict]:

@@ -29,7 +29,8 @@ from repcap.common.jsonsafe import dumps
 from repcap.errors import RepcapError
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
-COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations")
+COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations",
+                   "features")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -45,6 +45,11 @@ Chapter 7
 Chapter 8
 ``activations``           per-layer ε of hidden states from real forward passes
 ``activation_findings``   does the embedding's ε describe the hidden states (the chapter's rule)
+Chapter 9
+``sae``                   hidden states of randomly drawn documents (cached) and a TopK sparse autoencoder
+``feature_packing``       an SAE's live decoder directions measured like a packing, beside random,
+                          optimised and explicit sets; the co-activation check
+``feature_findings``      the premise (more features than dimensions at the embedding's ε), the rule
 Every chapter
 ``findings``              the findings protocol: numbers, the rule that reads them, tables, text, record;
                           a chapter's record as the union of its sections' records

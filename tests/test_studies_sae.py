@@ -1,0 +1,163 @@
+"""repcap.studies.sae and feature_packing: the SAE recovers planted features; every measurement
+agrees with a brute-force float64 computation; the hidden-state cache is keyed and atomic."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from repcap.errors import DataFileError, ParameterError
+from repcap.geometry.bounds import welch_floor
+from repcap.geometry.null import null_eps
+from repcap.studies import feature_packing as F
+from repcap.studies import sae as S
+
+
+def planted(n=6000, d=32, features=64, active=3, seed=0):
+    """Rows that are sparse non-negative sums of ``features`` planted unit directions in R^d,
+    plus a constant offset and a little noise."""
+    rng = np.random.default_rng(seed)
+    dirs = rng.standard_normal((features, d))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    x = np.zeros((n, d))
+    for i in range(n):
+        chosen = rng.choice(features, active, replace=False)
+        x[i] = rng.uniform(1.0, 2.0, active) @ dirs[chosen]
+    x += 0.5 + 0.01 * rng.standard_normal((n, d))
+    return x.astype(np.float32), dirs
+
+
+@pytest.fixture(scope="module")
+def trained():
+    x, dirs = planted()
+    sae = S.train_sae(x[:5000], 128, 3, epochs=8, batch_size=64, lr=1e-2, seed=0,
+                      progress=False)
+    return sae, x, dirs
+
+
+def test_planted_features_are_recovered(trained):
+    sae, x, dirs = trained
+    cos = np.abs(dirs @ sae.directions().T)  # planted × learned
+    assert cos.max(axis=1).min() > 0.9, np.sort(cos.max(axis=1))[:5]
+    assert S.evaluate(sae, x[5000:]).fvu < 0.1
+
+
+def test_decoder_rows_stay_unit(trained):
+    sae, _, _ = trained
+    np.testing.assert_allclose(np.linalg.norm(sae.directions(), axis=1), 1.0, atol=1e-5)
+
+
+def test_evaluate_matches_a_numpy_forward_pass(trained):
+    sae, x, _ = trained
+    held = x[5000:5400].astype(np.float64)
+    st = {k: np.asarray(v, dtype=np.float64) for k, v in sae.state().items()}
+    xs = held / st["scale"]
+    pre = (xs - st["b_pre"]) @ st["w_enc"].T + st["b_enc"]
+    top = np.argsort(-pre, axis=1)[:, :sae.k]
+    code = np.zeros_like(pre)
+    rows = np.arange(pre.shape[0])[:, None]
+    code[rows, top] = np.maximum(pre[rows, top], 0)
+    recon = (code @ st["w_dec"] + st["b_pre"]) * st["scale"]
+    fvu = ((held - recon) ** 2).sum() / ((held - held.mean(axis=0)) ** 2).sum()
+    q = S.evaluate(sae, x[5000:5400])
+    assert q.fvu == pytest.approx(fvu, rel=1e-4)
+    assert q.l0 == pytest.approx((code > 0).sum(axis=1).mean())
+    np.testing.assert_array_equal(q.fires, (code > 0).sum(axis=0))
+
+
+def test_pair_abs_cos_against_brute_force():
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal((37, 5)) * rng.uniform(0.5, 3, (37, 1))
+    unit = u / np.linalg.norm(u, axis=1, keepdims=True)
+    vals = [abs(unit[i] @ unit[j]) for i, j in itertools.combinations(range(37), 2)]
+    total, top = F.pair_abs_cos(u, block=8)  # several blocks, a ragged last one
+    assert total == pytest.approx(sum(vals), rel=1e-12)
+    assert top == pytest.approx(max(vals), rel=1e-12)
+
+
+def test_coactivation_against_brute_force():
+    rng = np.random.default_rng(2)
+    width, d, k = 12, 4, 3
+    idx = np.stack([rng.choice(width, k, replace=False) for _ in range(30)])
+    active = rng.random(idx.shape) > 0.3
+    live = np.unique(idx[active])
+    u = rng.standard_normal((live.size, d))
+    unit = u / np.linalg.norm(u, axis=1, keepdims=True)
+    together = set()
+    for row, on in zip(idx, active):
+        fired = sorted(row[on])
+        together.update(itertools.combinations(fired, 2))
+    pos = {lat: i for i, lat in enumerate(live)}
+    co, never = [], []
+    for a, b in itertools.combinations(live, 2):
+        c = abs(unit[pos[a]] @ unit[pos[b]])
+        (co if (a, b) in together else never).append(c)
+    total, _ = F.pair_abs_cos(u)
+    got = F.coactivation(u, idx, active, live, total)
+    assert got["coactive_pairs"] == len(co) and got["never_pairs"] == len(never)
+    assert got["cos_coactive"] == pytest.approx(np.mean(co), rel=1e-10)
+    assert got["cos_never"] == pytest.approx(np.mean(never), rel=1e-10)
+
+
+def test_feature_row_measures_the_live_directions(trained, tmp_path):
+    sae, x, _ = trained
+    doc = np.repeat(np.arange(60), 100).astype(np.int32)
+    hs = S.HiddenStates(model="planted", layer=1, n_layers=2, d=32, seed=0, corpus="synthetic",
+                        embedding_eps=0.3, states=x, doc=doc)
+    row = F.feature_row(hs, 96, 3, epochs=2, batch_size=64, cache_dir=tmp_path, progress=False)
+    again = F.feature_row(hs, 96, 3, epochs=2, batch_size=64, cache_dir=tmp_path, progress=False)
+    assert again.train_seconds == 0.0 and again.eps == row.eps  # the cached SAE
+    heldout = S.split_heldout(doc)
+    sae2, _, cached = S.trained_sae(hs, x[~heldout], 96, 3, epochs=2, batch_size=64,
+                                    cache_dir=tmp_path, progress=False)
+    assert cached
+    q = S.evaluate(sae2, x[heldout])
+    live = np.flatnonzero(q.fires > 0)
+    unit = sae2.directions()[live]
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)  # float32 rows: unit to ~1e-7
+    cos = (unit @ unit.T)[np.triu_indices(live.size, 1)]
+    assert row.live == live.size and row.tokens_heldout == heldout.sum()
+    assert row.eps == pytest.approx(cos.mean() + 2 * cos.std(), rel=1e-9)
+    assert row.max_abs_cos == pytest.approx(np.abs(cos).max(), rel=1e-9)
+    assert row.welch == pytest.approx(welch_floor(live.size, 32))
+    assert row.null_eps == pytest.approx(null_eps(32))
+    assert row.dead_fraction == pytest.approx(1 - live.size / 96)
+
+
+def test_split_heldout_keeps_whole_documents():
+    doc = np.repeat(np.arange(10), 10)
+    held = S.split_heldout(doc, 0.2)
+    assert held.sum() == 20 and set(doc[held]) == {8, 9}
+    with pytest.raises(DataFileError, match="one document"):
+        S.split_heldout(np.zeros(5, dtype=int))
+
+
+def test_geometric_median_beats_the_mean_on_an_outlier():
+    x = np.vstack([np.zeros((20, 2)), [[100.0, 100.0]]])
+    assert np.linalg.norm(S.geometric_median(x)) < 0.1
+
+
+@pytest.mark.parametrize("width, k, message", [(8, 8, "smaller than the width"),
+                                               (64, 20, "at most d"), (1, 1, "width")])
+def test_bad_settings_are_refused(width, k, message):
+    with pytest.raises(ParameterError, match=message):
+        S.train_sae(np.ones((10, 16), dtype=np.float32), width, k, progress=False)
+
+
+def test_hidden_states_are_cached_and_keyed(tmp_path):
+    from repcap.sources.forward import tiny_random
+
+    fm = tiny_random()
+    a = S.hidden_states(fm, tokens=300, seed=3, cache_dir=tmp_path, progress=False)
+    b = S.hidden_states(fm, tokens=300, seed=3, cache_dir=tmp_path, progress=False)
+    c = S.hidden_states(fm, tokens=300, seed=4, cache_dir=tmp_path, progress=False)
+    assert not a.cached and b.cached and not c.cached
+    assert a.states.shape == (300, 32) and a.layer == 1
+    np.testing.assert_array_equal(a.states, b.states)
+    assert not np.array_equal(a.states, c.states)  # another seed draws other documents
+    files = sorted(p.name for p in tmp_path.rglob("*") if p.is_file())
+    assert files == ["layermid-tokens300-seed3-len256.npz", "layermid-tokens300-seed4-len256.npz"]
+    with pytest.raises(ParameterError, match="layer must lie in 0..2"):
+        S.hidden_states(fm, layer=5, tokens=300, cache_dir=tmp_path, progress=False)
