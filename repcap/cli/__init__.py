@@ -26,7 +26,7 @@ import sys
 import warnings
 
 from repcap.common.jsonsafe import dumps
-from repcap.errors import RepcapError
+from repcap.errors import RepcapError, command_line_wording
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
 COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations")
@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.debug:
         warnings.showwarning = _one_line_warnings(args.command)
     try:
-        result = args.func(args)
+        with command_line_wording():  # hints name flags (--tensor NAME), not arguments (tensor=NAME)
+            result = args.func(args)
     except RepcapError as exc:
         if args.debug:
             raise

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from repcap.errors import AccessError, ModelNotFoundError, OfflineError
+from repcap.errors import AccessError, ModelNotFoundError, OfflineError, option
 from repcap.sources import hub, offline
 from repcap.sources.base import CheckpointSource, Source
 from repcap.sources.cache import Entry, slug
@@ -71,14 +71,15 @@ def load_embedding(model: Any, *, revision: str | None = None, with_unembedding:
     path = Path(name).expanduser()
     if path.exists():
         if revision is not None:
-            raise ModelNotFoundError(f"{name}: revision= applies to hub models, not to local files")
+            raise ModelNotFoundError(f"{name}: {option('revision')} applies to hub models, not to "
+                                     "local files")
         return materialise(_local_source(path), name, **kwargs)
 
     spec = offline.find(name)
     if spec is not None:
         if revision is not None:
             raise ModelNotFoundError(
-                f"{name}: is an installed offline model; revision= applies to hub models only "
+                f"{name}: is an installed offline model; {option('revision')} applies to hub models only "
                 f"(use {spec.hub_id!r} for the hub copy)")
         return materialise(offline.OfflineSource(spec, cache_dir, progress), name, **kwargs)
 
