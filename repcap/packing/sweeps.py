@@ -119,6 +119,10 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
 
     Yields the seconds spent waiting for it. ``timeout`` (seconds, default: wait forever) bounds the
     wait; past it a :class:`PackingError` says which file is locked.
+
+    The lock is ``flock`` on ``<results>.lock``, which the holder deletes before it lets go, so no
+    sweep (finished, failed or refused) leaves one behind. A waiter that then wins the lock of the
+    deleted file finds that the path no longer names it, and locks the file that is there now.
     """
     try:
         import fcntl
@@ -129,22 +133,44 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
     # A read-only or full folder: one line naming it.
     with storage_errors(Path(results_path).name, lock_path.parent, "choose another --results path"):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+")
     began = time.monotonic()
-    with handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if timeout is not None and time.monotonic() - began > timeout:
-                    raise PackingError(f"another process has held {lock_path} for more than {timeout:.0f} s; "
-                                       "wait for it to finish (it is computing the same sweep) or stop it")
-                time.sleep(poll)
+    while True:
+        with storage_errors(Path(results_path).name, lock_path.parent,
+                            "choose another --results path"):
+            handle = open(lock_path, "a+")
         try:
-            yield time.monotonic() - began
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if timeout is not None and time.monotonic() - began > timeout:
+                        raise PackingError(f"another process has held {lock_path} for more than "
+                                           f"{timeout:.0f} s; wait for it to finish (it is "
+                                           "computing the same sweep) or stop it") from None
+                    time.sleep(poll)
+        except BaseException:
+            handle.close()
+            raise
+        if _names(lock_path, handle):
+            break
+        handle.close()  # the previous holder deleted it while we waited: lock the current file
+    try:
+        yield time.monotonic() - began
+    finally:
+        with contextlib.suppress(OSError):
+            lock_path.unlink()  # still held: a waiter on this file will see it is gone
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
+def _names(path: Path, handle) -> bool:
+    """True when ``path`` is still the file open as ``handle``."""
+    try:
+        here, ours = os.stat(path), os.fstat(handle.fileno())
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, trials: int | None = None,
