@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repcap.common.files import atomic_write_text
+from repcap.common.files import atomic_write_text, remove_stale_temporaries
 from repcap.common.progress import iterate
 from repcap.common.storage import storage_errors
 from repcap.errors import CheckpointError, PackingError
@@ -118,7 +118,8 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
     """Hold the exclusive lock of ``results_path`` for the duration of the ``with`` block.
 
     Yields the seconds spent waiting for it. ``timeout`` (seconds, default: wait forever) bounds the
-    wait; past it a :class:`PackingError` says which file is locked.
+    wait; past it a :class:`PackingError` says which file is locked. Once it is held, temporary
+    files that dead processes left beside the results file and in its checkpoint folder are removed.
 
     The lock is ``flock`` on ``<results>.lock``, which the holder deletes before it lets go, so no
     sweep (finished, failed or refused) leaves one behind. A waiter that then wins the lock of the
@@ -155,6 +156,10 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
         if _names(lock_path, handle):
             break
         handle.close()  # the previous holder deleted it while we waited: lock the current file
+    # Temporaries of a sweep killed mid-write (SIGKILL) carry its dead pid: remove them now, or one
+    # would outlive the resume and keep the checkpoint folder from being removed.
+    remove_stale_temporaries(lock_path.parent)
+    remove_stale_temporaries(_checkpoint_dir(Path(results_path)))
     try:
         yield time.monotonic() - began
     finally:
@@ -342,8 +347,11 @@ def _checkpoint_path(results_path: Path, kind: str, k: int, d: int, seed: int, s
 
 
 def remove_checkpoint_dir(results_path: str | os.PathLike) -> None:
-    """Remove ``<results file>.checkpoints/`` when no cell left a checkpoint in it."""
-    _remove_empty_dir(_checkpoint_dir(Path(results_path)))
+    """Remove ``<results file>.checkpoints/`` when no cell left a checkpoint in it (temporaries of
+    dead processes do not count)."""
+    folder = _checkpoint_dir(Path(results_path))
+    remove_stale_temporaries(folder)
+    _remove_empty_dir(folder)
 
 
 def _remove_empty_dir(folder: Path) -> None:

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from repcap.common.files import remove_stale_temporaries
 from repcap.errors import AccessError, ModelNotFoundError, OfflineError, option
 from repcap.sources import hub, offline
 from repcap.sources.base import CheckpointSource, Source
@@ -150,6 +151,9 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
     """Facts from the cache or the source; tensors extracted into the cache on a miss."""
     ident, revision = source.identity()
     entry = Entry.open(source.kind, ident, revision, cache_dir)
+    # A load killed mid-extraction (SIGKILL) left its temporaries; a cache hit writes nothing that
+    # would sweep them, so they go now.
+    remove_stale_temporaries(entry.path)
     facts_name = "facts.json" if tensor is None else f"facts--{slug(tensor)}.json"
     facts = entry.read(facts_name)
     fresh = facts is None
@@ -157,6 +161,7 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         facts = source.facts(tensor)
     in_key = facts["embedding_tensor"]
     extracted = []
+    wrote_tokens = False
     try:
         loaded = entry.load_tensor(in_key)
         if loaded is None:
@@ -180,14 +185,20 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         else:
             tokens, tokens_info = source.tokens(matrix.shape[0])
             entry.write_tokens(tokens)
+            wrote_tokens = True
             facts["tokens_info"] = tokens_info
             fresh = True
         if fresh or extracted:
             facts.setdefault("first_load", source.record())
             entry.write(facts_name, facts)
     except BaseException:
-        if fresh and not extracted:
-            entry.discard_if_empty()
+        # What this call wrote goes with it: a matrix whose facts.json could not follow (a disk
+        # that filled up) would otherwise keep the disk full, though the entry is incomplete.
+        for key in extracted:
+            entry.remove_tensor(key)
+        if wrote_tokens:
+            entry.remove_file("tokens.json")
+        entry.discard_if_empty()
         raise
 
     provenance = {
