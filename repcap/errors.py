@@ -129,7 +129,19 @@ class DeviceError(RepcapError, ValueError):
 
 
 class NotebookFailed(RepcapError):
-    """A chapter raised while executing; the message names the notebook and the cell."""
+    """A chapter raised while executing; the message names the notebook and the cell.
+
+    ``input_error`` is True when what the chapter raised is itself a :class:`RepcapError` (a model
+    that cannot be found, a parameter value a check refused): bad input, not a broken chapter."""
+
+    def __init__(self, message: str, *, input_error: bool = False):
+        super().__init__(message)
+        self.input_error = input_error
+
+
+class RenderFailed(RepcapError):
+    """jupyter-book could not render the executed chapters into the site; the message ends with
+    its output."""
 
 
 class StorageError(RepcapError):
