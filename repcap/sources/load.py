@@ -165,8 +165,8 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
     try:
         loaded = entry.load_tensor(in_key)
         if loaded is None:
+            extracted.append(in_key)  # from here on its files are this call's, removed on failure
             source.extract(in_key, entry, progress)
-            extracted.append(in_key)
             loaded = entry.load_tensor(in_key)
         matrix, meta = loaded  # type: ignore[misc]
 
@@ -175,8 +175,8 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         if with_unembedding and out_key and facts.get("tied") is not True:
             got = entry.load_tensor(out_key)
             if got is None:
-                source.extract(out_key, entry, progress)
                 extracted.append(out_key)
+                source.extract(out_key, entry, progress)
                 got = entry.load_tensor(out_key)
             unembedding = got[0]  # type: ignore[index]
 
