@@ -27,7 +27,8 @@ import numpy as np
 
 from repcap.common.jsonsafe import nan_from_null
 from repcap.common.progress import bar
-from repcap.errors import DataFileError, ModelFileError, ParameterError
+from repcap.common.devices import resolve_device
+from repcap.errors import DataFileError, ModelFileError, ParameterError, option
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.classes import classify
 from repcap.similarity.moments import CentredSums, exact_moments
@@ -310,7 +311,9 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     :class:`~repcap.sources.forward.ForwardModel` already built.
     """
     if tokens < 2:
-        raise ParameterError(f"tokens must be at least 2, got {tokens}")
+        raise ParameterError(f"{option('tokens')} must be at least 2, got {tokens}")
+    if not isinstance(model, ForwardModel):
+        resolve_device(device)  # a device that is not there fails before the corpus and model load
     docs = documents(corpus)
     if isinstance(model, ForwardModel):
         fm = model
