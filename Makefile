@@ -1,6 +1,7 @@
 # The two commands (see README.md): `make book` and `make test`. Both set up .venv first.
 PY := .venv/bin/python
 ARGS ?=
+PORT ?= 8000
 
 .PHONY: book test serve env clean
 
@@ -16,8 +17,8 @@ test:
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile $(ARGS)
 
 serve:
-	@test -f _build/html/index.html || { echo "no site yet: run 'make book' first"; exit 1; }
-	$(PY) -m http.server --directory _build/html --bind 127.0.0.1 8000
+	@# a busy port or a site not built yet is one line (tools/serve.py), not a traceback
+	@$(PY) tools/serve.py --port $(PORT)
 
 clean:
 	rm -rf _build

@@ -10,9 +10,48 @@ usual way: an argument value that is wrong is a :class:`ValueError` (``except Va
 about files, the network or the disk (a damaged checkpoint, no connection, a full disk) are
 RepcapErrors only: they are not a wrong value, and an ``OSError`` subclass would be swallowed by the
 package's own ``except OSError`` handlers.
+
+A message that tells the user to set an option names it the way that user writes it:
+``tensor=NAME`` for a library caller, ``--tensor NAME`` on the command line (:func:`option`; the
+``repcap`` command switches the wording with :func:`command_line_wording`).
 """
 
+import contextlib
 import errno
+from typing import Iterator
+
+_command_line = False
+
+
+def option(name: str, value: str = "", *, flag: str | None = None) -> str:
+    """An option as a message names it: ``name=value`` (``name`` alone without a value) for a
+    library caller, ``--name value`` inside :func:`command_line_wording`.
+
+    ``flag`` is the command line's spelling when it is not ``--`` plus ``name`` with dashes
+    (``table_path`` is ``--out``); quotes around ``value`` are Python's and are dropped there.
+
+    >>> option("device", "'cpu'"), option("tensor", "NAME")
+    ("device='cpu'", 'tensor=NAME')
+    >>> with command_line_wording():
+    ...     option("device", "'cpu'"), option("memory_budget"), option("table_path", flag="--out")
+    ('--device cpu', '--memory-budget', '--out')
+    """
+    if _command_line:
+        spelled = flag or "--" + name.replace("_", "-")
+        return f"{spelled} {value.strip(chr(39) + chr(34))}".rstrip()
+    return f"{name}={value}" if value else name
+
+
+@contextlib.contextmanager
+def command_line_wording() -> Iterator[None]:
+    """Inside the block, :func:`option` words options as command-line flags (the ``repcap``
+    command runs every sub-command in it)."""
+    global _command_line
+    before, _command_line = _command_line, True
+    try:
+        yield
+    finally:
+        _command_line = before
 
 
 class RepcapError(Exception):
@@ -90,7 +129,19 @@ class DeviceError(RepcapError, ValueError):
 
 
 class NotebookFailed(RepcapError):
-    """A chapter raised while executing; the message names the notebook and the cell."""
+    """A chapter raised while executing; the message names the notebook and the cell.
+
+    ``input_error`` is True when what the chapter raised is itself a :class:`RepcapError` (a model
+    that cannot be found, a parameter value a check refused): bad input, not a broken chapter."""
+
+    def __init__(self, message: str, *, input_error: bool = False):
+        super().__init__(message)
+        self.input_error = input_error
+
+
+class RenderFailed(RepcapError):
+    """jupyter-book could not render the executed chapters into the site; the message ends with
+    its output."""
 
 
 class StorageError(RepcapError):

@@ -42,8 +42,10 @@ def test_failing_cell_names_notebook_and_cell(tiny_book, tmp_path):
         bookbuild.execute_all("smoke", root=root, build_dir=tmp_path / "_build", table=table,
                               notebooks=[root / "notebooks" / "bad.ipynb"])
     msg = str(info.value)
-    assert "bad.ipynb" in msg and "failed in cell" in msg
+    assert "bad.ipynb" in msg and "failed in cell" in msg and "\n" not in msg
     assert "ValueError: boom in the chapter" in msg
+    # a chapter that broke (not a RepcapError): exit status 1, and the line points at its traceback
+    assert not info.value.input_error and "traceback in the executed copy" in msg
     assert (tmp_path / "_build" / "executed" / "notebooks" / "failed" / "bad.ipynb").exists()
     assert not (tmp_path / "_build" / "executed" / "notebooks" / "bad.ipynb").exists()
 

@@ -38,14 +38,15 @@ def test_sweep_on_local_cluster_writes_the_serial_records(tmp_path, capsys):
 
 def test_survey_serial_and_on_a_local_cluster(capsys):
     expected = measure_model("glove-6B-50d")
-    assert main(["survey", "glove-6B-50d", "no such model", "--no-progress", "--json"]) == 0
+    # one model failed: measured all the same, the failure on stderr, exit status 1
+    assert main(["survey", "glove-6B-50d", "no such model", "--no-progress", "--json"]) == 1
     serial = _json(capsys)
     (row,) = serial["rows"]
     assert row == {"name": "glove-6B-50d", "d_model": 50, "eps": expected.eps, "class": expected.klass}
     assert [f["name"] for f in serial["failures"]] == ["no such model"]
     pytest.importorskip("distributed")
     assert main(["survey", "glove-6B-50d", "no such model", "--cluster", "local:2", "--no-progress",
-                 "--json"]) == 0
+                 "--json"]) == 1
     cluster = _json(capsys)
     assert cluster["rows"] == serial["rows"]
     (failure,) = cluster["failures"]

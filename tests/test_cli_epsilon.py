@@ -97,7 +97,7 @@ def test_errors_exit_2_with_a_message(tiny, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "3 of 300 rows" in err
     code = main(["epsilon", str(path), "--pairs", "--memory-budget", "1KB", "--no-progress"])
-    assert code == 2 and "memory_budget" in capsys.readouterr().err
+    assert code == 2 and "--memory-budget" in capsys.readouterr().err  # the flag, not the argument
     code = main(["epsilon", str(path), "--sample", "1", "--no-progress"])
     assert code == 2 and "sample" in capsys.readouterr().err
 

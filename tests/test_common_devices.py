@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from repcap.common.devices import resolve_device
-from repcap.errors import DeviceError
+from repcap.errors import DeviceError, command_line_wording
 
 
 @pytest.fixture
@@ -51,7 +51,9 @@ def test_cuda_without_a_gpu_says_to_use_the_cpu(gpus):
         with pytest.raises(DeviceError) as info:
             resolve_device(name)
         assert _one_line(info) == (f"device {name!r} is not available here (torch sees no CUDA GPU); "
-                                   "use 'cpu' instead (device='cpu', or --device cpu on the command line)")
+                                   "use device='cpu' instead")
+        with command_line_wording(), pytest.raises(DeviceError, match="; use --device cpu instead$"):
+            resolve_device(name)
 
 
 def test_a_cuda_index_past_the_last_gpu(gpus):
@@ -65,7 +67,7 @@ def test_a_cuda_index_past_the_last_gpu(gpus):
 
 def test_mps_is_checked(monkeypatch):
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    with pytest.raises(DeviceError, match="no Apple MPS device.*--device cpu"):
+    with pytest.raises(DeviceError, match="no Apple MPS device.*device='cpu'"):
         resolve_device("mps")
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert resolve_device("mps") == torch.device("mps")

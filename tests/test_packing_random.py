@@ -138,7 +138,7 @@ def test_unknown_device_is_a_device_error():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown when CUDA is absent")
 def test_cuda_request_without_cuda_is_a_clear_error():
-    with pytest.raises(DeviceError, match="torch sees no CUDA GPU.*--device cpu"):
+    with pytest.raises(DeviceError, match="torch sees no CUDA GPU.*device='cpu'"):
         random_baseline(10, 8, 2, device="cuda", progress=False)
 
 

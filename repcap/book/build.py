@@ -28,8 +28,11 @@ names and types before anything executes.
    (``results/<chapter>.json``, linked from the verdict page) and the capacity explorer's constants
    (``explorer/capacity_constants.js``, ``repcap.book.explorer``).
 
-Any error fails the build and names the notebook and the cell. The failed, partially executed copy
-is kept in ``_build/executed/failed/`` for inspection.
+Any error fails the build in one line that names the notebook, the cell and what it raised (exit
+status 2 when that is bad input, a :class:`repcap.errors.RepcapError`; 1 for a chapter that broke).
+The failed, partially executed copy is kept in ``_build/executed/failed/`` for inspection. Ctrl-C
+stops the build in one line (status 130) and leaves no partial notebook; the chapters that finished
+are reused by the next build.
 """
 
 from __future__ import annotations
@@ -55,12 +58,16 @@ from repcap.book.profiles import PROFILES, parameters_for
 from repcap.book.tables import CHAPTER_ENV, csv_outputs
 from repcap.book.verdict import write_page
 from repcap.common.files import atomic_path, atomic_write_text, write_if_changed
-from repcap.errors import NotebookFailed, RepcapError
+from repcap.common.storage import storage_errors
+from repcap.errors import NotebookFailed, RenderFailed, RepcapError
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The page under book/ that the build writes from the chapters' results (repcap.book.verdict).
 VERDICT_PAGE = "verdict.md"
 KEY_VERSION = "1"  # bump to invalidate every cached execution
+#: Arguments of every chapter's kernel: its own log (a warning that it talks over TCP, the traceback
+#: it logs when the build is interrupted) would bury the one line that says what failed.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 
 @dataclass
@@ -153,20 +160,22 @@ def execute_notebook(notebook: Path, out: Path, params: dict[str, Any], *, timeo
                 str(notebook), str(partial), parameters=params, cwd=str(notebook.parent),
                 kernel_name="python3", execution_timeout=timeout, start_timeout=120,
                 progress_bar=False, log_output=log_output, report_mode=False,
+                extra_arguments=KERNEL_ARGUMENTS,
             )
         except PapermillExecutionError as exc:
             failed = out.parent / "failed" / notebook.name
             failed.parent.mkdir(parents=True, exist_ok=True)
             if partial.exists():  # kept for inspection: moved aside, not published
                 os.replace(partial, failed)
-            first = "\n".join(f"    {line}" for line in exc.source.splitlines()[:6])
+            bad_input = exc.ename in _input_error_names()
+            # Bad input is told in full by its message; a broken chapter needs the traceback.
+            where = "" if bad_input else f" (traceback in the executed copy {failed})"
             raise NotebookFailed(
                 f"{notebook.relative_to(notebook.parent.parent)} failed in cell {exc.cell_index} "
-                f"(In [{exc.exec_count}]): {exc.ename}: {exc.evalue}\n{first}\n"
-                f"  executed copy with the traceback: {failed}"
-            ) from None
+                f"(In [{exc.exec_count}]): {exc.ename}: {_first_line(exc.evalue)}{where}",
+                input_error=bad_input) from None
         except Exception as exc:  # kernel death, timeout: still name the notebook
-            raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {exc}") from exc
+            raise NotebookFailed(f"{notebook.name}: {type(exc).__name__}: {_first_line(exc)}") from exc
     return time.perf_counter() - start
 
 
@@ -182,6 +191,22 @@ def _environ(name: str, value: str):
             os.environ.pop(name, None)
         else:
             os.environ[name] = before
+
+
+def _first_line(text: Any) -> str:
+    lines = str(text).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _input_error_names() -> set[str]:
+    """Names of the RepcapError classes: what a chapter raises for bad input (a kernel reports
+    only the name of the exception)."""
+    names, pending = set(), [RepcapError]
+    while pending:
+        cls = pending.pop()
+        names.add(cls.__name__)
+        pending.extend(cls.__subclasses__())
+    return names
 
 
 def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = None,
@@ -202,8 +227,11 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
     os.environ[OUTPUT_ENV] = str(Path(build_dir).resolve())
     digest = package_digest(root)
     # Every build collects the chapters' key numbers: the verdict page is made from them.
+    fix = ("choose another --results-dir" if results_dir is not None else
+           "choose a writable --build-dir (a folder named _build)")
     results_dir = Path(results_dir) if results_dir is not None else Path(build_dir) / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
+    with storage_errors("the chapters' results", results_dir, fix):
+        results_dir.mkdir(parents=True, exist_ok=True)
     plan, keys = [], {}
     for nb in notebooks or toc_notebooks(root):
         chosen = override_stems is None or nb.stem in override_stems
@@ -221,6 +249,9 @@ def execute_all(profile: str, *, root: Path = ROOT, build_dir: Path | None = Non
             key = hashlib.sha256((key + keys[upstream]).encode()).hexdigest()
         keys[nb.stem] = key
         plan.append((nb, params, key))
+    with storage_errors("the executed chapters", executed_dir,
+                        "choose a writable --build-dir (a folder named _build)"):
+        executed_dir.mkdir(parents=True, exist_ok=True)
 
     def run(item: tuple[Path, dict, str]) -> Execution:
         nb, params, key = item
@@ -336,7 +367,7 @@ def render(*, root: Path = ROOT, build_dir: Path | None = None,
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
-        raise RepcapError(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
+        raise RenderFailed(f"jupyter-book build failed (exit {proc.returncode}):\n{tail}")
     return build_dir / "html"
 
 
@@ -452,9 +483,20 @@ def main(argv: list[str] | None = None) -> int:
                        results_dir=args.results_dir,
                        render_site=not args.no_render and notebooks is None,
                        notebooks=notebooks, overrides=overrides)
-    except RepcapError as exc:
+    except (NotebookFailed, RenderFailed) as exc:
         print(f"[book] FAILED: {exc}", file=sys.stderr)
-        return 1
+        return 2 if getattr(exc, "input_error", False) else 1
+    except RepcapError as exc:  # arguments, parameters, a folder that cannot be written
+        print(f"[book] FAILED: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"[book] FAILED: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("[book] interrupted; the chapters that finished are kept, and the next build reuses "
+              "them", file=sys.stderr)
+        return 130
     ran = sum(e.executed for e in report.executions)
     print(f"[book] {ran} notebook(s) executed, {len(report.executions) - ran} reused; "
           f"total {time.perf_counter() - start:.1f} s")

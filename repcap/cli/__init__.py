@@ -8,6 +8,10 @@ Each sub-command lives in its own module of this package and exposes two things:
 ``run(args) -> dict``
     does the work through the library API and returns plain, JSON-serialisable data.
 
+``run`` returns :class:`SomeFailed` instead when part of the work failed (a survey's models): the
+result is printed all the same, each failure is one error line on stderr, and the exit status is 1
+(2 when nothing succeeded).
+
 ``main`` prints that dict as one strict JSON object with ``--json`` (NaN and ±inf as null,
 :mod:`repcap.common.jsonsafe`; an infinite capacity also has its finite log10 in the record), or as
 readable ``key: value`` lines otherwise. A :class:`repcap.errors.RepcapError` (bad input) or an ``OSError`` (full disk, no
@@ -24,9 +28,10 @@ import os
 import signal
 import sys
 import warnings
+from dataclasses import dataclass
 
 from repcap.common.jsonsafe import dumps
-from repcap.errors import RepcapError
+from repcap.errors import RepcapError, command_line_wording
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
 COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations",
@@ -77,6 +82,18 @@ def _print_human(result: dict) -> None:
         print(f"{key:<{width}}  {value}")
 
 
+@dataclass
+class SomeFailed:
+    """A sub-command's answer when some of its items failed: ``result`` to print as usual,
+    ``errors`` (one stderr line each), ``summary`` (the last stderr line, e.g. "2 of 5 models
+    failed") and ``status`` (1; 2 when nothing succeeded)."""
+
+    result: dict
+    errors: list[str]
+    summary: str
+    status: int = 1
+
+
 class Terminated(KeyboardInterrupt):
     """Raised in the main thread on SIGTERM, so that the cleanup written for Ctrl-C (temporary files
     removed, partial results discarded) runs for a terminated run too."""
@@ -113,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.debug:
         warnings.showwarning = _one_line_warnings(args.command)
     try:
-        result = args.func(args)
+        with command_line_wording():  # hints name flags (--tensor NAME), not arguments (tensor=NAME)
+            result = args.func(args)
     except RepcapError as exc:
         if args.debug:
             raise
@@ -134,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
         warnings.showwarning = previous_show
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
+    failed = result if isinstance(result, SomeFailed) else None
+    if failed is not None:
+        result = failed.result
     try:
         if getattr(args, "json", False):
             print(dumps(result))
@@ -142,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `repcap ... | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    if failed is None:
+        return 0
+    for message in [*failed.errors, failed.summary]:
+        print(f"repcap {args.command}: error: {message}", file=sys.stderr)
+    return failed.status
 
 
 if __name__ == "__main__":  # pragma: no cover

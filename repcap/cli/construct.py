@@ -12,12 +12,12 @@
 from __future__ import annotations
 
 import argparse
-import math
+from pathlib import Path
 
 import numpy as np
 
 from repcap.cli import add_json_flag
-from repcap.common.checks import check_d_eps
+from repcap.common.checks import MAX_DIMENSION, check_d_eps, check_whole_dimension
 from repcap.common.files import atomic_write
 from repcap.errors import DomainError
 from repcap.geometry.constructions import best_construction
@@ -32,7 +32,7 @@ def register(subparsers) -> None:
         description="The largest known explicit line set (orthonormal basis, Kerdock / real MUB, "
                     "dual-BCH code) with dimension <= D and proven max |cos| <= E.")
     p.add_argument("--d", type=float, required=True, metavar="D",
-                   help="dimension (a fractional value is rounded down)")
+                   help=f"dimension: a whole number up to {MAX_DIMENSION:,}")
     p.add_argument("--eps", type=float, required=True, metavar="E", help="largest allowed |cos|")
     p.add_argument("--save", metavar="FILE", help="write K of the vectors (float32, K x D) as .npy")
     p.add_argument("--k", type=int, metavar="K", help="how many vectors --save writes")
@@ -43,9 +43,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    # The same checks, and the same messages, as ``repcap capacity``; a fractional d is floored.
+    # The same checks, and the same messages, as ``repcap capacity``.
     check_d_eps(args.d, args.eps)
-    d = int(math.floor(args.d))
+    d = check_whole_dimension(args.d)
     c = best_construction(d, args.eps)
     result = {"d": d, "eps": args.eps, **c.to_dict()}
     if args.save is None:
@@ -65,5 +65,6 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _save(path, vectors) -> str:
-    target = atomic_write(path, lambda f: np.save(f, vectors), binary=True)
+    target = atomic_write(path, lambda f: np.save(f, vectors), binary=True, what="the vectors",
+                          fix=f"name a file for --save (e.g. {Path(path) / 'vectors.npy'})")
     return str(target)

@@ -16,6 +16,7 @@ import argparse
 import math
 
 from repcap.cli import add_json_flag
+from repcap.common.checks import MAX_DIMENSION, check_d_eps, check_whole_dimension
 from repcap.geometry.constructions import best_construction
 
 FORM_NAMES = ("jl", "eq6", "eq7")
@@ -38,7 +39,8 @@ def register(subparsers) -> None:
         "capacity", help="representational capacity k_max(d, eps) by Eq. 7, Eq. 6 and JL",
         description="k_max(d, eps) by Eq. 7 (the paper's capacity), Eq. 6 and standard JL, and the "
                     "paper's class rule (a capacity is reported only for eps < 0.1).")
-    cap.add_argument("--d", type=float, required=True, metavar="D", help="d_model")
+    cap.add_argument("--d", type=float, required=True, metavar="D",
+                     help=f"d_model: a whole number up to {MAX_DIMENSION:,}")
     cap.add_argument("--eps", type=float, required=True, metavar="E",
                      help="accepted deviation (mu + 2 sigma of the pairwise cosines)")
     cap.add_argument("--eq7", type=float, nargs=4, metavar=("C", "A", "B", "CC"),
@@ -79,6 +81,9 @@ def _run_capacity(args) -> dict:
     from repcap.laws import (DEFAULT_PARAMS, capacity, capacity_class, classify, feature_budget,
                              log10_capacity)
 
+    # Checked here, before any formula: the construction below needs a whole d up to MAX_DIMENSION.
+    check_d_eps(args.d, args.eps)
+    args.d = check_whole_dimension(args.d)
     overrides = {
         "eq7": dict(zip(("C", "a", "b", "c"), args.eq7)) if args.eq7 else None,
         "eq6": {"C": args.eq6_c} if args.eq6_c is not None else None,
@@ -101,7 +106,7 @@ def _run_capacity(args) -> dict:
             entry["k_features"] = feature_budget(entry["max_k"], args.vocab, args.tied)
             entry["log10_k_features"] = _log10_features(entry["k_features"], entry["log10_max_k"])
         result[form] = entry
-    construction = best_construction(int(args.d), args.eps).to_dict()
+    construction = best_construction(args.d, args.eps).to_dict()
     construction["over_eq7"] = 10.0 ** (construction["log10_count"] - result["eq7"]["log10_max_k"])
     result["construction"] = construction
     if result["class"] == "indeterminate":

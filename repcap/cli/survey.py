@@ -10,13 +10,15 @@ MODELS are anything :func:`repcap.sources.load_embedding` accepts, plus the shor
 (every offline model) and ``paper`` (the hub ids of the paper's Table 1). With ``--cluster`` each
 model is measured by a task on a Dask worker (``pip install 'repcap[cluster]'``), which also does
 the download. Models that cannot be measured are listed under ``failures``; the others go on.
+Each failure is also one error line on stderr, and the exit status is 1 when some model failed, 2
+when none could be measured.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from repcap.cli import add_json_flag
+from repcap.cli import SomeFailed, add_json_flag
 
 
 def register(subparsers) -> None:
@@ -41,7 +43,7 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(args: argparse.Namespace) -> dict | SomeFailed:
     from repcap.studies.models_table import write_table
     from repcap.studies.survey import expand_models, measure
 
@@ -61,4 +63,11 @@ def run(args: argparse.Namespace) -> dict:
            "failures": [{"name": name, "error": message} for name, message in survey.failures]}
     if args.out and survey.rows:
         out["table"] = str(write_table(survey.rows, args.out))
-    return out
+    if not survey.failures:
+        return out
+    # A failure's message usually starts with the model's name already.
+    errors = [message if message.startswith(str(name)) else f"{name}: {message}"
+              for name, message in survey.failures]
+    summary = (f"{len(survey.failures)} of {len(models)} models failed"
+               + ("; the others were measured" if survey.rows else ""))
+    return SomeFailed(out, errors, summary, status=1 if survey.rows else 2)

@@ -96,6 +96,27 @@ def describe_values(arr: np.ndarray) -> str:
     return repr(float(flat[0])) if flat.size == 1 else f"an array with range [{flat.min()}, {flat.max()}]"
 
 
+#: The largest dimension the explicit line sets are listed for (and the ``capacity`` and
+#: ``construct`` commands answer for): 2^20 = 1,048,576, 64 times the widest transformers
+#: (d_model 16,384). Past it the dual-BCH codes of length 2^m − 1 ≤ d number tens of thousands of
+#: (m, e) pairs (2^(m/2) values of e each), listing them takes minutes, and their counts 2^(m·e)
+#: outgrow the 4,300 digits Python will print.
+MAX_DIMENSION = 2 ** 20
+
+
+def check_whole_dimension(d, name: str = "--d") -> int:
+    """A dimension given on the command line as an ``int``: a whole number from 1 to
+    :data:`MAX_DIMENSION` (``7.5`` is refused, not rounded), else a one-line DomainError."""
+    value = float(as_float_array(d, name))
+    if not np.isfinite(value) or value < 1 or not value.is_integer():
+        raise DomainError(f"{name} is a dimension and must be a whole number ≥ 1, got {d!r}")
+    if value > MAX_DIMENSION:
+        raise DomainError(f"{name} {value:.6g} is beyond the largest dimension repcap answers for, "
+                          f"{MAX_DIMENSION:,} (2^20, 64 times the widest transformers); pass a "
+                          "smaller one")
+    return int(value)
+
+
 def check_dimension(d, name: str = "d") -> np.ndarray:
     """A dimension: finite and at least 2."""
     arr = as_float_array(d, name)

@@ -3,7 +3,8 @@ the one limit on torch's CPU threads.
 
 Every layer that runs torch (packings, the pair pass, forward passes, the chapters' device line)
 resolves its ``device`` argument here, so ``"cuda:7"`` on a one-GPU machine or ``"cuda"`` on a
-laptop fails the same way everywhere, before any work, naming the command line's ``--device`` flag.
+laptop fails the same way everywhere, before any work, naming ``device='cpu'`` to a library caller
+and the ``--device`` flag on the command line (:func:`repcap.errors.option`).
 torch is imported inside :func:`resolve_device`, so importing this module costs nothing.
 """
 
@@ -13,12 +14,16 @@ import contextlib
 import sys
 from typing import Any, Iterator
 
-from repcap.errors import DeviceError
+from repcap.errors import DeviceError, option
 
 #: Device types a computation may run on, unless it says otherwise.
 DEVICE_TYPES = ("cpu", "cuda", "mps")
 _SPELLED = {"cpu": ["'cpu'"], "cuda": ["'cuda'", "'cuda:N'"], "mps": ["'mps'"]}
-_USE_CPU = "use 'cpu' instead (device='cpu', or --device cpu on the command line)"
+
+
+def _use_cpu() -> str:
+    # worded when raised: ``device='cpu'`` for a library caller, ``--device cpu`` on the command line
+    return "use " + option("device", "'cpu'") + " instead"
 
 
 def _choices(allowed: tuple[str, ...]) -> str:
@@ -49,14 +54,14 @@ def resolve_device(device: Any = None, *, allowed: tuple[str, ...] = DEVICE_TYPE
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise DeviceError(f"device {device!r} is not available here (torch sees no CUDA GPU); "
-                              f"{_USE_CPU}")
+                              f"{_use_cpu()}")
         count = torch.cuda.device_count()
         if dev.index is not None and dev.index >= count:
             raise DeviceError(f"device {device!r} does not exist: torch sees {count} CUDA GPU(s), "
                               f"'cuda:0' to 'cuda:{count - 1}'")
     elif dev.type == "mps" and not torch.backends.mps.is_available():
         raise DeviceError(f"device {device!r} is not available here (torch sees no Apple MPS "
-                          f"device); {_USE_CPU}")
+                          f"device); {_use_cpu()}")
     return dev
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from repcap.common.storage import storage_errors
+from repcap.errors import StorageError
 
 #: What a StorageError from these functions tells the user to do, unless the caller says otherwise.
 CHOOSE_ANOTHER_PATH = "choose another path for it"
@@ -91,11 +92,14 @@ def atomic_path(target: str | os.PathLike, *, what: str | None = None, fix: str 
     fsync it and move it onto ``target``. On any exit by an exception the temporary file is removed
     and ``target`` is untouched.
 
-    The folder is created if needed. ``suffix`` is appended to the temporary name for writers that
+    The folder is created if needed; a ``target`` that is a folder is refused first. ``suffix`` is appended to the temporary name for writers that
     check the extension (papermill wants ``.ipynb``). Storage faults raised here or in the block
     become a :class:`~repcap.errors.StorageError` about ``what`` (default: the file's name).
     """
     target = Path(target)
+    if target.is_dir():  # os.replace would fail late, naming the temporary file
+        raise StorageError(f"cannot write {what or target.name} to {target}: it is a folder, not a "
+                           f"file; {fix}")
     with storage_errors(what or target.name, target.parent, fix):
         target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target.parent)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from repcap.common.checks import MAX_DIMENSION
 from repcap.errors import DomainError
 
 __all__ = [
@@ -220,7 +221,8 @@ def families_up_to(d) -> list[Construction]:
     """Every construction this module knows with dimension ≤ d (orthonormal basis of R^d first).
 
     That is the orthonormal basis of R^d, the Kerdock sets of dimension 4^s ≤ d and the dual-BCH
-    codes of length 2^m − 1 ≤ d for every e the Carlitz–Uchiyama bound admits.
+    codes of length 2^m − 1 ≤ d for every e the Carlitz–Uchiyama bound admits. d is at most
+    :data:`repcap.common.checks.MAX_DIMENSION` (2^20).
 
     Examples
     --------
@@ -232,6 +234,9 @@ def families_up_to(d) -> list[Construction]:
      ('dual_bch', 256, 0.6)]
     """
     d = _check_dim(d)
+    if d > MAX_DIMENSION:  # past it the (m, e) pairs alone take minutes to list
+        raise DomainError(f"explicit line sets are listed for d ≤ {MAX_DIMENSION:,} (2^20), got "
+                          f"d = {d:,}")
     out = [orthonormal_basis(d)]
     m = 2
     while 4 ** (m // 2) <= d and m <= 2 * _MAX_M_COUNT:

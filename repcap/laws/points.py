@@ -78,7 +78,8 @@ def read_points(path) -> Points:
     """
     p = Path(path)
     if not p.is_file():
-        raise DataFileError(f"no such file: {p}; pass a sweep results file, a CSV with columns "
+        what = f"{p} is a folder, not a file" if p.is_dir() else f"no such file: {p}"
+        raise DataFileError(f"{what}; pass a sweep results file, a CSV with columns "
                             "k,d,eps or a JSON list of [k, d, eps] triples")
     suffix = p.suffix.lower()
     try:
@@ -87,14 +88,36 @@ def read_points(path) -> Points:
         elif suffix in (".csv", ".tsv", ".txt"):
             records = _read_csv(p, "\t" if suffix == ".tsv" else ",")
         elif suffix == ".jsonl":
-            with p.open(encoding="utf-8") as fh:
-                records = [json.loads(line) for line in fh if line.strip()]
+            records = _read_json_lines(p)
         else:
-            with p.open(encoding="utf-8") as fh:
-                records = _unwrap(json.load(fh))
+            text = p.read_text(encoding="utf-8")
+            try:
+                records = _unwrap(json.loads(text))
+            except json.JSONDecodeError as exc:
+                if not exc.msg.startswith("Extra data"):
+                    raise
+                records = _read_json_lines(p)  # JSON lines in a file named .json
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, csv.Error) as exc:
         raise DataFileError(f"cannot read {p}: {exc}") from exc
     return points_from_records(records, source=str(p))
+
+
+def _read_json_lines(p: Path) -> list:
+    """One JSON value a line; a line that is not one (a sweep stopped mid-write) is named by its
+    number in the file, not by json's position inside that line."""
+    records = []
+    with p.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line.strip()))
+            except json.JSONDecodeError as exc:
+                raise DataFileError(
+                    f"{p}, line {number} is not a complete JSON record ({exc.msg} at column "
+                    f"{exc.colno}; a sweep stopped mid-write leaves such a line): fix or delete "
+                    "that line") from None
+    return records
 
 
 def _read_csv(p: Path, delimiter: str) -> list[dict]:

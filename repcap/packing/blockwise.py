@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 
-from repcap.errors import PackingError
+from repcap.errors import PackingError, option
 
 
 def block_ranges(k: int, block: int) -> list[tuple[int, int]]:
@@ -39,8 +39,8 @@ def choose_block(k: int, budget_bytes: int, itemsize: int, *, tiles: int = 2, ba
     fit = int(math.isqrt(max(budget_bytes // (batch * tiles * itemsize), 1)))
     if fit < 16:
         need = batch * tiles * 16 * 16 * itemsize
-        raise PackingError(f"memory_budget of {budget_bytes} bytes is too small for even 16×16 Gram tiles "
-                           f"({need} bytes); raise memory_budget")
+        raise PackingError(f"{option('memory_budget')} of {budget_bytes} bytes is too small for even "
+                           f"16×16 Gram tiles ({need} bytes); raise {option('memory_budget')}")
     b = min(k, fit, preferred or k)
     return max(b, 1)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from repcap.common.files import atomic_write_bytes, atomic_write_json
-from repcap.errors import CheckpointError
+from repcap.errors import CheckpointError, option
 
 
 def save_torch(path: str | os.PathLike, state: dict[str, Any]) -> Path:
@@ -56,5 +56,6 @@ def check_config(path: str | os.PathLike, stored: dict[str, Any], wanted: dict[s
     if stored != wanted:
         diff = {key: (stored.get(key), wanted.get(key)) for key in sorted(set(stored) | set(wanted))
                 if stored.get(key) != wanted.get(key)}
+        where = option("checkpoint_path", flag="--checkpoint")
         raise CheckpointError(f"checkpoint {path} belongs to another run (stored vs requested: {diff}); "
-                              "pass another checkpoint_path or delete the file")
+                              f"pass another {where} or delete the file")

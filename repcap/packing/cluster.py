@@ -77,7 +77,10 @@ def connect(address: str, *, gpus: bool = False, timeout: float = 20.0) -> Itera
         if n_local is None:
             try:
                 client = distributed.Client(address, timeout=f"{timeout}s")
-            except (OSError, TimeoutError, ValueError) as exc:
+            except ValueError as exc:  # refused at once, before any connection is tried
+                raise PackingError(f"--cluster {address!r} is not a scheduler address ({exc}); write "
+                                   "tcp://HOST:8786 or local:N") from None
+            except (OSError, TimeoutError) as exc:
                 raise PackingError(f"cannot reach a Dask scheduler at {address!r} within {timeout:.0f} s "
                                    f"({type(exc).__name__}); start one with `dask scheduler`") from None
         else:

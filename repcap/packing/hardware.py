@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from repcap.common.checks import check_int
-from repcap.errors import PackingError
+from repcap.errors import PackingError, option
 
 DTYPES = ("float16", "bfloat16", "float32", "float64")
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
@@ -25,18 +25,21 @@ def parse_memory_budget(budget: int | float | str) -> int:
     Decimal units (KB, MB, GB, TB) are powers of 1000, binary units (KiB, MiB, GiB, TiB) powers of 1024.
     """
     if isinstance(budget, bool):
-        raise PackingError(f"memory_budget must be bytes or a string like '512MB', got {budget!r}")
+        raise PackingError(f"{option('memory_budget')} must be bytes or a string like '512MB', got {budget!r}")
     if isinstance(budget, (int, float)):
         value = float(budget)
     elif isinstance(budget, str):
         match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?I?B?)\s*", budget.upper())
         if not match or match.group(2) not in _UNITS:
-            raise PackingError(f"cannot read memory_budget {budget!r}; write e.g. '512MB', '2GB' or '1GiB'")
+            raise PackingError(f"cannot read {option('memory_budget')} {budget!r}; write e.g. '512MB', '2GB' "
+                               "or '1GiB'")
         value = float(match.group(1)) * _UNITS[match.group(2)]
     else:
-        raise PackingError(f"memory_budget must be bytes or a string like '512MB', got {type(budget).__name__}")
+        raise PackingError(f"{option('memory_budget')} must be bytes or a string like '512MB', got "
+                           f"{type(budget).__name__}")
     if not value >= 2**20:  # also rejects NaN
-        raise PackingError(f"memory_budget {budget!r} is below 1 MiB; give at least '1MiB' (e.g. '512MB')")
+        raise PackingError(f"{option('memory_budget')} {budget!r} is below 1 MiB; give at least '1MiB' "
+                           "(e.g. '512MB')")
     return int(value)
 
 

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from repcap.common.files import atomic_write_text
+from repcap.common.files import atomic_write_text, remove_stale_temporaries
 from repcap.common.progress import iterate
 from repcap.common.storage import storage_errors
 from repcap.errors import CheckpointError, PackingError
@@ -149,7 +149,12 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
     """Hold the exclusive lock of ``results_path`` for the duration of the ``with`` block.
 
     Yields the seconds spent waiting for it. ``timeout`` (seconds, default: wait forever) bounds the
-    wait; past it a :class:`PackingError` says which file is locked.
+    wait; past it a :class:`PackingError` says which file is locked. Once it is held, temporary
+    files that dead processes left beside the results file and in its checkpoint folder are removed.
+
+    The lock is ``flock`` on ``<results>.lock``, which the holder deletes before it lets go, so no
+    sweep (finished, failed or refused) leaves one behind. A waiter that then wins the lock of the
+    deleted file finds that the path no longer names it, and locks the file that is there now.
     """
     try:
         import fcntl
@@ -160,22 +165,48 @@ def sweep_lock(results_path: str | os.PathLike, *, timeout: float | None = None,
     # A read-only or full folder: one line naming it.
     with storage_errors(Path(results_path).name, lock_path.parent, "choose another --results path"):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "a+")
     began = time.monotonic()
-    with handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if timeout is not None and time.monotonic() - began > timeout:
-                    raise PackingError(f"another process has held {lock_path} for more than {timeout:.0f} s; "
-                                       "wait for it to finish (it is computing the same sweep) or stop it")
-                time.sleep(poll)
+    while True:
+        with storage_errors(Path(results_path).name, lock_path.parent,
+                            "choose another --results path"):
+            handle = open(lock_path, "a+")
         try:
-            yield time.monotonic() - began
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if timeout is not None and time.monotonic() - began > timeout:
+                        raise PackingError(f"another process has held {lock_path} for more than "
+                                           f"{timeout:.0f} s; wait for it to finish (it is "
+                                           "computing the same sweep) or stop it") from None
+                    time.sleep(poll)
+        except BaseException:
+            handle.close()
+            raise
+        if _names(lock_path, handle):
+            break
+        handle.close()  # the previous holder deleted it while we waited: lock the current file
+    # Temporaries of a sweep killed mid-write (SIGKILL) carry its dead pid: remove them now, or one
+    # would outlive the resume and keep the checkpoint folder from being removed.
+    remove_stale_temporaries(lock_path.parent)
+    remove_stale_temporaries(_checkpoint_dir(Path(results_path)))
+    try:
+        yield time.monotonic() - began
+    finally:
+        with contextlib.suppress(OSError):
+            lock_path.unlink()  # still held: a waiter on this file will see it is gone
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
+
+
+def _names(path: Path, handle) -> bool:
+    """True when ``path`` is still the file open as ``handle``."""
+    try:
+        here, ours = os.stat(path), os.fstat(handle.fileno())
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def run_sweep(kind: str, cells: Iterable, results_path: str | os.PathLike, *, trials: int | None = None,
@@ -347,8 +378,11 @@ def _checkpoint_path(results_path: Path, kind: str, k: int, d: int, seed: int, s
 
 
 def remove_checkpoint_dir(results_path: str | os.PathLike) -> None:
-    """Remove ``<results file>.checkpoints/`` when no cell left a checkpoint in it."""
-    _remove_empty_dir(_checkpoint_dir(Path(results_path)))
+    """Remove ``<results file>.checkpoints/`` when no cell left a checkpoint in it (temporaries of
+    dead processes do not count)."""
+    folder = _checkpoint_dir(Path(results_path))
+    remove_stale_temporaries(folder)
+    _remove_empty_dir(folder)
 
 
 def _remove_empty_dir(folder: Path) -> None:

@@ -26,8 +26,8 @@ from repcap.common.devices import resolve_device
 from repcap.common.progress import bar
 from repcap.errors import SimilarityError
 from repcap.similarity.blocks import MAX_BLOCK, choose_block, parse_bytes, plan
-from repcap.similarity.inputs import (UnitRows, as_matrix, chunk_rows, raise_bad_rows, require_two,
-                                      scan_chunk, unit_rows)
+from repcap.similarity.inputs import (UnitRows, as_matrix, chunk_rows, label, raise_bad_rows,
+                                      require_two, scan_chunk, unit_rows)
 from repcap.similarity.kernel import MAX_INT16_BINS, BlockPass
 from repcap.similarity.parallel import default_workers, ordered_map
 from repcap.similarity.results import PairStats
@@ -174,7 +174,8 @@ def all_pairs(X: Any, *, bins: int = 300, value_range: tuple[float, float] = (-1
 
 def nonzero_rows(X: Any) -> tuple[np.ndarray, int]:
     """``(indices of the usable rows, total rows)``, checking every row (NaN/Inf is an error)."""
-    matrix = as_matrix(X)
+    what = label(X)
+    matrix = as_matrix(X, what)
     n, d = matrix.shape
     step = chunk_rows(d)
     keeps, bad = [], 0
@@ -183,9 +184,9 @@ def nonzero_rows(X: Any) -> tuple[np.ndarray, int]:
         bad += nbad
         if not bad:
             keeps.append(lo + np.flatnonzero(nonzero))
-    raise_bad_rows(bad, n)
+    raise_bad_rows(bad, n, what)
     keep = np.concatenate(keeps) if keeps else np.zeros(0, dtype=np.int64)
-    require_two(keep.size, n - keep.size)
+    require_two(keep.size, n - keep.size, what)
     return keep, n
 
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from repcap.common.checks import check_int
-from repcap.errors import SimilarityError
+from repcap.errors import SimilarityError, option
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9,
           "gb": 10**9, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -78,9 +78,9 @@ def choose_block(n: int, budget: int, *, in_flight: int, bytes_per_entry: int,
     if fit < smallest:
         need = in_flight * smallest * smallest * bytes_per_entry
         raise SimilarityError(
-            f"memory_budget of {budget} bytes cannot hold {in_flight} block(s) of "
+            f"{option('memory_budget')} of {budget} bytes cannot hold {in_flight} block(s) of "
             f"{smallest}×{smallest} cosines ({bytes_per_entry} bytes each); the pass needs at "
-            f"least {need} bytes: raise memory_budget (e.g. '256MB') or use fewer workers")
+            f"least {need} bytes: raise {option('memory_budget')} (e.g. '256MB') or use fewer workers")
     if block_size is not None:
         block_size = check_int("block_size", block_size, 1, error=SimilarityError,
                                integral_floats=False)

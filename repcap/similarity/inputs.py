@@ -32,9 +32,17 @@ def unwrap(X: Any) -> tuple[Any, str | None, list[str] | None]:
     return X, None, None
 
 
-def as_matrix(X: Any, what: str = "X") -> np.ndarray:
+def label(X: Any, what: str | None = None) -> str:
+    """How a message names ``X``: ``what`` when given, else an Embedding's name (the model the
+    user asked for), else ``"X"``."""
+    name = what or unwrap(X)[1]
+    return name if isinstance(name, str) and name else "X"
+
+
+def as_matrix(X: Any, what: str | None = None) -> np.ndarray:
     """A 2-D floating NumPy view of ``X`` (no copy for float NumPy input; torch tensors move to CPU,
     bfloat16 becomes float32). Raises :class:`EmbeddingError` for anything else."""
+    what = label(X, what)
     matrix, _, _ = unwrap(X)
     if hasattr(matrix, "detach") and hasattr(matrix, "cpu"):  # a torch.Tensor (torch not imported)
         tensor = matrix.detach()
@@ -188,9 +196,10 @@ class UnitRows:
     zero_rows: int
 
 
-def unit_rows(X: Any, *, dtype=np.float32, drop_zero_rows: bool = True, what: str = "X",
+def unit_rows(X: Any, *, dtype=np.float32, drop_zero_rows: bool = True, what: str | None = None,
               rows: np.ndarray | None = None) -> UnitRows:
     """Check and normalise the rows of ``X`` (or only ``rows`` of it) into one ``dtype`` array."""
+    what = label(X, what)
     matrix = as_matrix(X, what)
     source = matrix if rows is None else matrix[np.asarray(rows)]
     n, d = source.shape

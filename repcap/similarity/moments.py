@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from repcap.similarity.inputs import (as_matrix, chunk_rows, normalise_chunk, raise_bad_rows,
+from repcap.similarity.inputs import (as_matrix, chunk_rows, label, normalise_chunk, raise_bad_rows,
                                       require_two)
 from repcap.similarity.parallel import default_workers, ordered_map
 from repcap.similarity.results import Moments
@@ -149,14 +149,16 @@ def moments_from_sums(s1: float, s2: float, pairs: float) -> tuple[float, float,
 def centred_totals(X: Any, *, drop_zero_rows: bool = True) -> tuple[CentredSums, int, int]:
     """``(sums, rows used, all-zero rows dropped)`` over every row of ``X``, checked (one pass,
     chunks spread over the cores and merged in order)."""
-    matrix = as_matrix(X)
+    what = label(X)
+    matrix = as_matrix(X, what)
     n, d = matrix.shape
     shift = spread_shift(matrix)
     total = CentredSums(shift=shift)
     step = chunk_rows(d)
 
     def work(lo: int):
-        bad, chunk = normalise_chunk(matrix[lo:lo + step], lo, drop_zero_rows=drop_zero_rows)
+        bad, chunk = normalise_chunk(matrix[lo:lo + step], lo, drop_zero_rows=drop_zero_rows,
+                                     what=what)
         if chunk is None:
             return bad, None
         return 0, centred_partial(chunk.unit, shift)
@@ -166,9 +168,9 @@ def centred_totals(X: Any, *, drop_zero_rows: bool = True) -> tuple[CentredSums,
         bad += nbad
         if part is not None and not bad:
             total.add(part)
-    raise_bad_rows(bad, n)
+    raise_bad_rows(bad, n, what)
     used = int(total.n)
-    require_two(used, n - used)
+    require_two(used, n - used, what)
     return total, used, n - used
 
 

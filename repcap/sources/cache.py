@@ -8,7 +8,8 @@ for the same key is a memory-mapped load with no parsing or conversion.
 
 Every file is written atomically (:mod:`repcap.common.files`: a temporary name in the same
 directory, moved into place with ``os.replace``), and ``facts.json`` is written last, so an
-interrupted or failed extraction leaves no file that a later call would trust. Matrices are
+interrupted or failed extraction leaves no file that a later call would trust; a failed load also
+removes the matrices and tokens it wrote (on a full disk they would keep it full). Matrices are
 streamed block by block into the memory-mapped ``.npy``, so RAM use stays bounded even for a
 multi-gigabyte embedding; NaN/Inf rows are counted on the way and abort the write.
 
@@ -116,14 +117,16 @@ def read_json(path: Path) -> Any:
 class Entry:
     """One cache entry: the extracted tensors, tokens and facts of one checkpoint revision."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, root: Path | None = None):
         self.path = Path(path)
+        self.root = None if root is None else Path(root)  # the cache root, which is never removed
 
     @classmethod
     def open(cls, source: str, identity: str, revision: str,
              cache_dir: str | os.PathLike | None = None) -> "Entry":
         root = cache_root(cache_dir)
-        return cls(root / "embeddings" / slug(source) / slug(identity) / slug(revision or "none"))
+        return cls(root / "embeddings" / slug(source) / slug(identity) / slug(revision or "none"),
+                   root)
 
     # -- facts and tokens ----------------------------------------------------------------------
     def read(self, name: str) -> dict | None:
@@ -246,10 +249,24 @@ class Entry:
         write_json_atomic(self._files(tensor)[1], meta)
         return meta
 
+    def remove_tensor(self, tensor: str) -> None:
+        """Delete a tensor's ``.npy`` and its metadata (what :meth:`write_tensor` or
+        :meth:`link_external` wrote); absent files are fine."""
+        for path in self._files(tensor):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def remove_file(self, name: str) -> None:
+        """Delete one JSON file of the entry (``tokens.json``); an absent one is fine."""
+        with contextlib.suppress(OSError):
+            (self.path / name).unlink()
+
     def discard_if_empty(self) -> None:
-        """Remove the entry's directories if a failed extraction left them empty."""
+        """Remove the entry's directories if a failed extraction left them empty: up to the cache
+        root (``embeddings/`` included), or three levels for an entry opened by path."""
         path = self.path
-        for _ in range(3):
+        levels = len(path.relative_to(self.root).parts) if self.root is not None else 3
+        for _ in range(levels):
             try:
                 path.rmdir()
             except OSError:

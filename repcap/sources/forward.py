@@ -17,6 +17,7 @@ from typing import Any
 from repcap.common.devices import resolve_device
 from repcap.errors import ModelFileError, ModelNotFoundError
 from repcap.sources import offline
+from repcap.sources.gguf_file import GGUFFile
 from repcap.sources.hub import looks_like_repo_id
 
 
@@ -84,8 +85,9 @@ def _where(name: str, cache_dir, progress: bool = True) -> tuple[str, str | None
                              "no hidden states to read")
     path = Path(name).expanduser()
     if path.suffix == ".gguf":
-        if not path.is_file():
-            raise ModelNotFoundError(f"{name}: no such GGUF file")
+        # The header check `repcap info` makes (an empty or truncated file, a wrong magic), so a
+        # broken file is named as one rather than as an architecture transformers cannot load.
+        GGUFFile(path)
         return str(path.parent), path.name
     if path.is_dir():
         return str(path), None

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from repcap.common.progress import bar
-from repcap.errors import ModelFileError, ModelNotFoundError
+from repcap.errors import ModelFileError, ModelNotFoundError, option
 from repcap.sources.base import Source
 from repcap.sources.cache import Entry
 
@@ -255,7 +255,7 @@ class GGUFSource(Source):
             near = [n for n in f.tensors if "emb" in n or "tok" in n or n.startswith("output")][:10]
             raise ModelFileError(
                 f"{f.path}: no tensor {key!r} (GGUF files name the token embedding "
-                f"{INPUT_TENSOR}); tensors that might be it: {near}. Pass tensor=NAME to choose.")
+                f"{INPUT_TENSOR}); tensors that might be it: {near}. Pass {option('tensor', 'NAME')} to choose.")
         t = f.tensors[key]
         if len(t.dims) != 2:
             raise ModelFileError(f"{f.path}: {key} has dims {list(t.dims)}, not a matrix")

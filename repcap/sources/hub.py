@@ -29,6 +29,7 @@ from repcap.common.progress import bar, counted, silent_tqdm_class
 from repcap.errors import (AccessError, ModelFileError, DownloadError, ModelNotFoundError,
                            OfflineError, RepcapError, StorageError)
 from repcap.sources.checkpoint import CheckpointFiles
+from repcap.sources.offline import OFFLINE_MODELS
 from repcap.sources.safetensors_io import (PROBE_BYTES, Header, TensorInfo, header_length,
                                            iter_file_range, parse_header, read_header)
 
@@ -36,6 +37,9 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _REPO_ID = re.compile(r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$")
 MAX_RESUMES = 3
 PROBE_TIMEOUT_S = 10.0
+
+#: The installed offline models, named where the hub cannot help.
+_OFFLINE = ", ".join(OFFLINE_MODELS)
 
 
 def looks_like_repo_id(text: str) -> bool:
@@ -204,7 +208,7 @@ class HubFiles(CheckpointFiles):
             raise ModelNotFoundError(
                 f"{self.repo_id}: no such model repository on {self.endpoint}.{hint} Check the "
                 "spelling (org/name), or use one of the offline models "
-                "(repcap.sources.OFFLINE_MODELS).") from None
+                f"({_OFFLINE}).") from None
         except hf.RevisionNotFoundError:
             raise ModelNotFoundError(
                 f"{self.repo_id}: revision {self.revision!r} does not exist (use a branch, tag or "
@@ -229,7 +233,7 @@ class HubFiles(CheckpointFiles):
             raise OfflineError(
                 f"{self.repo_id}: cannot reach {self.endpoint} ({type(exc).__name__}: {exc}). "
                 "Check the network, or set HF_HUB_OFFLINE=1 to use what is cached, or use an "
-                "offline model (repcap.sources.OFFLINE_MODELS).") from None
+                f"offline model ({_OFFLINE}).") from None
         except OSError as exc:
             if not transfer or isinstance(exc, hf.EntryNotFoundError):
                 raise
@@ -244,11 +248,11 @@ class HubFiles(CheckpointFiles):
                 f"{self.repo_id}: HF_HUB_OFFLINE is set and {what} at revision "
                 f"{self.revision or 'main'} is not in the hub cache ({self.cache_dir}). Unset "
                 "HF_HUB_OFFLINE on a machine with network access to fetch it once, or use an "
-                "offline model (repcap.sources.OFFLINE_MODELS).")
+                f"offline model ({_OFFLINE}).")
         return OfflineError(
             f"{self.repo_id}: cannot reach {self.endpoint} and {what} is not in the hub cache "
             f"({self.cache_dir}). Check the network connection (and HF_ENDPOINT), or use an "
-            "offline model (repcap.sources.OFFLINE_MODELS).")
+            f"offline model ({_OFFLINE}).")
 
     def _cached(self, name: str):
         from huggingface_hub import _CACHED_NO_EXIST, try_to_load_from_cache

@@ -17,7 +17,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from repcap.errors import AccessError, ModelNotFoundError, OfflineError
+from repcap.common.files import remove_stale_temporaries
+from repcap.errors import AccessError, ModelNotFoundError, OfflineError, option
 from repcap.sources import hub, offline
 from repcap.sources.base import CheckpointSource, Source
 from repcap.sources.cache import Entry, slug
@@ -71,14 +72,15 @@ def load_embedding(model: Any, *, revision: str | None = None, with_unembedding:
     path = Path(name).expanduser()
     if path.exists():
         if revision is not None:
-            raise ModelNotFoundError(f"{name}: revision= applies to hub models, not to local files")
+            raise ModelNotFoundError(f"{name}: {option('revision')} applies to hub models, not to "
+                                     "local files")
         return materialise(_local_source(path), name, **kwargs)
 
     spec = offline.find(name)
     if spec is not None:
         if revision is not None:
             raise ModelNotFoundError(
-                f"{name}: is an installed offline model; revision= applies to hub models only "
+                f"{name}: is an installed offline model; {option('revision')} applies to hub models only "
                 f"(use {spec.hub_id!r} for the hub copy)")
         return materialise(offline.OfflineSource(spec, cache_dir, progress), name, **kwargs)
 
@@ -149,6 +151,9 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
     """Facts from the cache or the source; tensors extracted into the cache on a miss."""
     ident, revision = source.identity()
     entry = Entry.open(source.kind, ident, revision, cache_dir)
+    # A load killed mid-extraction (SIGKILL) left its temporaries; a cache hit writes nothing that
+    # would sweep them, so they go now.
+    remove_stale_temporaries(entry.path)
     facts_name = "facts.json" if tensor is None else f"facts--{slug(tensor)}.json"
     facts = entry.read(facts_name)
     fresh = facts is None
@@ -156,11 +161,12 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         facts = source.facts(tensor)
     in_key = facts["embedding_tensor"]
     extracted = []
+    wrote_tokens = False
     try:
         loaded = entry.load_tensor(in_key)
         if loaded is None:
+            extracted.append(in_key)  # from here on its files are this call's, removed on failure
             source.extract(in_key, entry, progress)
-            extracted.append(in_key)
             loaded = entry.load_tensor(in_key)
         matrix, meta = loaded  # type: ignore[misc]
 
@@ -169,8 +175,8 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         if with_unembedding and out_key and facts.get("tied") is not True:
             got = entry.load_tensor(out_key)
             if got is None:
-                source.extract(out_key, entry, progress)
                 extracted.append(out_key)
+                source.extract(out_key, entry, progress)
                 got = entry.load_tensor(out_key)
             unembedding = got[0]  # type: ignore[index]
 
@@ -179,14 +185,20 @@ def materialise(source: Source, name: str, *, with_unembedding: bool = False,
         else:
             tokens, tokens_info = source.tokens(matrix.shape[0])
             entry.write_tokens(tokens)
+            wrote_tokens = True
             facts["tokens_info"] = tokens_info
             fresh = True
         if fresh or extracted:
             facts.setdefault("first_load", source.record())
             entry.write(facts_name, facts)
     except BaseException:
-        if fresh and not extracted:
-            entry.discard_if_empty()
+        # What this call wrote goes with it: a matrix whose facts.json could not follow (a disk
+        # that filled up) would otherwise keep the disk full, though the entry is incomplete.
+        for key in extracted:
+            entry.remove_tensor(key)
+        if wrote_tokens:
+            entry.remove_file("tokens.json")
+        entry.discard_if_empty()
         raise
 
     provenance = {

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-from repcap.errors import ModelFileError
+from repcap.errors import ModelFileError, option
 
 # Last components of an input embedding's key, most specific first.
 INPUT_SUFFIXES = (
@@ -83,7 +83,7 @@ def resolve_input(keys: Iterable[str], shape_of: Callable[[str], tuple[int, ...]
         hint = f" Keys that mention embeddings: {near}." if near else ""
         raise ModelFileError(
             f"{where}: no input-embedding tensor found among {len(keys)} tensors (looked for keys "
-            f"ending in {', '.join(INPUT_SUFFIXES)}).{hint} Pass tensor=NAME (CLI: --tensor) "
+            f"ending in {', '.join(INPUT_SUFFIXES)}).{hint} Pass {option('tensor', 'NAME')} "
             "to name it.")
     if len(cands) > 1 and width is not None:
         fitting = [k for k in cands if (shape_of(k) or (0, 0))[-1] == width]
@@ -92,8 +92,8 @@ def resolve_input(keys: Iterable[str], shape_of: Callable[[str], tuple[int, ...]
     if len(cands) > 1:
         listing = ", ".join(f"{k} {list(shape_of(k) or ())}" for k in cands)
         raise ModelFileError(
-            f"{where}: several tensors could be the input embedding: {listing}. Pass tensor=NAME "
-            "(CLI: --tensor NAME) to choose one.")
+            f"{where}: several tensors could be the input embedding: {listing}. Pass "
+            f"{option('tensor', 'NAME')} to choose one.")
     return cands[0]
 
 

@@ -41,9 +41,10 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from repcap.common.devices import resolve_device
 from repcap.common.jsonsafe import nan_from_null
 from repcap.common.progress import bar
-from repcap.errors import DataFileError, ModelFileError, ParameterError
+from repcap.errors import DataFileError, ModelFileError, ParameterError, option
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.classes import classify
 from repcap.similarity.bootstrap import GroupPairSums, group_counts, group_eps, percentile_interval
@@ -479,9 +480,12 @@ def activation_study(model: str | Any, *, corpus: str = "wiki-offline", tokens: 
     folder, a ``.gguf`` file or a hub id), or a :class:`~repcap.sources.forward.ForwardModel`.
     """
     if tokens < 2:
-        raise ParameterError(f"tokens must be at least 2, got {tokens}")
+        raise ParameterError(f"{option('tokens')} must be at least 2, got {tokens}")
     if bootstrap and bootstrap < 2:
-        raise ParameterError(f"bootstrap must be 0 (none) or at least 2 resamples, got {bootstrap}")
+        raise ParameterError(f"{option('bootstrap')} must be 0 (none) or at least 2 resamples, "
+                             f"got {bootstrap}")
+    if not isinstance(model, ForwardModel):
+        resolve_device(device)  # a device that is not there fails before the corpus and model load
     docs = in_random_order(documents(corpus), seed)
     if isinstance(model, ForwardModel):
         fm = model

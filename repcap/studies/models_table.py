@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from repcap.common.files import atomic_write_bytes
-from repcap.errors import DataFileError
+from repcap.errors import DataFileError, option
 from repcap.laws.classes import classify
 from repcap.studies.survey import COLUMNS, SurveyRow
 
@@ -61,7 +61,7 @@ def write_table(rows: Iterable[SurveyRow | Mapping[str, Any]], path: str | os.Pa
     writer.writerows(records)
     # bytes, so the csv module's line ends reach the file untranslated on every platform
     return atomic_write_bytes(target, text.getvalue().encode("utf-8"), what="the models table",
-                              fix="pass a writable path (table_path) or an empty one to skip the file")
+                              fix=f"choose a writable path ({option('table_path', flag='--out')})")
 
 
 def _parse(column: str, text: str, path: Path, line: int) -> Any:
