@@ -17,7 +17,7 @@ def test_staircase_and_construction_eps_at_d64():
     assert frontier.construction_eps(10, 64)[0] == 0.0
     mu, c = frontier.construction_eps(1000, 32)  # no Kerdock at 32: dual-BCH m=5, e=2 in R^31
     assert (c.family, c.count) == ("dual_bch", 1024)
-    assert mu == pytest.approx((2 * 2 ** 2.5 + 1) / 31)
+    assert mu == pytest.approx(9 / 31)  # exact (Kasami), not the Carlitz–Uchiyama 0.397
     assert frontier.construction_eps(10 ** 6, 16) == (math.inf, None)
     with pytest.raises(DomainError):
         frontier.construction_eps(0, 16)

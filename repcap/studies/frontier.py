@@ -46,7 +46,8 @@ def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
 def staircase(d: int, k_max: int) -> list[dict]:
     """The steps of the construction staircase in R^d up to k_max vectors: one row per step.
 
-    Each row has ``count`` (K), ``coherence`` (μ), ``family`` and ``params``: ε*(k, d) ≤ μ for k ≤ K.
+    Each row has ``count`` (K), ``coherence`` (μ), ``coherence_is`` ("exact" or "bound"), ``family``
+    and ``params``: ε*(k, d) ≤ μ for k ≤ K.
     Only sets that lower the staircase (smaller μ than every larger set) are kept, sorted by K.
     """
     sets = sorted(families_up_to(int(d)), key=lambda c: (c.count, c.coherence))
@@ -55,7 +56,7 @@ def staircase(d: int, k_max: int) -> list[dict]:
         if c.coherence < best:
             best = c.coherence
             rows.append({"count": c.count, "coherence": c.coherence, "family": c.family,
-                         "params": dict(c.params)})
+                         "params": dict(c.params), "coherence_is": c.coherence_is})
     by_count: dict[int, dict] = {}
     for r in rows:  # equal counts: the smaller coherence is the step
         if r["count"] not in by_count or r["coherence"] < by_count[r["count"]]["coherence"]:
