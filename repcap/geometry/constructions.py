@@ -320,6 +320,14 @@ def enumerate_dual_bch(m, e) -> dict:
 
     Δ = max(|n − 2 w_min|, |n − 2 w_max|) over the 2^{me} − 1 non-zero codewords
     (:func:`linear_code_coherence`); this is what ``tools/dual_bch_table.py`` vendors.
+
+    Examples
+    --------
+    m = 5, e = 2: weights 16 ± 4 (Kasami), so Δ = |31 − 2·20| = 9 and μ = 9/31:
+
+    >>> from repcap.geometry.constructions import enumerate_dual_bch
+    >>> enumerate_dual_bch(5, 2)
+    {'m': 5, 'e': 2, 'n': 31, 'w_min': 12, 'w_max': 20, 'max_deviation': 9}
     """
     _, w_min, w_max = linear_code_coherence(bch_generator(m, e))
     n = 2 ** int(m) - 1
