@@ -439,8 +439,8 @@ def upper_bound_verdict(packing: PackingFindings, objectives: ObjectiveFindings,
             evidence += (f"Table 1's ε are point values: with every ε moved by ±"
                          f"{100 * ROBUST_SHIFT:g} % (capacity and set both at the moved ε), "
                          f"{len(robust)} of the {len(above)} stay below an explicit set, "
-                         f"{len(frontier.within_all_shifts())} at every move chapter 7 computes "
-                         f"(up to ±{100 * max(abs(r['shift']) for r in frontier.shifted):g} %). ")
+                         f"{len(frontier.within_all_shifts())} at each move chapter 7 computes "
+                         f"({', '.join(_percent(r['shift']) for r in frontier.shifted)}). ")
     lo, hi = packing.paper_floor_range
     best = objectives.winner()
     ratio = objectives.median_ratio(best)
