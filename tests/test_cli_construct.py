@@ -65,3 +65,17 @@ def test_construct_and_capacity_reject_bad_input_with_the_same_message(capsys):
         mine = capsys.readouterr().err.split("error:", 1)[1]
         assert main(["capacity", *argv]) == 2
         assert capsys.readouterr().err.split("error:", 1)[1] == mine
+
+
+@pytest.mark.parametrize("d,eps,count,num", [("127", "0.1339", 16_384, 17), ("31", "0.2904", 1_024, 9)])
+def test_construct_reports_the_exact_dual_bch_coherence(capsys, d, eps, count, num):
+    """Issue 22: the enumerated coherence (Kasami's weights), not the Carlitz-Uchiyama bound."""
+    out = _run_json(capsys, ["construct", "--d", d, "--eps", eps])
+    assert (out["family"], out["count"], out["coherence_is"]) == ("dual_bch", count, "exact")
+    assert out["coherence"] == pytest.approx(num / int(d), abs=1e-15)
+
+
+def test_construct_labels_a_bound(capsys):
+    out = _run_json(capsys, ["construct", "--d", "2047", "--eps", "0.0631"])
+    assert (out["params"], out["coherence_is"]) == ({"m": 11, "e": 3}, "bound")
+    assert out["coherence"] == pytest.approx(129 / 2047)

@@ -133,3 +133,21 @@ def test_capacity_json_is_strict_and_keeps_infinite_capacities_as_log10(capsys):
     relative = out["bounds"]["relative"]  # dε² ≥ 1: the bound says nothing
     assert relative["log10_count"] is None and relative["vacuous"] is True
     assert out["bounds"]["moment"]["vacuous"] is False
+
+
+def test_fit_flags_a_constant_at_its_bound(tmp_path, capsys):
+    """Issue 22: JL points with C = 200 lie outside the box [0, 100]; the fit pins C at 100 and says so."""
+    k, d = np.array([2000, 8000, 32000] * 2, dtype=float), np.array([4096] * 3 + [8192] * 3, dtype=float)
+    path = tmp_path / "points.csv"
+    path.write_text("k,d,eps\n" + "\n".join(f"{a:.0f},{b:.0f},{float(e)!r}"
+                                             for a, b, e in zip(k, d, jl_eps(k, d, 200.0))) + "\n")
+    out = _run_json(capsys, ["fit", str(path), "--form", "jl"])
+    assert out["jl"]["at_bound"] == ["C"] and out["jl"]["params"]["C"] == pytest.approx(100)
+    assert out["degenerate"].startswith("jl: C = 100 at its bound")
+    assert main(["fit", str(path), "--form", "jl"]) == 0
+    assert "not read as a law" in capsys.readouterr().out
+
+
+def test_fit_of_the_papers_sweep_is_not_degenerate(capsys):
+    out = _run_json(capsys, ["fit", str(DATA / "optimized_packing.json")])
+    assert all(out[f]["at_bound"] == [] for f in ("jl", "eq6", "eq7")) and "degenerate" not in out

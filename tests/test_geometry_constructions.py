@@ -40,7 +40,7 @@ def test_dual_bch_weights_match_bruteforce_gram(m, e):
     v = c.vectors(k=c.count)
     assert v.shape == (2 ** (m * e), 2 ** m - 1)
     assert _gram_coherence(v) == pytest.approx(mu_w, abs=1e-6)
-    assert mu_w <= c.coherence + 1e-12
+    assert c.coherence == pytest.approx(mu_w, abs=1e-12) and c.coherence_is == "exact"
 
 
 @pytest.mark.slow
@@ -94,3 +94,142 @@ def test_bad_input(args):
         C.kerdock(32)
     with pytest.raises(DomainError):
         C.dual_bch(6, 6)
+
+
+# --- exact coherences, checked by an independent brute force -----------------------------------
+
+def _gf_mul(a, b, m, poly):
+    """Product in GF(2^m) = GF(2)[x]/(poly): carry-less multiply, then reduce."""
+    out = 0
+    while b:
+        if b & 1:
+            out ^= a
+        b >>= 1
+        a <<= 1
+        if a >> m:
+            a ^= poly
+    return out
+
+
+def _codewords(m, e, poly):
+    """All 2^{me} codewords Tr(sum_i a_i x^{2i-1}), x = alpha^0..alpha^{n-1}, by field arithmetic
+    (no trace table, no generator matrix): basis codewords for a_i = x^j, then every XOR."""
+    n = 2 ** m - 1
+    xs = [1]
+    for _ in range(n - 1):
+        xs.append(_gf_mul(xs[-1], 2, m, poly))
+
+    def power(y, k):
+        out = 1
+        for _ in range(k):
+            out = _gf_mul(out, y, m, poly)
+        return out
+
+    def trace(y):
+        t, z = 0, y
+        for _ in range(m):
+            t ^= z
+            z = _gf_mul(z, z, m, poly)
+        assert t in (0, 1)
+        return t
+
+    basis = []
+    for i in range(1, e + 1):
+        xp = [power(x, 2 * i - 1) for x in xs]
+        for j in range(m):
+            basis.append([trace(_gf_mul(1 << j, y, m, poly)) for y in xp])
+    basis = np.array(basis, dtype=np.uint8)
+    words = np.zeros((1, n), dtype=np.uint8)
+    for row in basis:
+        words = np.concatenate([words, words ^ row])
+    return words
+
+
+def _gram_coherence_blockwise(v, block=1024):
+    best = 0.0
+    for i in range(0, v.shape[0], block):
+        g = np.abs(v[i:i + block] @ v.T)
+        g[np.arange(g.shape[0]), np.arange(i, i + g.shape[0])] = 0.0
+        best = max(best, float(g.max()))
+    return best
+
+
+@pytest.mark.parametrize("m,e,poly,expected", [(5, 2, 0b100101, 9 / 31), (7, 2, 0b10001001, 17 / 127)])
+def test_exact_coherence_by_brute_force_gram(m, e, poly, expected):
+    words = _codewords(m, e, poly)
+    v = (1.0 - 2.0 * words.astype(np.float64)) / math.sqrt(2 ** m - 1)
+    assert len({w.tobytes() for w in words}) == 2 ** (m * e)  # distinct vectors
+    assert _gram_coherence_blockwise(v) == pytest.approx(expected, abs=1e-12)
+    c = C.dual_bch(m, e)
+    assert (c.count, c.coherence, c.coherence_is) == (2 ** (m * e), pytest.approx(expected), "exact")
+    # the package's own vectors are the same set
+    own = c.vectors(k=c.count)
+    assert {w.tobytes() for w in (own < 0).astype(np.uint8)} == {w.tobytes() for w in words}
+
+
+def test_exact_coherence_m5_e3_from_field_built_codeword_weights():
+    """The code is linear (the sum of two codewords is one), so its coherence is max |n - 2w| over
+    the non-zero codewords, here built by field arithmetic, not by the package."""
+    words = _codewords(5, 3, 0b100101)
+    w = words[1:].sum(axis=1).astype(np.int64)
+    assert np.abs(31 - 2 * w).max() == 17 and C.dual_bch(5, 3).coherence == pytest.approx(17 / 31)
+
+
+def test_issue_reference_coherences():
+    """Issue 22: m=5,e=2: 9/31; m=7,e=2: 17/127; m=9,e=2: 33/511; m=7,e=3: about 0.260."""
+    assert C.dual_bch(5, 2).coherence == pytest.approx(9 / 31)
+    assert C.dual_bch(7, 2).coherence == pytest.approx(17 / 127)
+    assert C.dual_bch(9, 2).coherence == pytest.approx(33 / 511)
+    assert C.dual_bch(7, 3).coherence == pytest.approx(0.260, abs=5e-4)
+
+
+def _table_rows():
+    import json
+    from importlib.resources import files
+    return json.loads(files("repcap").joinpath("data", C.EXACT_TABLE).read_text())["rows"]
+
+
+def test_vendored_table_re_enumerates_the_small_codes():
+    rows = [r for r in _table_rows() if r["m"] * r["e"] + r["m"] <= 26]
+    assert len(rows) >= 15
+    for r in rows:
+        assert C.enumerate_dual_bch(r["m"], r["e"]) == r
+
+
+def test_table_within_the_proven_bound_and_closed_forms():
+    for r in _table_rows():
+        m, e, delta = r["m"], r["e"], r["max_deviation"]
+        bound = C.dual_bch_deviation_bound(m, e)
+        assert delta <= bound <= 2 * (e - 1) * 2 ** (m / 2) + 1 + 1e-9  # never above Carlitz-Uchiyama
+        if e == 1:
+            assert delta == 1  # the simplex code: every weight 2^{m-1}
+        if e == 2:  # Kasami: the closed form the package uses beyond the table
+            assert delta == (2 ** ((m + 1) // 2) + 1 if m % 2 else 2 ** (m // 2 + 1) + 1) == bound
+    covered = {(r["m"], r["e"]) for r in _table_rows()}
+    assert {(5, 2), (7, 2), (9, 2), (7, 3), (8, 3), (12, 2)} <= covered
+
+
+def test_exact_or_bound_label():
+    assert C.dual_bch_max_deviation(11, 2) == (65, "exact")   # closed form, enumerated too
+    assert C.dual_bch_max_deviation(13, 2) == (129, "exact")  # closed form (Kasami), not enumerated
+    assert C.dual_bch_max_deviation(11, 3) == (129, "bound")  # sharpened bound: 0.0630 < C-U 0.0889
+    assert C.dual_bch(11, 3).to_dict()["coherence_is"] == "bound"
+    assert C.kerdock(64).coherence_is == C.orthonormal_basis(3).coherence_is == "exact"
+
+
+@pytest.mark.parametrize("m", range(3, 17))
+def test_codewords_distinct_up_to_the_largest_e_and_not_beyond(m):
+    """Cyclotomic cosets of 1, 3, ..., 2e-1 are distinct and of size m for e <= 2^(ceil(m/2)-1)
+    (the 2^{me} codewords are distinct); the next odd exponent breaks that."""
+    n = 2 ** m - 1
+
+    def coset(j):
+        return frozenset(j * 2 ** s % n for s in range(m))
+
+    top = C._max_e(m)
+    cosets = [coset(2 * i - 1) for i in range(1, top + 1)]
+    assert all(len(c) == m for c in cosets) and len(set(cosets)) == top
+    nxt = coset(2 * top + 1)
+    assert len(nxt) < m or nxt in cosets
+    with pytest.raises(DomainError):
+        C.dual_bch(m, top + 1)

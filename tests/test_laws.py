@@ -13,6 +13,7 @@ import pytest
 from conftest import PAPER_DATA
 
 from repcap.errors import DataFileError, DomainError, FitError, RepcapError
+from repcap.laws.fitting import params_at_bound
 from repcap.laws import (
     FORMS,
     JL_PROVEN_C,
@@ -393,3 +394,21 @@ def test_relative_error_summary_against_hand_computation():
         relative_errors([1.0, 2.0], [1.0, 0.0])
     with pytest.raises(DomainError, match="same length"):
         relative_error_summary([1.0, 2.0], [1.0])
+
+
+def test_fit_reports_parameters_at_the_bounds_of_its_box():
+    """Issue 22: a fit whose optimum lies outside the box stops at the box and says which constant."""
+    k = np.array([2000, 8000, 32000] * 2, dtype=float)
+    d = np.array([256] * 3 + [1024] * 3, dtype=float)
+    eps = eq6_eps(k, d, 1.1)
+    free = fit_form("eq6", k, d, eps)
+    assert free.at_bound == () and not free.degenerate and free.to_dict()["at_bound"] == []
+    pinned = fit_form("eq6", k, d, eps, p0=[0.5], bounds=([0.0], [1.0]))  # the truth 1.1 is outside
+    assert pinned.at_bound == ("C",) and pinned.degenerate
+    assert pinned.params["C"] == pytest.approx(1.0, abs=1e-4)
+    low = fit_form("eq6", k, d, eps, p0=[2.0], bounds=([1.5], [3.0]))
+    assert low.at_bound == ("C",) and low.params["C"] == pytest.approx(1.5, abs=1e-4)
+    assert params_at_bound(("a", "b"), (10 - 1e-9, 5.0), (0.1, 0.1), (10, 10)) == ("a",)
+    assert params_at_bound(("a",), (10 - 1e-2,), (0.1,), (10,)) == ()
+    back = Fit(**{key: v for key, v in pinned.to_dict().items() if key != "formula"})
+    assert back.at_bound == ("C",)  # a JSON list reads back as the tuple

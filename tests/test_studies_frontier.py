@@ -17,7 +17,7 @@ def test_staircase_and_construction_eps_at_d64():
     assert frontier.construction_eps(10, 64)[0] == 0.0
     mu, c = frontier.construction_eps(1000, 32)  # no Kerdock at 32: dual-BCH m=5, e=2 in R^31
     assert (c.family, c.count) == ("dual_bch", 1024)
-    assert mu == pytest.approx((2 * 2 ** 2.5 + 1) / 31)
+    assert mu == pytest.approx(9 / 31)  # exact (Kasami), not the Carlitz–Uchiyama 0.397
     assert frontier.construction_eps(10 ** 6, 16) == (math.inf, None)
     with pytest.raises(DomainError):
         frontier.construction_eps(0, 16)
@@ -43,3 +43,23 @@ def test_refit_recovers_eq6_constant_on_synthetic_frontier():
     rows = [{"k": a, "d": b, "frontier": e} for a, b, e in zip(k, d, eps)]
     fits = frontier.refit_frontier(rows, forms=("eq6",))
     assert fits["eq6"].params["C"] == pytest.approx(1.3, rel=1e-4)
+
+
+def test_construction_starts_between_two_set_sizes():
+    """k = 200 in R^16 lies between the 144-line Kerdock set and the 256-vector dual-BCH code (m = 4,
+    e = 2, μ = 0.6): the start is a subset of the larger set, measured before any Adam step."""
+    (row,) = frontier.construction_starts([(200, 16)], steps=5, seed=0)
+    assert (row["family"], row["params"], row["count"]) == ("dual_bch", {"m": 4, "e": 2}, 256)
+    assert (row["smaller_count"], row["smaller_family"], row["smaller_coherence"]) == (144, "kerdock", 0.25)
+    v = frontier.construction_eps(200, 16)[1].vectors(k=200, seed=0, pad_to=16).astype(np.float64)
+    g = np.abs(v @ v.T)
+    np.fill_diagonal(g, 0)
+    assert row["start_eps"] == pytest.approx(g.max()) and row["start_eps"] <= 0.6 + 1e-6
+    # the random start is the own_packings cell when given (same recipe), computed otherwise
+    (reused,) = frontier.construction_starts([(200, 16)], steps=5, seed=0,
+                                             own=[{"k": 200, "d": 16, "eps": 0.123}])
+    assert reused["random_start_eps"] == 0.123
+    own = frontier.own_packings([16], [200], steps=5, seed=0)
+    assert row["random_start_eps"] == pytest.approx(own[0]["eps"])
+    (inside,) = frontier.construction_starts([(100, 16)], steps=5, seed=0)
+    assert (inside["family"], inside["smaller_count"]) == ("kerdock", 16)  # the basis below it

@@ -11,9 +11,9 @@ import pytest
 
 from repcap.studies import frontier
 from repcap.book import verdict as V
-from repcap.studies.findings import FAILS, HOLDS
-from repcap.studies.frontier_findings import (FrontierFindings, start_gain, upper_bound_status,
-                                              upper_bound_verdict)
+from repcap.studies.findings import CAVEAT, FAILS, HOLDS
+from repcap.studies.frontier_findings import (SAME_EPS, FrontierFindings, adam_effect, start_gain,
+                                              subset_gain, upper_bound_status, upper_bound_verdict)
 from repcap.common.jsonsafe import dumps  # JSON as write_results writes it
 
 
@@ -30,9 +30,11 @@ def _rows() -> list[dict]:
             + frontier.frontier_rows([16], [160, 10 ** 6], own=own, released=Release()))
 
 
-def _start(random_start: float, eps: float = 0.27, start: float = 0.25) -> dict:
-    return {"k": 100, "d": 16, "family": "kerdock", "params": {"m": 4}, "coherence": 0.25,
-            "start_eps": start, "eps": eps, "random_start_eps": random_start, "best_history": 0.25}
+def _start(random_start: float, eps: float = 0.27, start: float = 0.25, k: int = 100) -> dict:
+    return {"k": k, "d": 16, "family": "kerdock", "params": {"m": 4}, "count": 144,
+            "coherence": 0.25, "start_eps": start, "eps": eps, "random_start_eps": random_start,
+            "best_history": 0.25, "smaller_count": 16, "smaller_family": "orthonormal",
+            "smaller_coherence": 0.0}
 
 
 def _class2(*ratios: float) -> list[dict]:
@@ -41,11 +43,12 @@ def _class2(*ratios: float) -> list[dict]:
              "ratio": r, "below": r > 1} for i, r in enumerate(ratios)]
 
 
-def _findings(rows=None, starts=None, class2=None, refit=None) -> FrontierFindings:
+def _findings(rows=None, starts=None, class2=None, refit=None, shifted=None) -> FrontierFindings:
     return FrontierFindings(
         _rows() if rows is None else rows, [_start(0.5)] if starts is None else starts,
         {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3}, "eq6": None} if refit is None
-        else refit, _class2(1700.0, 1.0, 0.5) if class2 is None else class2, steps=30)
+        else refit, _class2(1700.0, 1.0, 0.5) if class2 is None else class2, steps=30,
+        shifted=[] if shifted is None else shifted)
 
 
 def test_rules_read_the_rows():
@@ -76,15 +79,87 @@ def test_capacity_exceeded_at_its_edge(ratio, exceeded):
     assert f.record()["class2_ratio_median"] == (pytest.approx(ratio) if exceeded else None)
 
 
-def test_construction_start_gain_and_its_words():
+@pytest.mark.parametrize("change, effect", [(-1.01 * SAME_EPS, "lowered"), (-0.99 * SAME_EPS, "left"),
+                                            (0.0, "left"), (0.99 * SAME_EPS, "left"),
+                                            (1.01 * SAME_EPS, "raised")])
+def test_adam_effect_at_its_edges(change, effect):
+    """Issue 22: Adam from a Kerdock subset raised 0.125 to 0.1438; the page must say so."""
+    assert adam_effect(_start(0.5, eps=0.25 + change, start=0.25)) == effect
+    assert f"Adam {effect} the subset" in _findings(starts=[_start(0.5, eps=0.25 + change)]).starts_text()
+
+
+def test_construction_start_credits_each_value_to_what_produced_it():
     s = _start(0.5, eps=0.27, start=0.25)
-    assert start_gain(s) == pytest.approx(0.5 / 0.25)
-    assert "2.00× lower from the construction); Adam did not lower" in _findings().starts_text()
-    assert "Adam lowered" in _findings(starts=[_start(0.5, eps=0.2)]).starts_text()
-    assert "ends 2.00× below the random start" in _findings().claims_text()
-    mixed = _findings(starts=[_start(0.5), _start(0.2)])
-    assert "ends below the random start in 1 of 2 cells" in mixed.claims_text()
+    assert start_gain(s) == pytest.approx(0.5 / 0.27)   # Adam from the subset vs Adam from random
+    assert subset_gain(s) == pytest.approx(0.5 / 0.25)  # the code's own subset vs Adam from random
+    text = _findings().starts_text()
+    assert "Adam raised the subset's max |cos| from 0.2500 to 0.2700" in text
+    assert "ends 1.85× below Adam from a random start; the subset itself is 2.00× below it" in text
+    assert "between the 16-vector orthonormal set at μ 0.0000 and the 144-vector kerdock set at μ 0.2500" in text
+    assert "Adam left the subset's max |cos| at 0.2500" in _findings(
+        starts=[_start(0.5, eps=0.25)]).starts_text()
+    assert "1.08× above Adam from a random start" in _findings(starts=[_start(0.25, eps=0.27)]).starts_text()
+    assert "the subset itself is 1.09× above it" in _findings(starts=[_start(0.23, eps=0.27)]).starts_text()
+    claims = _findings().claims_text()
+    assert "a code's own subset sits below Adam from a random start at the same k in 1 of 1 cells " \
+           "(by 2.00×)" in claims
+    assert "ends below Adam from a random start in 1 of 1, while raising the subset's own max |cos| " \
+           "in 1 (a)" in claims
+    worse = _findings(starts=[_start(0.2, eps=0.27)]).claims_text()
+    assert "in 0 of 1 cells, and Adam started from the subset ends below Adam from a random start " \
+           "in 0 of 1" in worse
+    mixed = _findings(starts=[_start(0.5), _start(0.26, eps=0.27, k=140)])
+    assert "ends below Adam from a random start in 1 of 2 cells" in mixed.starts_text()
+    assert "Adam raised it in 2." in mixed.starts_text()
     assert "(a)" not in _findings(starts=[]).claims_text()
+
+
+def test_degenerate_refit_is_reported_and_not_read_as_a_law():
+    eq7 = {"params": {"C": 0.59, "a": 9.99999999976, "b": 1.37, "c": 2.1}, "r2": 0.91, "mape": 21.8,
+           "at_bound": ["a"]}
+    f = _findings(refit={"eq7": eq7})
+    assert "Degenerate: a at its bound 10; not read as a law" in f.refit_text()
+    assert "degenerate (a at the edge of the optimiser's box" in f.claims_text() and f.degenerate_fits() == {"eq7": ["a"]}
+    free = _findings(refit={"eq7": {**eq7, "params": {**eq7["params"], "a": 1.2}, "at_bound": []}})
+    assert "Degenerate" not in free.refit_text() and "MAPE 21.8 %" in free.claims_text()
+    assert free.record()["refit_degenerate"] == {}
+
+
+def _shifted(*below_by_shift):
+    return [{"shift": s, "n": 3, "below": names} for s, names in below_by_shift]
+
+
+def test_robust_count_under_moved_eps():
+    """Issue 22: how many Class 2 capacities stay below a set when every ε moves."""
+    shifted = _shifted((-0.05, []), (-0.01, ["model 0"]), (0.01, ["model 0", "model 2"]),
+                       (0.05, ["model 0"]))
+    f = _findings(class2=_class2(1700.0, 3.0, 0.5), shifted=shifted)
+    assert [v["name"] for v in f.capacity_exceeded()] == ["model 0", "model 1"]
+    assert [v["name"] for v in f.robust_exceeded()] == ["model 0"]
+    assert f.within_all_shifts() == []
+    rows = f.shift_table().rows
+    assert [(r["shift"], r["n_below"], r["lost"], r["gained"]) for r in rows] == [
+        (-0.05, 0, "model 0, model 1", "–"), (-0.01, 1, "model 1", "–"),
+        (0.01, 2, "model 1", "model 2"), (0.05, 1, "model 1", "–")]
+    text = f.shift_text()
+    assert "2 of 3 Class 2 capacities are below" in text and "1 stay below with every ε moved by -1 %" in text
+    assert "1 of them stay below with every ε moved by ±1 % (c)" in f.claims_text()
+    record = json.loads(dumps(f.record()))
+    assert record["n_class2_below_robust"] == 1
+    assert FrontierFindings.from_record(record).robust_exceeded() == f.robust_exceeded()
+    # without moved ε (an older record) the robust list is the point list
+    assert _findings(class2=_class2(1700.0, 3.0)).robust_exceeded() == _class2(1700.0, 3.0)
+
+
+def test_shifted_class2_moves_capacity_and_set_together():
+    from repcap.geometry.feasibility import named_band
+    models = [{"name": "Llama 2 7B", "d_model": 4096, "eps": 0.0645}]
+    at, down = frontier.shifted_class2(models, [0.0, -0.05])
+    assert at == {"shift": 0.0, "n": 1, "below": ["Llama 2 7B"]}
+    # at 0.95 ε = 0.0613 the m = 12, e = 3 code (μ = 257/4095 = 0.0628) no longer fits
+    moved = frontier.table1_vs_constructions(named_band([{**models[0], "eps": 0.0645 * 0.95}]))
+    assert moved[0]["params"] == {"m": 12, "e": 2}
+    assert down["below"] == (["Llama 2 7B"] if moved[0]["below"] else [])
 
 
 def test_no_construction_frontier_changes_the_words():
@@ -106,7 +181,7 @@ def test_record_keeps_the_chapters_keys_and_round_trips():
     assert record["n_not_reaching_release"] == 1 and record["frontier_by_construction"] == 2
     assert record["ratios_to_release"][1] == {"k": 160, "d": 16,
                                               "ratio": pytest.approx(0.5326 / 0.40)}
-    assert record["refit"] == {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3}}
+    assert record["refit"] == {"jl": {"params": {"C": 0.5}, "r2": 0.3, "mape": 22.3, "at_bound": []}}
     assert record["n_class2"] == 3 and record["n_class2_below_construction"] == 1
     back = FrontierFindings.from_record(json.loads(dumps(record)))
     assert math.isinf(back.rows[-1]["construction"])  # written as null, read back as infinity
@@ -160,3 +235,20 @@ def test_chapter_7_and_the_verdict_read_the_same_beaten_capacities(monkeypatch):
     monkeypatch.setattr(FrontierFindings, "capacity_exceeded", lambda self: self.class2[:1])
     assert upper_bound_status(packing, objectives, found) == FAILS
     assert "Not supported: for 1 of the 2 Class 2 models" in found.claims_text()
+
+
+@pytest.mark.parametrize("below_moved, status", [(["model 0"], FAILS), ([], CAVEAT)])
+def test_upper_bound_rule_reads_the_robust_count(below_moved, status):
+    """A set that beats a capacity only at the printed ε, not with ε moved by ±1 %, is a caveat."""
+    from test_studies_optimised_packing import _objectives, _packing
+
+    packing, objectives = _packing(), _objectives(softmax=[1.05] * 3)
+    packing.floor_summary[2]["lo"] = 1.0
+    found = _findings(class2=_class2(1700.0, 0.5),
+                      shifted=_shifted((-0.01, below_moved), (0.01, ["model 0"])))
+    assert upper_bound_status(packing, objectives, found) == status
+    verdict = upper_bound_verdict(packing, objectives, found)
+    assert f"{len(below_moved)} of the 1 stay below an explicit set" in verdict.evidence
+    records = {"05_optimised_packing": json.loads(dumps({**packing.record(), **objectives.record()})),
+               "07_packing_frontier": json.loads(dumps(found.record()))}
+    assert V._upper_bound(records).status == status

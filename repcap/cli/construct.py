@@ -1,9 +1,10 @@
 """``repcap construct``: the largest known explicit line set for a dimension and a coherence.
 
 ``repcap construct --d D --eps E``
-    prints the family, parameters, count, proven coherence and the dimension it lives in of the
-    largest explicit set (orthonormal basis, Kerdock / real MUB line set, dual-BCH code) with
-    dimension ≤ D and coherence ≤ E (:func:`repcap.geometry.constructions.best_construction`).
+    prints the family, parameters, count, coherence (``coherence_is``: "exact", the set's max |cos|
+    itself, or "bound", a proven upper bound on it) and the dimension it lives in of the largest
+    explicit set (orthonormal basis, Kerdock / real MUB line set, dual-BCH code) with dimension ≤ D
+    and coherence ≤ E (:func:`repcap.geometry.constructions.best_construction`).
 ``--save FILE --k K``
     also writes K of its vectors (the first K, or a seeded sample with ``--seed``), zero-padded to
     D, float32, to FILE as ``.npy`` (written atomically).

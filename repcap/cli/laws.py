@@ -3,7 +3,8 @@
 ``repcap fit FILE``
     fits standard JL, Eq. 6 and Eq. 7 to (k, d, ε) points read from FILE (a sweep results file, a CSV
     with columns k,d,eps, or a JSON list of [k, d, eps] triples) and prints each form's constants,
-    R², MAPE and NRMSE.
+    R², MAPE and NRMSE; a fit with a constant at a bound of the optimiser's box is flagged
+    (``at_bound``, and a ``degenerate`` line naming it): the box, not the data, fixed that constant.
 ``repcap capacity --d D --eps E``
     prints k_max by Eq. 7 (the paper's capacity), Eq. 6 and standard JL, with the paper's class
     rule, and the largest explicit line set that provably fits (``construction``: family, count,
@@ -71,9 +72,15 @@ def _run_fit(args) -> dict:
     pts = read_points(args.file)
     forms = list(dict.fromkeys(args.forms)) if args.forms else list(FORM_NAMES)
     result = {"file": args.file, "n": len(pts), "skipped": pts.skipped}
+    degenerate = []
     for form in forms:
         fit = fit_form(form, pts.k, pts.d, pts.eps).to_dict()
-        result[form] = {key: fit[key] for key in ("formula", "params", "r2", "mape", "nrmse", "stderr")}
+        result[form] = {key: fit[key] for key in ("formula", "params", "r2", "mape", "nrmse", "stderr",
+                                                  "at_bound")}
+        degenerate += [f"{form}: {name} = {fit['params'][name]:.4g} at its bound"
+                       for name in fit["at_bound"]]
+    if degenerate:
+        result["degenerate"] = "; ".join(degenerate) + " (a degenerate fit; not read as a law)"
     return result
 
 

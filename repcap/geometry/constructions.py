@@ -10,17 +10,24 @@ N(d, μ) ≥ K (pad with zeros), and any k ≤ K of its vectors have max |cos| �
   Calderbank, Cameron, Kantor & Seidel, Proc. LMS 75, 1997);
 * **dual-BCH trace codes**, n = 2^m − 1: the 2^{me} codewords
   c_a = (Tr(Σ_{i≤e} a_i x^{2i−1}))_{x ∈ GF(2^m)*} mapped to (−1)^c/√n, at coherence
-  ≤ (2(e−1)·2^{m/2} + 1)/n by the Carlitz–Uchiyama (Weil) bound |w − 2^{m−1}| ≤ (e−1)·2^{m/2},
-  valid for 2e − 1 ≤ 2^{⌈m/2⌉} + 1 (MacWilliams & Sloane, ch. 9 §8).
+  max_{c ≠ 0} |n − 2w(c)|/n. That maximum is *exact* where every codeword was enumerated (a table
+  vendored with repcap, :data:`EXACT_TABLE`, written by ``tools/dual_bch_table.py``) or the weights
+  are known in closed form (e = 1: the simplex code; e = 2: Kasami 1969), and otherwise a *bound*:
+  the Carlitz–Uchiyama (Weil) bound |w − 2^{m−1}| ≤ (e−1)·2^{m/2} (MacWilliams & Sloane, ch. 9
+  §8) sharpened by McEliece's theorem that every weight is a multiple of 2^{ℓ−1}
+  (:func:`dual_bch_deviation_bound`). :attr:`Construction.coherence_is` says which.
 
-Counts and coherences come from the theorems without materialising anything; vectors are drawn
-as any index range or seeded sample, float32, zero-padded to a requested dimension.
+Counts and coherences come from the theorems (or the table) without materialising anything;
+vectors are drawn as any index range or seeded sample, float32, zero-padded to a requested
+dimension.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
@@ -35,6 +42,10 @@ __all__ = [
     "families_up_to",
     "best_construction",
     "linear_code_coherence",
+    "dual_bch_deviation_bound",
+    "dual_bch_max_deviation",
+    "enumerate_dual_bch",
+    "EXACT_TABLE",
 ]
 
 # Primitive polynomials over GF(2) (bit i = coefficient of x^i), one per degree m.
@@ -46,6 +57,8 @@ _PRIMITIVE = {2: 0b111, 3: 0b1011, 4: 0b10011, 5: 0b100101, 6: 0b1000011, 7: 0b1
 _MAX_M_VECTORS = max(_PRIMITIVE)
 _MAX_M_COUNT = 40
 _TOL = 1e-12
+#: The vendored table of exact dual-BCH coherences (every codeword enumerated), in repcap/data.
+EXACT_TABLE = "dual_bch_coherence.json"
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,9 @@ class Construction:
     coherence: float
     dim: int
     theorem: str = field(default="", compare=False)
+    #: "exact" when ``coherence`` is the set's max |cos| itself, "bound" when it is a proven upper
+    #: bound on it (either way any k of the vectors keep max |cos| ≤ ``coherence``).
+    coherence_is: str = field(default="exact", compare=False)
 
     @property
     def log10_count(self) -> float:
@@ -76,8 +92,8 @@ class Construction:
 
     def to_dict(self) -> dict:
         return {"family": self.family, "params": dict(self.params), "count": self.count,
-                "log10_count": self.log10_count, "coherence": self.coherence, "dim": self.dim,
-                "theorem": self.theorem}
+                "log10_count": self.log10_count, "coherence": self.coherence,
+                "coherence_is": self.coherence_is, "dim": self.dim, "theorem": self.theorem}
 
     def vectors(self, indices=None, *, k=None, seed=None, pad_to=None) -> np.ndarray:
         """Unit vectors (float32, rows) of the given indices, a seeded sample of k, or the first k.
@@ -185,44 +201,147 @@ def dual_bch(m, e) -> Construction:
     r"""Dual-BCH trace code of length n = 2^m − 1 as 2^{me} unit vectors (−1)^c/√n in R^n.
 
     Codewords c_a(x) = Tr(Σ_{i=1}^{e} a_i x^{2i−1}), x ∈ GF(2^m)*, a ∈ GF(2^m)^e. For a linear code
-    ⟨v_a, v_b⟩ = (n − 2 w(c_a + c_b))/n, so the coherence is max over non-zero codewords of
-    |n − 2w|/n. The Carlitz–Uchiyama bound |w − 2^{m−1}| ≤ (e−1)·2^{m/2} (valid for
-    2e − 1 ≤ 2^{⌈m/2⌉} + 1) gives
+    ⟨v_a, v_b⟩ = (n − 2 w(c_a + c_b))/n, so the coherence is
 
-    .. math:: \mu \le \frac{2(e-1)\,2^{m/2} + 1}{2^m - 1}.
+    .. math:: \mu = \max_{c \ne 0} \frac{|n - 2 w(c)|}{n} = \frac{\Delta(m, e)}{2^m - 1},
 
-    Source: MacWilliams & Sloane, The Theory of Error-Correcting Codes, ch. 9 §8 (Carlitz &
-    Uchiyama, Duke Math. J. 24, 1957).
+    with Δ from :func:`dual_bch_max_deviation`: exact where every codeword was enumerated or the
+    weights are known (e ≤ 2), a proven bound otherwise (``coherence_is`` says which). For
+    1 ≤ e ≤ 2^{⌈m/2⌉−1} the cyclotomic cosets of 1, 3, …, 2e − 1 are distinct and of size m, so the
+    2^{me} codewords are distinct and the Carlitz–Uchiyama bound applies (MacWilliams & Sloane, The
+    Theory of Error-Correcting Codes, ch. 9 §§3, 8); larger e are refused.
 
     Examples
     --------
-    m = 8, e = 2: 65,536 vectors in R^255 at coherence (2·16 + 1)/255 = 33/255:
+    m = 8, e = 2: 65,536 vectors in R^255 at coherence (2·16 + 1)/255 = 33/255; m = 7, e = 2 (odd
+    m, Kasami's weights 64 ± 8): 16,384 vectors at 17/127, where the Carlitz–Uchiyama bound alone
+    gives 0.186:
 
     >>> from repcap.geometry.constructions import dual_bch
     >>> c = dual_bch(8, 2)
-    >>> c.count, c.dim, round(c.coherence, 5), round(33 / 255, 5)
-    (65536, 255, 0.12941, 0.12941)
+    >>> c.count, c.dim, round(c.coherence, 5), round(33 / 255, 5), c.coherence_is
+    (65536, 255, 0.12941, 0.12941, 'exact')
+    >>> c = dual_bch(7, 2)
+    >>> c.count, c.coherence == 17 / 127, c.coherence_is
+    (16384, True, 'exact')
     """
     m, e = int(m), int(e)
     if not 3 <= m <= _MAX_M_COUNT:
         raise DomainError(f"dual-BCH codes are tabulated for 3 ≤ m ≤ {_MAX_M_COUNT}, got m = {m}")
-    if e < 1 or 2 * e - 1 > 2 ** math.ceil(m / 2) + 1:
-        raise DomainError(f"the Carlitz–Uchiyama bound needs 1 ≤ e and 2e − 1 ≤ 2^⌈m/2⌉ + 1, "
-                          f"got m = {m}, e = {e}")
+    if e < 1 or e > _max_e(m):
+        raise DomainError(f"dual-BCH codes are built for 1 ≤ e ≤ 2^(⌈m/2⌉−1) = {_max_e(m)} (distinct "
+                          f"codewords, Carlitz–Uchiyama bound), got m = {m}, e = {e}")
     n = 2 ** m - 1
-    mu = (2 * (e - 1) * 2 ** (m / 2) + 1) / n
-    if mu >= 1:
-        raise DomainError(f"the Carlitz–Uchiyama bound is vacuous at m = {m}, e = {e}")
-    return Construction("dual_bch", {"m": m, "e": e}, 2 ** (m * e), mu, n,
-                        "dual-BCH trace code, Carlitz-Uchiyama bound")
+    delta, kind, how = _dual_bch_delta(m, e)
+    if delta >= n:
+        raise DomainError(f"the coherence bound is vacuous at m = {m}, e = {e}")
+    return Construction("dual_bch", {"m": m, "e": e}, 2 ** (m * e), delta / n, n,
+                        f"dual-BCH trace code, {how}", kind)
+
+
+def _max_e(m) -> int:
+    """Largest e whose odd exponents 1, 3, …, 2e − 1 ≤ 2^{⌈m/2⌉} − 1 lie in distinct full cosets."""
+    return 2 ** (math.ceil(m / 2) - 1)
+
+
+def dual_bch_deviation_bound(m, e) -> int:
+    r"""A proven bound on Δ = max_{c ≠ 0} |n − 2w(c)| for the dual-BCH code (m, e), n = 2^m − 1.
+
+    Carlitz–Uchiyama: |w − 2^{m−1}| ≤ (e − 1)·2^{m/2}. McEliece (1972): every weight of a binary
+    cyclic code is a multiple of 2^{ℓ−1}, ℓ the least number of its non-zeros whose product is 1;
+    the non-zeros here are α^{j·2^s}, j odd ≤ 2e − 1, whose exponents have at most
+    W = max popcount(j) binary ones, and exponents summing to a multiple of 2^m − 1 (m ones) need
+    ℓ·W ≥ m, so ℓ ≥ ⌈m/W⌉ and D = 2^{⌈m/W⌉−1} divides every w and 2^{m−1}. Hence
+
+    .. math:: |w - 2^{m-1}| \le B = D \left\lfloor \frac{(e-1)\,2^{m/2}}{D} \right\rfloor,
+              \qquad \Delta \le 2B + 1.
+
+    For e = 2 this is Kasami's exact value (2^{(m+1)/2} + 1 at odd m, 2^{m/2+1} + 1 at even m).
+
+    Examples
+    --------
+    >>> from repcap.geometry.constructions import dual_bch_deviation_bound
+    >>> [dual_bch_deviation_bound(m, 2) for m in (5, 7, 8, 9)]
+    [9, 17, 33, 33]
+    >>> dual_bch_deviation_bound(7, 3), dual_bch_deviation_bound(11, 3)
+    (33, 129)
+    """
+    m, e = int(m), int(e)
+    top = 2 * e - 1
+    w_max = max(bin(top).count("1"), top.bit_length() - 1)
+    step = 2 ** (-(-m // w_max) - 1)
+    # floor((e−1)·2^{m/2}) in integers: isqrt((e−1)²·2^m)
+    b = (math.isqrt((e - 1) ** 2 * 2 ** m) // step) * step
+    return 2 * b + 1
+
+
+_EXACT: dict[tuple[int, int], int] | None = None
+
+
+def _exact_table() -> dict[tuple[int, int], int]:
+    """(m, e) -> Δ from the vendored enumeration table (read once)."""
+    global _EXACT
+    if _EXACT is None:
+        text = resources.files("repcap").joinpath("data", EXACT_TABLE).read_text(encoding="utf-8")
+        _EXACT = {(r["m"], r["e"]): int(r["max_deviation"]) for r in json.loads(text)["rows"]}
+    return _EXACT
+
+
+def _dual_bch_delta(m, e) -> tuple[int, str, str]:
+    """(Δ, "exact" | "bound", how it is known) for the dual-BCH code (m, e)."""
+    exact = _exact_table().get((m, e))
+    if exact is not None:
+        return exact, "exact", "every codeword enumerated"
+    if e == 1:
+        return 1, "exact", "simplex code (every weight 2^(m-1))"
+    if e == 2:
+        return dual_bch_deviation_bound(m, e), "exact", "weights known (Kasami 1969)"
+    return (dual_bch_deviation_bound(m, e), "bound",
+            "Carlitz-Uchiyama bound with McEliece's weight divisibility")
+
+
+def dual_bch_max_deviation(m, e) -> tuple[int, str]:
+    """Δ(m, e) = max_{c ≠ 0} |n − 2w(c)| of the dual-BCH code and whether it is "exact" or a "bound".
+
+    Exact from the vendored enumeration (:func:`enumerate_dual_bch`) or the closed forms for e ≤ 2
+    (the simplex code's Δ = 1; Kasami's weights for e = 2), else :func:`dual_bch_deviation_bound`.
+
+    Examples
+    --------
+    >>> from repcap.geometry.constructions import dual_bch_max_deviation
+    >>> dual_bch_max_deviation(5, 2), dual_bch_max_deviation(7, 3), dual_bch_max_deviation(13, 3)
+    ((9, 'exact'), (33, 'exact'), (257, 'bound'))
+    """
+    delta, kind, _ = _dual_bch_delta(int(m), int(e))
+    return delta, kind
+
+
+def enumerate_dual_bch(m, e) -> dict:
+    """Every codeword of the dual-BCH code (m, e) weighed: {m, e, n, w_min, w_max, max_deviation}.
+
+    Δ = max(|n − 2 w_min|, |n − 2 w_max|) over the 2^{me} − 1 non-zero codewords
+    (:func:`linear_code_coherence`); this is what ``tools/dual_bch_table.py`` vendors.
+
+    Examples
+    --------
+    m = 5, e = 2: weights 16 ± 4 (Kasami), so Δ = |31 − 2·20| = 9 and μ = 9/31:
+
+    >>> from repcap.geometry.constructions import enumerate_dual_bch
+    >>> enumerate_dual_bch(5, 2)
+    {'m': 5, 'e': 2, 'n': 31, 'w_min': 12, 'w_max': 20, 'max_deviation': 9}
+    """
+    _, w_min, w_max = linear_code_coherence(bch_generator(m, e))
+    n = 2 ** int(m) - 1
+    return {"m": int(m), "e": int(e), "n": n, "w_min": w_min, "w_max": w_max,
+            "max_deviation": max(abs(n - 2 * w_min), abs(n - 2 * w_max))}
 
 
 def families_up_to(d) -> list[Construction]:
     """Every construction this module knows with dimension ≤ d (orthonormal basis of R^d first).
 
     That is the orthonormal basis of R^d, the Kerdock sets of dimension 4^s ≤ d and the dual-BCH
-    codes of length 2^m − 1 ≤ d for every e the Carlitz–Uchiyama bound admits. d is at most
-    :data:`repcap.common.checks.MAX_DIMENSION` (2^20).
+    codes of length 2^m − 1 ≤ d for every e with distinct codewords and a coherence below 1. d is
+    at most :data:`repcap.common.checks.MAX_DIMENSION` (2^20).
 
     Examples
     --------
@@ -230,7 +349,7 @@ def families_up_to(d) -> list[Construction]:
     >>> [(c.family, c.count, round(c.coherence, 4))
     ...  for c in families_up_to(16)]  # doctest: +NORMALIZE_WHITESPACE
     [('orthonormal', 16, 0.0), ('kerdock', 12, 0.5), ('kerdock', 144, 0.25),
-     ('dual_bch', 8, 0.1429), ('dual_bch', 64, 0.951), ('dual_bch', 16, 0.0667),
+     ('dual_bch', 8, 0.1429), ('dual_bch', 64, 0.7143), ('dual_bch', 16, 0.0667),
      ('dual_bch', 256, 0.6)]
     """
     d = _check_dim(d)
@@ -245,13 +364,11 @@ def families_up_to(d) -> list[Construction]:
     for m in range(3, _MAX_M_COUNT + 1):
         if 2 ** m - 1 > d:
             break
-        e = 1
-        while 2 * e - 1 <= 2 ** math.ceil(m / 2) + 1:
+        for e in range(1, _max_e(m) + 1):
             try:
                 out.append(dual_bch(m, e))
-            except DomainError:
+            except DomainError:  # the coherence bound is vacuous at this e
                 pass
-            e += 1
     return out
 
 

@@ -25,7 +25,10 @@ from repcap.errors import DomainError, FitError
 from repcap.laws.forms import FORMS
 from repcap.laws.metrics import metrics
 
-__all__ = ["Fit", "fit_form", "fit_all", "forms_fittable"]
+__all__ = ["Fit", "fit_form", "fit_all", "forms_fittable", "params_at_bound"]
+
+#: A parameter within this fraction of its box's width of a bound is "at" the bound.
+AT_BOUND_RTOL = 1e-4
 
 
 @dataclass(frozen=True)
@@ -34,7 +37,9 @@ class Fit:
 
     ``r2``, ``mape`` and ``nrmse`` are the paper's metrics (percent for the last two) on the ``n``
     points fitted; ``stderr`` holds the standard errors curve_fit's covariance implies (NaN when it
-    cannot estimate them); ``sse`` is the residual sum of squares.
+    cannot estimate them); ``sse`` is the residual sum of squares. ``at_bound`` names the parameters
+    the optimiser left at (within :data:`AT_BOUND_RTOL` of the box width of) a bound of its box: such
+    a fit is *degenerate* (the box, not the data, fixed that constant) and is not read as a law.
 
     Examples
     --------
@@ -59,13 +64,22 @@ class Fit:
     n: int
     sse: float = float("nan")
     stderr: dict = field(default_factory=dict)
+    at_bound: tuple = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "at_bound", tuple(self.at_bound))  # a JSON list reads back
+
+    @property
+    def degenerate(self) -> bool:
+        """Whether a parameter sits at a bound of the optimiser's box (see ``at_bound``)."""
+        return bool(self.at_bound)
 
     def predict(self, k, d):
         """ε predicted by the fitted law at (k, d) (vectorised)."""
         return FORMS[self.form].func(k, d, *(self.params[p] for p in FORMS[self.form].params))
 
     def to_dict(self) -> dict:
-        """Plain, JSON-able data: form, formula, params, r2, mape, nrmse, n, sse, stderr."""
+        """Plain, JSON-able data: form, formula, params, r2, mape, nrmse, n, sse, stderr, at_bound."""
         return {
             "form": self.form,
             "formula": FORMS[self.form].formula,
@@ -76,6 +90,7 @@ class Fit:
             "n": self.n,
             "sse": self.sse,
             "stderr": dict(self.stderr),
+            "at_bound": list(self.at_bound),
         }
 
 
@@ -172,7 +187,33 @@ def fit_form(form: str, k, d, eps, p0: Sequence[float] | None = None,
         n=int(k.size),
         sse=float(np.sum((eps - yhat) ** 2)),
         stderr={p: float(v) for p, v in zip(spec.params, err)},
+        at_bound=params_at_bound(spec.params, popt, lower, upper),
     )
+
+
+def params_at_bound(names: Sequence[str], values: Sequence[float], lower: Sequence[float],
+                    upper: Sequence[float], rtol: float = AT_BOUND_RTOL) -> tuple[str, ...]:
+    r"""The names of the parameters at a bound of their box: θ_i with
+
+    .. math:: \min(\theta_i - l_i,\ u_i - \theta_i) \le \text{rtol}\,(u_i - l_i)
+
+    (an infinite side of the box is never reached; an unbounded box uses rtol · max(1, |θ_i|)).
+
+    Examples
+    --------
+    >>> from repcap.laws.fitting import params_at_bound
+    >>> params_at_bound(("C", "a"), (0.59, 9.99999999976), (0, 0.1), (10, 10))
+    ('a',)
+    >>> params_at_bound(("C",), (0.5,), (0,), (100,))
+    ()
+    """
+    out = []
+    for name, v, lo, hi in zip(names, values, lower, upper):
+        lo, hi, v = float(lo), float(hi), float(v)
+        width = hi - lo if np.isfinite(hi - lo) else max(1.0, abs(v))
+        if min(v - lo, hi - v) <= rtol * width:
+            out.append(name)
+    return tuple(out)
 
 
 def fit_all(k, d, eps, forms: Sequence[str] = ("jl", "eq6", "eq7")) -> dict[str, Fit]:

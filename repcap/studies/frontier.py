@@ -21,11 +21,13 @@ import numpy as np
 
 from repcap.errors import DomainError, FitError
 from repcap.geometry.constructions import Construction, families_up_to
+from repcap.geometry.feasibility import named_band
 from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
 from repcap.packing.optimise import optimise_packing
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
-           "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions"]
+           "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions",
+           "shifted_class2"]
 
 
 def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
@@ -46,7 +48,8 @@ def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
 def staircase(d: int, k_max: int) -> list[dict]:
     """The steps of the construction staircase in R^d up to k_max vectors: one row per step.
 
-    Each row has ``count`` (K), ``coherence`` (μ), ``family`` and ``params``: ε*(k, d) ≤ μ for k ≤ K.
+    Each row has ``count`` (K), ``coherence`` (μ), ``coherence_is`` ("exact" or "bound"), ``family``
+    and ``params``: ε*(k, d) ≤ μ for k ≤ K.
     Only sets that lower the staircase (smaller μ than every larger set) are kept, sorted by K.
     """
     sets = sorted(families_up_to(int(d)), key=lambda c: (c.count, c.coherence))
@@ -55,7 +58,7 @@ def staircase(d: int, k_max: int) -> list[dict]:
         if c.coherence < best:
             best = c.coherence
             rows.append({"count": c.count, "coherence": c.coherence, "family": c.family,
-                         "params": dict(c.params)})
+                         "params": dict(c.params), "coherence_is": c.coherence_is})
     by_count: dict[int, dict] = {}
     for r in rows:  # equal counts: the smaller coherence is the step
         if r["count"] not in by_count or r["coherence"] < by_count[r["count"]]["coherence"]:
@@ -93,25 +96,42 @@ def own_packings(d_values: Iterable[int], k_values: Iterable[int], *, steps: int
 
 
 def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: int = 0,
-                        device=None) -> list[dict]:
-    """Adam started from k vectors of the best explicit set (seeded sample, zero-padded to d).
+                        device=None, own: Sequence[Mapping] = ()) -> list[dict]:
+    """Adam started from k vectors of the best explicit set (seeded sample, zero-padded to d),
+    against the same recipe (steps, objective, seed) from a random start.
 
-    For each (k, d) with a known set of ≥ k vectors: ``start_eps`` (the subset's max |cos|, ≤ μ),
-    ``eps`` after ``steps`` Adam steps of the paper's objective, ``random_start_eps`` the same
-    recipe from a random start, ``family`` and ``coherence`` (μ). Cells with no set are skipped.
+    For each (k, d) with a known set of ≥ k vectors: ``start_eps`` (the subset's own max |cos|,
+    ≤ μ, measured in float64), ``eps`` after ``steps`` Adam steps of the paper's objective from the
+    subset, ``best_history`` (the lowest logged max |cos| along that run), ``random_start_eps`` the
+    same recipe from a random start (taken from ``own``, :func:`own_packings` rows made with the same
+    ``steps`` and ``seed``, where it has the cell), ``family``, ``params`` and ``coherence`` (μ) of
+    the set, its ``count``, and ``smaller_count``, ``smaller_family``, ``smaller_coherence``: the staircase step
+    below it (the largest set of lower coherence, too small to hold k), or None. Cells with no set
+    are skipped.
     """
+    done = {(int(r["k"]), int(r["d"])): r["eps"] for r in own}
     rows = []
     for k, d in cells:
+        k, d = int(k), int(d)
         mu, c = construction_eps(k, d)
         if c is None or c.count < k:
             continue
-        init = c.vectors(k=int(k), seed=seed, pad_to=int(d))
-        first = optimise_packing(int(k), int(d), steps=1, init=init, progress=False, device=device)
-        warm = optimise_packing(int(k), int(d), steps=steps, init=init, progress=False, device=device)
-        cold = optimise_packing(int(k), int(d), steps=steps, seed=seed, progress=False, device=device)
-        rows.append({"k": int(k), "d": int(d), "family": c.family, "params": dict(c.params),
-                     "coherence": mu, "start_eps": first.eps, "eps": warm.eps,
-                     "random_start_eps": cold.eps, "best_history": min(e for _, e in warm.history)})
+        init = c.vectors(k=k, seed=seed, pad_to=d)
+        gram = np.abs(init.astype(np.float64) @ init.T.astype(np.float64))
+        np.fill_diagonal(gram, 0.0)
+        warm = optimise_packing(k, d, steps=steps, init=init, progress=False, device=device)
+        cold = done.get((k, d))
+        if cold is None:
+            cold = optimise_packing(k, d, steps=steps, seed=seed, progress=False, device=device).eps
+        below = [s for s in staircase(d, k) if s["count"] < k and s["coherence"] < mu]
+        smaller = below[-1] if below else None
+        rows.append({"k": k, "d": d, "family": c.family, "params": dict(c.params),
+                     "count": c.count, "coherence": mu, "start_eps": float(gram.max()) if k > 1 else 0.0,
+                     "eps": warm.eps, "random_start_eps": float(cold),
+                     "best_history": min(e for _, e in warm.history),
+                     "smaller_count": smaller["count"] if smaller else None,
+                     "smaller_family": smaller["family"] if smaller else None,
+                     "smaller_coherence": smaller["coherence"] if smaller else None})
     return rows
 
 
@@ -205,3 +225,20 @@ def table1_vs_constructions(band_rows: Sequence[Mapping]) -> list[dict]:
             "ratio": v["construction_over_eq7"], "below": bool(v["eq7_below_construction"])}
            for v in band_rows]
     return sorted(out, key=lambda r: -r["ratio"])
+
+
+def shifted_class2(models: Sequence[Mapping], shifts: Sequence[float]) -> list[dict]:
+    r"""Table 1's Class 2 comparison with every ε moved by a relative amount s: ε' = ε (1 + s).
+
+    ``models`` are :func:`repcap.studies.capacity_table.class2_rows` rows (``name``, ``d_model``,
+    ``eps``). For each s, the Eq. 7 capacity (the paper's constants) and the largest explicit set
+    are both taken at (d, ε'), as :func:`table1_vs_constructions` does at ε. Returns one row per s:
+    ``shift``, ``n`` and ``below``, the sorted names whose capacity at ε' is smaller than the set.
+    """
+    out = []
+    for shift in shifts:
+        moved = [{**m, "eps": float(m["eps"]) * (1.0 + float(shift))} for m in models]
+        rows = table1_vs_constructions(named_band(moved))
+        out.append({"shift": float(shift), "n": len(rows),
+                    "below": sorted(r["name"] for r in rows if r["below"])})
+    return out

@@ -20,8 +20,9 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
                    steps: Sequence[Mapping] = (), k_max: float | None = None) -> None:
     """ε*(k) at one d: Eq. 5 curve, released and own optimised points, construction staircase.
 
-    ``steps`` are staircase rows {count, coherence, family}: a horizontal segment at μ from the
-    previous step's count to this step's count (ε*(k) ≤ μ for every k up to the count).
+    ``steps`` are staircase rows {count, coherence, family, coherence_is}: a horizontal segment at μ
+    from the previous step's count to this step's count (ε*(k) ≤ μ for every k up to the count);
+    a step whose μ is a proven bound rather than the set's exact coherence is labelled "≤".
     """
     k_r, e_r = random_curve
     ax.plot(k_r, e_r, color="#999999", lw=1.5, label="random packing (Eq. 5)")
@@ -37,7 +38,8 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
             ax.hlines(s["coherence"], left, right, color="#7570b3", lw=2.2,
                       label="explicit sets (staircase)" if i == len(steps) - 1 else None)
             ax.plot([right], [s["coherence"]], "|", color="#7570b3", ms=10)
-            ax.annotate(f"{s['family']} ({s['count']:,})", (right, s["coherence"]), fontsize=7,
+            bound = " ≤" if s.get("coherence_is") == "bound" else ""
+            ax.annotate(f"{s['family']} ({s['count']:,}){bound}", (right, s["coherence"]), fontsize=7,
                         textcoords="offset points", xytext=(-4, 4), ha="right", color="#7570b3")
         left = s["count"]
     ax.set_xscale("log")
