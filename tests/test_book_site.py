@@ -170,6 +170,16 @@ def test_no_output_echoes_a_string_of_markdown(smoke_book):
     assert not echoed, "\n".join(echoed)
 
 
+_ANCHORS: dict[Path, set[str]] = {}
+
+
+def _anchors(page: Path) -> set[str]:
+    """The ids a page's links may point at (``#id``), read once per page."""
+    if page not in _ANCHORS:
+        _ANCHORS[page] = set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
+    return _ANCHORS[page]
+
+
 def _pages(html_dir: Path) -> list[Path]:
     skip = {"genindex.html", "search.html"}
     return sorted(p for p in html_dir.rglob("*.html")
@@ -310,5 +320,13 @@ def test_every_page_in_headless_chromium(smoke_book):
                 target = (path.parent / unquote(url.path)).resolve()
                 if not target.exists():
                     problems.append(f"{name}: link to a missing page: {href}")
+                elif url.fragment and url.fragment not in _anchors(target):
+                    problems.append(f"{name}: link to a missing anchor: {href}")
+            for raw in re.findall(r"\{(?:cite|ref|doc|numref|eq)(?::\w+)?\}`[^`]*`", text_all):
+                problems.append(f"{name}: a role left as text: {raw}")
+            cites = page.evaluate("() => Array.from(document.querySelectorAll('a[href*=\"references.html#\"]'))"
+                                  ".map(a => a.innerText)")
+            problems += [f"{name}: a citation without its author and year: {c!r}"
+                         for c in cites if not re.search(r"[A-Z].*(19|20)\d\d|^(19|20)\d\d$", c)]
         browser.close()
     assert not problems, "\n".join(problems)

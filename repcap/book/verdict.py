@@ -124,7 +124,7 @@ def render(items: list[Verdict], profile: str) -> str:
     lines = [
         "# Verdict: the paper's claims, checked",
         "",
-        "Each claim of [Guha, 2026](https://arxiv.org/abs/2606.02765) below is paraphrased with its "
+        "Each claim of {cite:t}`guha2026` below is paraphrased with its "
         "section, followed by the evidence this book computed and a status. The numbers are read from "
         "the results the chapters wrote in this build (profile "
         f"`{profile}`), and each status follows from them by the rule the chapter's own text uses "
