@@ -147,6 +147,40 @@ def test_executed_copies_record_parameters(smoke_book):
         assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
 
 
+def _quoted_markdown(text: str) -> bool:
+    """Whether a plain-text output is the repr of a Markdown string (quotes, escaped newlines)."""
+    text = text.strip()
+    return bool(re.match(r"[rbfu]?['\"]", text)) and bool(re.search(r"\\n|\*\*|\||^['\"]#", text))
+
+
+def test_no_output_echoes_a_string_of_markdown(smoke_book):
+    """A cell that ends in an expression returning Markdown shows its repr, not the table: every
+    text is shown with show() (repcap.book.notebook), which renders it."""
+    import nbformat
+
+    report, _ = smoke_book
+    assert _quoted_markdown("'**Sweep**\\n\\n| S | loss |'") and not _quoted_markdown("0.2014")
+    echoed = []
+    for nb in NOTEBOOKS:
+        executed = nbformat.read(report.html_dir.parent / "executed" / "notebooks" / nb.name, 4)
+        for i, cell in enumerate(executed.cells):
+            for out in cell.get("outputs", []):
+                plain = out.get("data", {}).get("text/plain", "") if "data" in out else out.get("text", "")
+                if _quoted_markdown(plain):
+                    echoed.append(f"{nb.name} cell {i}: {plain[:80]!r}")
+    assert not echoed, "\n".join(echoed)
+
+
+_ANCHORS: dict[Path, set[str]] = {}
+
+
+def _anchors(page: Path) -> set[str]:
+    """The ids a page's links may point at (``#id``), read once per page."""
+    if page not in _ANCHORS:
+        _ANCHORS[page] = set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
+    return _ANCHORS[page]
+
+
 def _pages(html_dir: Path) -> list[Path]:
     skip = {"genindex.html", "search.html"}
     return sorted(p for p in html_dir.rglob("*.html")
@@ -176,6 +210,23 @@ _PAGE_CHECKS = """() => {
   });
   return out;
 }"""
+
+# Every <pre> of a page, code and output, shown or inside a collapsed cell that the reader can open,
+# that is wider than its box and so scrolls sideways (at the 1,400 px window of the test).
+_SCROLLING_PRE = """() => Array.from(document.querySelectorAll('pre'))
+  .filter(e => e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 90))"""
+
+# Outputs that print a Python string of Markdown (its repr, quotes and \\n escapes) instead of the
+# rendered text: a plain-text output that starts with a quote and carries Markdown ("**", a table's
+# "|", a heading, or an escaped newline).
+_QUOTED_MARKDOWN = """() => Array.from(document.querySelectorAll('.cell_output pre'))
+  .map(e => e.textContent.trim())
+  .filter(t => /^[rbfu]?['"]/.test(t) && /\\\\n|\\*\\*|\\||^['"]#/.test(t))
+  .map(t => t.slice(0, 80))"""
+
+#: Emoji status glyphs (✅ ⚠️ ❌ and their kin): empty boxes where no emoji font is installed.
+_EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 
 # For each figure of a page, the number of the first "Figure N.M." caption that follows its cell
 # (within the next few elements), or null.
@@ -237,7 +288,7 @@ def test_every_page_in_headless_chromium(smoke_book):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page = browser.new_page(viewport={"width": 1400, "height": 900})  # the issue's reading width
         for path in pages:
             name = path.relative_to(html_dir)
             page.goto(path.as_uri(), wait_until="load")
@@ -272,6 +323,12 @@ def test_every_page_in_headless_chromium(smoke_book):
                     problems.append(f"{name}: error output in a cell: {err[:200]!r}")
             problems += [f"{name}: {p}" for p in page.evaluate(_PAGE_CHECKS)]
             problems += [f"{name}: {p}" for p in _figure_problems(page.evaluate(_FIGURES))]
+            problems += [f"{name}: a <pre> scrolls sideways at 1,400 px: {line!r}"
+                         for line in page.evaluate(_SCROLLING_PRE)]
+            problems += [f"{name}: an output prints a quoted string of Markdown: {t!r}"
+                         for t in page.evaluate(_QUOTED_MARKDOWN)]
+            for glyph in sorted(set(_EMOJI.findall(page.inner_text("body")))):
+                problems.append(f"{name}: emoji {glyph!r} on the page (no emoji font everywhere)")
             if path in chapter_pages:
                 chapter = int(path.stem.split("_")[0])
                 numbers = page.evaluate(_FIGURE_NUMBERS)
@@ -295,6 +352,14 @@ def test_every_page_in_headless_chromium(smoke_book):
                 target = (path.parent / unquote(url.path)).resolve()
                 if not target.exists():
                     problems.append(f"{name}: link to a missing page: {href}")
+                elif url.fragment and url.fragment not in _anchors(target):
+                    problems.append(f"{name}: link to a missing anchor: {href}")
+            for raw in re.findall(r"\{(?:cite|ref|doc|numref|eq)(?::\w+)?\}`[^`]*`", text_all):
+                problems.append(f"{name}: a role left as text: {raw}")
+            cites = page.evaluate("() => Array.from(document.querySelectorAll('a[href*=\"references.html#\"]'))"
+                                  ".map(a => a.innerText)")
+            problems += [f"{name}: a citation without its author and year: {c!r}"
+                         for c in cites if not re.search(r"[A-Z].*(19|20)\d\d|^(19|20)\d\d$", c)]
         browser.close()
     assert not problems, "\n".join(problems)
 

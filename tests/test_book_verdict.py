@@ -145,7 +145,7 @@ def test_a_claim_outside_the_papers_regime_is_rendered_and_counted_as_untested()
     r["08_inside_the_model"] = json.loads(dumps(class1.record()))
     assert V._embedding_transfer(r).status == V.UNTESTED
     text = V.render(V.verdicts(r), "test")
-    assert "| ⬜ not tested in the paper's regime |" in text
+    assert f"| {V.badge(V.UNTESTED)} |" in text and "status-not-tested-in-the-paper-s-regime" in text
     assert "6 hold with a caveat, 1 do not hold, 1 not tested in the paper's regime." in text
     assert "do not test the claim in the paper's regime" in text
     assert V._embedding_transfer({"08_inside_the_model": _activations().record()}).status == V.FAILS
@@ -174,3 +174,23 @@ def test_write_page_from_a_results_folder(tmp_path):
     (tmp_path / "04_jl_random.json").write_text("{broken")
     with pytest.raises(RepcapError, match="04_jl_random.json"):
         V.load_results(tmp_path)
+
+
+def test_status_badges_are_words_in_a_class_keyed_by_status():
+    """No emoji on the page (they render as empty boxes without an emoji font); each status is a
+    CSS class of its own, and _static/custom.css styles every status there is."""
+    import re
+
+    from conftest import ROOT
+    from repcap.studies.findings import STATUSES
+
+    text = V.render(V.verdicts(_results()), "test")
+    assert not re.search("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]", text)
+    assert V.badge("holds with a caveat") == \
+        '<span class="status status-holds-with-a-caveat">holds with a caveat</span>'
+    assert V.badge("untested") == '<span class="status status-untested">untested</span>'
+    css = (ROOT / "_static" / "custom.css").read_text(encoding="utf-8")
+    for status in STATUSES:
+        slug = re.search(r'class="status (status-[a-z-]+)"', V.badge(status)).group(1)
+        assert f"span.{slug} " in css, f"no CSS rule for the status {status!r}"
+        assert V.badge(status) in text or status not in {v.status for v in V.verdicts(_results())}

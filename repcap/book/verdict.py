@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -33,10 +34,18 @@ from repcap.studies.sensitivity_findings import SensitivityFindings
 from repcap.studies.random_packing_findings import RandomPackingFindings
 from repcap.studies.width_trend_findings import WidthTrendFindings
 
-__all__ = ["Verdict", "CLAIMS", "load_results", "verdicts", "render", "write_page"]
+__all__ = ["Verdict", "CLAIMS", "badge", "load_results", "verdicts", "render", "write_page"]
 
-_BADGE = {HOLDS: "✅ holds", CAVEAT: "⚠️ holds with a caveat", FAILS: "❌ does not hold",
-          UNTESTED: "⬜ not tested in the paper's regime"}
+def badge(status: str) -> str:
+    """``status`` as an HTML badge, ``<span class="status status-<slug>">status</span>``.
+
+    The slug is the status with every run of non-letters replaced by ``-`` ("holds with a caveat"
+    -> ``status-holds-with-a-caveat``); ``_static/custom.css`` colours each slug. The words are the
+    badge: no emoji, which renders as an empty box where no emoji font is installed. A new status
+    needs one CSS rule, and until it has one it shows as a neutral badge.
+    """
+    slug = re.sub(r"[^a-z]+", "-", status.lower()).strip("-")
+    return f'<span class="status status-{slug}">{status}</span>'
 
 
 def load_results(results_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
@@ -118,7 +127,7 @@ def render(items: list[Verdict], profile: str, data: tuple[str, ...] = ()) -> st
     lines = [
         "# Verdict: the paper's claims, checked",
         "",
-        "Each claim of [Guha, 2026](https://arxiv.org/abs/2606.02765) below is paraphrased with its "
+        "Each claim of {cite:t}`guha2026` below is paraphrased with its "
         "section, followed by the evidence this book computed and a status. The numbers are read from "
         "the results the chapters wrote in this build (profile "
         f"`{profile}`), and each status follows from them by the rule the chapter's own text uses "
@@ -134,11 +143,11 @@ def render(items: list[Verdict], profile: str, data: tuple[str, ...] = ()) -> st
         "|---|---|---|---|",
     ]
     for n, v in enumerate(items, 1):
-        lines.append(f"| {n} | {v.claim} | {_BADGE[v.status]} | {_chapter_links(v.chapters)} |")
+        lines.append(f"| {n} | {v.claim} | {badge(v.status)} | {_chapter_links(v.chapters)} |")
     for n, v in enumerate(items, 1):
         where = _chapter_links(v.chapters)
         lines += ["", f"## {n}. {v.claim}", "",
-                  f"*The paper, {v.where}.* **{_BADGE[v.status]}.** {v.evidence} (Evidence: {where}.)"]
+                  f"*The paper, {v.where}.* **{badge(v.status)}.** {v.evidence} (Evidence: {where}.)"]
     if data:  # raw links: the JSON files are copied into the site, not Sphinx documents
         lines += ["", "## The data", "",
                   "Every number above is read from these files, one a chapter, as this build wrote "
