@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from repcap.book.plots import COLORS
-from repcap.book.plots.layout import figure, finish
+from repcap.book.plots import COLORS, legible
+from repcap.book.plots.layout import figure, legend_below, log_ticks, source_line
 
 __all__ = ["packing_figure", "quality_figure"]
 
@@ -18,6 +18,16 @@ def _sweep(study):
 
 def _line(ax, rows, key, label, **style):
     ax.plot([r.ratio for r in rows], [getattr(r, key) for r in rows], label=label, **style)
+
+
+def _ratio_ticks(ax, ratios) -> None:
+    """Ticks at the measured live/d, two significant figures (the log-2 axis alone labels only
+    the powers of two, often one tick or none)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    ax.xaxis.set_major_locator(FixedLocator(sorted(set(ratios))))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.2g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def packing_figure(findings, profile: str):
@@ -52,13 +62,15 @@ def packing_figure(findings, profile: str):
         _line(ax, rows, "welch", "Welch floor", color=COLORS["bound"], ls="-", lw=1)
         ax.axhline(s.embedding_eps, color=COLORS["fit"], lw=1, label="embedding-matrix ε")
         ax.set_xscale("log", base=2)
+        _ratio_ticks(ax, [r.ratio for r in rows])
         ax.set_xlabel("live latents per dimension, k/d")
         ax.set_ylabel("ε (µ + 2σ) and ε* (max |cos|)")
         ax.set_title(f"{s.model}, layer {s.layer} (d = {s.d})" + ("" if good else ": no good SAE"),
                      fontsize=10)
         ax.set_ylim(bottom=0)
-    axes[0].legend(fontsize=7)
-    finish(fig, source=f"SAEs trained in this build; hollow: FVU > 0.5. Profile: {profile}.")
+    legible(fig)  # the final text sizes, before the legend's room is measured
+    legend_below(fig, axes, ncol=3)  # eleven entries: inside the axes they cover the curves
+    source_line(fig, f"SAEs trained in this build; hollow: FVU > 0.5. Profile: {profile}.")
     return fig
 
 
@@ -74,13 +86,16 @@ def quality_figure(findings, profile: str):
             a.plot(x, [r.fvu for r in rows], marker="o", ms=4, label=label)
             b.plot(x, [1 - r.dead_fraction for r in rows], marker="o", ms=4, label=label)
     a.axhline(0.5, color=COLORS["random"], ls="--", lw=1, label="FVU = 0.5 (bad above)")
+    widths = [r.width / r.d for s in findings.studies for r in s.rows]
     for ax in (a, b):
         ax.set_xscale("log", base=2)
+        log_ticks(ax.xaxis, widths)  # "2, 4, 8", not "2^1, 2^2, 2^3"
         ax.set_xlabel("SAE width / d")
     a.set_ylabel("FVU on held-out tokens")
     b.set_ylabel("fraction of latents live on held-out tokens")
     a.set_ylim(bottom=0)
     b.set_ylim(0, 1.05)
-    a.legend(fontsize=7)
-    finish(fig, source=f"SAEs trained in this build. Profile: {profile}.")
+    legible(fig)
+    legend_below(fig, (a, b), ncol=3)  # one line per model, layer and k: too many to sit inside
+    source_line(fig, f"SAEs trained in this build. Profile: {profile}.")
     return fig

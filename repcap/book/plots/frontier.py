@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from repcap.book.plots.layout import figure, finish
+from repcap.book.plots import legible
+from repcap.book.plots.layout import figure, legend_below, log_ticks, place_clear, source_line
 
 __all__ = ["frontier_panel", "frontier_figure"]
 
@@ -17,12 +18,15 @@ __all__ = ["frontier_panel", "frontier_figure"]
 def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[float]], *,
                    released: tuple[Sequence[float], Sequence[float]] | None = None,
                    ours: tuple[Sequence[float], Sequence[float]] | None = None,
-                   steps: Sequence[Mapping] = (), k_max: float | None = None) -> None:
+                   steps: Sequence[Mapping] = (), k_max: float | None = None,
+                   legend: bool = True) -> list:
     """ε*(k) at one d: Eq. 5 curve, released and own optimised points, construction staircase.
 
     ``steps`` are staircase rows {count, coherence, family, coherence_is}: a horizontal segment at μ
     from the previous step's count to this step's count (ε*(k) ≤ μ for every k up to the count);
     a step whose μ is a proven bound rather than the set's exact coherence is labelled "≤".
+    Returns the step labels with their candidate spots (above or below either end of the step) for
+    :func:`repcap.book.plots.layout.place_clear`; ``legend=False`` leaves the legend to the caller.
     """
     k_r, e_r = random_curve
     ax.plot(k_r, e_r, color="#999999", lw=1.5, label="random packing (Eq. 5)")
@@ -32,6 +36,8 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
         ax.plot(ours[0], ours[1], "o", color="#1b9e77", ms=6, label="ours, Adam from random start")
     left = 1.0
     k_max = k_max or max(k_r)
+    x_lo = min(np.min(k_r), 100) / 1.25  # a margin: the first x tick clear of the y axis's "0.0"
+    labels = []
     for i, s in enumerate(steps):
         right = min(s["count"], k_max * 1.5)
         if s["coherence"] > 0:
@@ -39,24 +45,39 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
                       label="explicit sets (staircase)" if i == len(steps) - 1 else None)
             ax.plot([right], [s["coherence"]], "|", color="#7570b3", ms=10)
             bound = " ≤" if s.get("coherence_is") == "bound" else ""
-            ax.annotate(f"{s['family']} ({s['count']:,}){bound}", (right, s["coherence"]), fontsize=7,
-                        textcoords="offset points", xytext=(-4, 4), ha="right", color="#7570b3")
+            mu, start = s["coherence"], max(left, x_lo)
+            ends = ((right, -4, "right"), (start, 4, "left"), (np.sqrt(start * right), 0, "center"))
+            spots = [{"xy": (x, mu), "xytext": (dx, dy), "ha": ha, "va": va}
+                     for dy, va in ((4, "bottom"), (-4, "top"), (16, "bottom"), (-16, "top"))
+                     for x, dx, ha in ends]
+            text = ax.annotate(f"{s['family']} ({s['count']:,}){bound}", spots[0]["xy"],
+                               fontsize=7, textcoords="offset points", xytext=spots[0]["xytext"],
+                               ha="right", va="bottom", color="#7570b3")
+            labels.append((text, spots))
         left = s["count"]
     ax.set_xscale("log")
     ax.set_xlabel("k (number of vectors)")
     ax.set_ylabel("ε* = max |cos|")
     ax.set_title(f"d = {d}")
-    ax.set_xlim(min(np.min(k_r), 100), k_max * 1.6)
+    ax.set_xlim(x_lo, k_max * 1.6)
+    # 1-2-5 labels fit a panel up to about two decades wide; wider, decades only
+    log_ticks(ax.xaxis, k_r, subs=(1.0, 2.0, 5.0) if k_max * 1.6 / x_lo <= 200 else (1.0,))
     ax.set_ylim(0, None)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left")
+    if legend:
+        ax.legend(fontsize=7, loc="upper left")
+    return labels
 
 
 def frontier_figure(panels: Sequence[Mapping], *, source: str = ""):
     """One :func:`frontier_panel` per entry of ``panels`` (its keyword arguments, as
-    :func:`repcap.studies.frontier.frontier_panels` returns them), side by side."""
-    fig, axes = figure(len(panels), height=4.6)
-    for ax, panel in zip(axes, panels):
-        frontier_panel(ax, **panel)
-    finish(fig, source=source)
+    :func:`repcap.studies.frontier.frontier_panels` returns them), side by side, one legend under
+    them, and each step label moved to a spot that hides no point, curve or other label."""
+    fig, axes = figure(len(panels), height=4.9)
+    labels = [lab for ax, panel in zip(axes, panels)
+              for lab in frontier_panel(ax, **panel, legend=False)]
+    legible(fig)  # the labels' final size, before they are placed
+    legend_below(fig, axes)
+    place_clear(fig, labels)
+    source_line(fig, source)
     return fig

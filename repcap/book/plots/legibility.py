@@ -23,7 +23,8 @@ import zlib
 from itertools import combinations
 
 __all__ = ["COLUMN_PX", "FULL_WIDTH_PX", "WIDE_IN", "BOOK_DPI", "MIN_TEXT_PX", "PNG_KEY",
-           "display_dpi", "report", "attach", "read_png_report"]
+           "display_dpi", "report", "attach", "read_png_report", "overlap",
+           "covers_data", "data_artists"]
 
 #: Width (CSS px) of a chapter's output box in the text column, and of a full-width output, in a
 #: 1,400 px window (sphinx-book-theme, measured in Chromium).
@@ -69,7 +70,8 @@ def saved_width_in(fig) -> float:
     return _saved_bbox(fig, fig.canvas.get_renderer()).width / fig.dpi
 
 
-def _overlap(a, b) -> bool:
+def overlap(a, b) -> bool:
+    """Whether display boxes ``a`` and ``b`` share more than :data:`_TOL` px in both directions."""
     w = min(a.x1, b.x1) - max(a.x0, b.x0)
     h = min(a.y1, b.y1) - max(a.y0, b.y0)
     return w > _TOL and h > _TOL
@@ -112,7 +114,7 @@ def _drawn_texts(fig, renderer):
     return list(drawn.values())
 
 
-def _data_artists(ax):
+def data_artists(ax):
     """The artists of ``ax`` that show data: its lines and its point/line collections."""
     from matplotlib.collections import LineCollection, PathCollection
 
@@ -122,7 +124,7 @@ def _data_artists(ax):
     return out
 
 
-def _covers_data(box, artist) -> bool:
+def covers_data(box, artist) -> bool:
     """Whether the display-space ``box`` hides part of ``artist``: a point inside it, or a line
     segment through it."""
     from matplotlib.collections import PathCollection
@@ -198,16 +200,16 @@ def report(fig, dpi: float | None = None) -> dict:
         if not _inside(leg.get_window_extent(renderer), canvas):
             problems.append("a legend is drawn outside the figure")
     for (a, what_a, _, _), (b, what_b, _, _) in combinations(boxes, 2):
-        if _overlap(a, b):
+        if overlap(a, b):
             problems.append(f"{what_a} overlaps {what_b}")
     for box, what, ax, free in boxes:
         if not free or ax is None:
             continue
         frame = ax.get_window_extent(renderer)
-        if not _inside(box, frame) and _overlap(box, frame):
+        if not _inside(box, frame) and overlap(box, frame):
             problems.append(f"{what} crosses the edge of its axes")
-        for artist in _data_artists(ax):
-            if not _is_reference(artist) and _covers_data(box, artist):
+        for artist in data_artists(ax):
+            if not _is_reference(artist) and covers_data(box, artist):
                 problems.append(f"{what} covers {artist.get_label() or 'a curve'!r}")
                 break
     sizes = [size for _, size, _ in drawn]

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from repcap.book.plots import COLORS
+from repcap.book.plots.layout import log_ticks
 
 __all__ = ["family_colors", "eps_curves", "convergence_panel", "residual_panel", "effective_c_curves", "floor_ratio_panel",
            "objective_panels", "cost_panel"]
@@ -77,7 +78,7 @@ def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x
                 ax.plot(grid, np.asarray(fn(kk, dd), dtype=float), color=color, zorder=2, **style)
     if logx:
         ax.set_xscale("log")
-        _log_ticks(ax.xaxis, np.concatenate(all_x))
+        log_ticks(ax.xaxis, np.concatenate(all_x))
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("number of vectors k" if x == "k" else "dimension d")
@@ -100,19 +101,6 @@ def eps_curves(ax, k, d, eps, curves: Mapping[str, Callable] | None = None, *, x
         place = {"loc": "best", "ncol": 2}
     ax.legend(handles + extra, entries, fontsize=7.5, title=legend_title, title_fontsize=8, **place)
     return drew_reference
-
-
-def _log_ticks(axis, values) -> None:
-    """Readable ticks on a log axis: the data's own values when few, else 1-2-5 steps; plain numbers."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
-
-    distinct = np.unique(np.asarray(values, dtype=float))
-    if distinct.size <= 8:
-        axis.set_major_locator(FixedLocator(distinct))
-    else:
-        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
-    axis.set_minor_formatter(NullFormatter())
 
 
 def convergence_panel(ax, histories: Sequence[tuple[float, float, np.ndarray]], *, title: str = "") -> None:
@@ -155,7 +143,7 @@ def residual_panel(ax, x, residuals: Mapping[str, np.ndarray], *, xlabel: str, t
         ax.axhspan(-100 * band, 100 * band, color="#dddddd", zorder=0)
     if logx:
         ax.set_xscale("log")
-        _log_ticks(ax.xaxis, x)
+        log_ticks(ax.xaxis, x)
     ax.set(xlabel=xlabel, ylabel="measured / predicted − 1 (%)")
     if title:
         ax.set_title(title)
