@@ -34,13 +34,31 @@ def findings(*studies) -> FeatureFindings:
     return FeatureFindings(list(studies))
 
 
+#: A Class 2 embedding ε (the paper's regime) and features' ε under it.
+C2_EMB, C2_EPS = 0.09, 0.08
+
+
 @pytest.mark.parametrize("eps, status", [
-    (0.2, HOLDS),                          # exactly the embedding's ε
-    (0.2 + CLOSE_EPS / 2, CAVEAT),         # above it, within the gap between the classes
-    (0.2 + CLOSE_EPS, FAILS),              # a whole gap above
+    (C2_EMB, HOLDS),                          # exactly the embedding's ε
+    (C2_EMB + CLOSE_EPS / 2, CAVEAT),         # above it, within the gap between the classes
+    (C2_EMB + CLOSE_EPS, FAILS),              # a whole gap above
 ])
 def test_premise_rule_at_the_embedding_eps(eps, status):
-    assert findings(study(row(eps=eps))).premise_status() == status
+    assert findings(study(row(eps=eps), emb=C2_EMB)).premise_status() == status
+
+
+def test_holds_is_a_caveat_outside_the_papers_regime():
+    """The same SAEs under a Class 1 embedding (0.2, loose) hold only with a caveat, and the
+    chapter's sentence says why; one Class 2 model measured lifts the cap."""
+    class1 = findings(study(row(eps=0.15), emb=0.2))
+    assert class1.measured_status() == HOLDS and not class1.in_papers_regime()
+    assert class1.premise_status() == CAVEAT
+    assert "none of them is Class 2" in class1.answer() and class1.answer().startswith(
+        "Yes for the models measured")
+    both = findings(study(row(eps=0.15), emb=0.2),
+                    study(row(model="s", eps=C2_EPS), model="s", emb=C2_EMB))
+    assert both.in_papers_regime() and both.premise_status() == HOLDS
+    assert findings(study(row(eps=0.5), emb=0.2)).premise_status() == FAILS  # not raised
 
 
 @pytest.mark.parametrize("live, fvu, status", [
@@ -50,20 +68,21 @@ def test_premise_rule_at_the_embedding_eps(eps, status):
     (800, float("nan"), FAILS),
 ])
 def test_premise_needs_a_good_sae_with_more_features_than_d(live, fvu, status):
-    assert findings(study(row(live=live, fvu=fvu))).premise_status() == status
+    f = findings(study(row(live=live, fvu=fvu, eps=C2_EPS), emb=C2_EMB))
+    assert f.premise_status() == status
 
 
 def test_every_model_needs_one_and_layers_count_for_their_model():
-    good = study(row(), model="a")
-    short = study(row(live=300, model="b"), model="b")
+    good = study(row(eps=C2_EPS), model="a", emb=C2_EMB)
+    short = study(row(live=300, model="b", eps=C2_EPS), model="b", emb=C2_EMB)
     assert findings(good, short).premise_status() == FAILS
-    other_layer = study(row(live=900, model="b"), model="b")
+    other_layer = study(row(live=900, model="b", eps=C2_EPS), model="b", emb=C2_EMB)
     assert findings(good, short, other_layer).premise_status() == HOLDS
     assert findings().premise_status() == FAILS
 
 
 def test_bad_saes_are_named_and_not_read():
-    f = findings(study(row(), row(fvu=0.7, width=6144, eps=0.9)))
+    f = findings(study(row(eps=C2_EPS), row(fvu=0.7, width=6144, eps=0.9), emb=C2_EMB))
     assert f.bad_count == 1 and f.premise_status() == HOLDS
     text = f.markdown()
     assert "**Bad SAEs**" in text and "W = 6,144, k = 32 (FVU 0.700)" in text
