@@ -103,7 +103,7 @@
       }
     }
     return {family: "orthonormal", label: t.basis + " (d = " + d + ")", count: d,
-            log10_count: Math.log10(d), coherence: 0, dim: d};
+            log10_count: Math.log10(d), coherence: 0, coherence_is: "exact", dim: d};
   }
 
   // The paper's class of ε (repcap.laws.classify): Class 1 above, Class 2 below, else between.
@@ -210,7 +210,9 @@
         ["greedy / Gilbert–Varshamov guarantee", n.greedy, "proven: at least this many exist",
          "greedy"],
         ["largest explicit set", n.best.log10_count,
-         n.best.label + ", dimension " + n.best.dim + ", max |cos| = " + fixed(n.best.coherence, 6),
+         n.best.label + ", dimension " + n.best.dim + ", max |cos| " +
+           (n.best.coherence_is === "bound" ? "≤ " : "= ") + fixed(n.best.coherence, 6) +
+           " (" + n.best.coherence_is + ")",
          "best"]
       ];
       table.innerHTML = "";

@@ -76,6 +76,8 @@ def test_first_fit_in_the_table_is_the_best_construction():
     table = E.constants()["constructions"]
     sets = table["sets"]
     assert all(s["dim"] <= table["max_d"] for s in sets) and len(sets) > 100
+    # the page says whether each coherence is exact or a proven bound, as `repcap construct` does
+    assert {s["coherence_is"] for s in sets} == {"exact", "bound"}
     logs = [s["log10_count"] for s in sets]
     assert logs == sorted(logs, reverse=True)
     for d, eps in GRID + [(s["dim"], s["coherence"]) for s in sets[::7]]:

@@ -63,7 +63,8 @@ def construction_label(family: str, params: dict) -> str:
 def _construction(c: constructions.Construction) -> dict[str, Any]:
     return {"family": c.family, "label": construction_label(c.family, c.params),
             "count": c.count if c.count <= _EXACT_INT else None,
-            "log10_count": c.log10_count, "coherence": c.coherence, "dim": c.dim}
+            "log10_count": c.log10_count, "coherence": c.coherence,
+            "coherence_is": c.coherence_is, "dim": c.dim}
 
 
 def constants() -> dict[str, Any]:
