@@ -79,3 +79,33 @@ def test_construct_labels_a_bound(capsys):
     out = _run_json(capsys, ["construct", "--d", "2047", "--eps", "0.0631"])
     assert (out["params"], out["coherence_is"]) == ({"m": 11, "e": 3}, "bound")
     assert out["coherence"] == pytest.approx(129 / 2047)
+
+
+def test_frontier_released_json_lists_every_cell(capsys, tmp_path):
+    none = main(["frontier", "--released", "--packings", "none", "--json"])
+    alone = json.loads(capsys.readouterr().out)
+    assert none == 0 and alone["n_cells"] == len(alone["cells"]) == 166
+    assert alone["n_ours"] == 0 and alone["n_best_le_released"] == alone["n_explicit_le_released"]
+    assert alone["n_explicit_le_released"] == sum(c["best_le_released"] for c in alone["cells"])
+    # our packing at one cell, from a results file in the format of repcap sweep
+    results = tmp_path / "mine.jsonl"
+    results.write_text(json.dumps({"kind": "optimised", "k": 2000, "d": 32, "eps": 0.38}) + "\n")
+    assert main(["frontier", "--released", "--packings", str(results), "--json"]) == 0
+    mine = json.loads(capsys.readouterr().out)
+    assert mine["n_best_le_released"] == alone["n_best_le_released"] + 1
+    (cell,) = [c for c in mine["cells"] if (c["k"], c["d"]) == (2000, 32)]
+    assert (cell["best_by"], cell["best_eps"]) == ("ours", 0.38)
+
+
+@pytest.mark.parametrize("argv", [["frontier", "--k", "5"], ["frontier", "--released", "--d", "4"],
+                                  ["frontier", "--released", "--packings", "/nonexistent/x.jsonl"],
+                                  ["frontier", "--k", "0", "--d", "4"], ["frontier"]])
+def test_frontier_bad_input_is_one_line(argv, capsys):
+    try:
+        status = main(argv)
+    except SystemExit as exc:  # argparse: neither --released nor --k named
+        status = exc.code
+    assert status == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err and "Traceback" not in "\n".join(err)
+    assert err[-1].startswith(("repcap frontier: error:", "usage:")) or "error:" in err[-1]

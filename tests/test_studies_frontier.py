@@ -63,3 +63,53 @@ def test_construction_starts_between_two_set_sizes():
     assert row["random_start_eps"] == pytest.approx(own[0]["eps"])
     (inside,) = frontier.construction_starts([(100, 16)], steps=5, seed=0)
     assert (inside["family"], inside["smaller_count"]) == ("kerdock", 16)  # the basis below it
+
+
+def test_released_frontier_counts_against_a_direct_count_and_a_float64_gram():
+    from repcap.packing.released import load_paper_sweep
+
+    released = load_paper_sweep("optimised")
+    out = frontier.released_frontier(released, [{"k": 2000, "d": 64, "eps": 0.2157},
+                                                {"k": 2000, "d": 32, "eps": None},  # a failed cell
+                                                {"k": 2000, "d": 32, "eps": 0.39}])
+    cells = {(r["k"], r["d"]): r for r in out["cells"]}
+    assert out["n_cells"] == len(cells) == 166
+    # basis: exactly the cells with k <= d, all at 0
+    basis = [c for c in cells.values() if c["best_by"] == "basis"]
+    assert sorted((c["k"], c["d"]) for c in basis) == sorted(
+        (int(k), int(d)) for k, d in zip(released.k, released.d) if k <= d)
+    # (2000, 64): the Kerdock set (2112 lines at 1/8) beats both the release and ours
+    c = cells[(2000, 64)]
+    assert (c["best_by"], c["best_eps"], c["explicit_family"]) == ("explicit", 0.125, "kerdock")
+    assert c["ours_eps"] == 0.2157 and c["best_le_released"]
+    # (2000, 32): ours above the release (0.39 > 0.3859) and no set holds 2000 lines at <= 0.3859
+    c = cells[(2000, 32)]
+    assert c["ours_eps"] == 0.39 and c["best_by"] == "released" and c["open_on"] == "cpu"
+    assert out["n_ours"] == 2 and out["n_ours_le_released"] == 1
+    # the counts are the per-cell flags summed
+    assert out["n_best_le_released"] == sum(c["best_le_released"] for c in cells.values())
+    assert len(out["open_cpu"]) + len(out["open_gpu"]) == 166 - out["n_best_le_released"]
+    # an explicit set that settles a cell really has k vectors with max |cos| <= the released value:
+    # the first k vectors of the set, their Gram matrix in float64
+    from repcap.geometry.constructions import families_up_to
+    for key in [(2000, 128), (4000, 64), (6000, 128)]:
+        c = cells[key]
+        assert c["best_by"] == "explicit"
+        (s,) = [f for f in families_up_to(key[1]) if f.family == c["explicit_family"]
+                and f.params == c["explicit_params"]]
+        v = s.vectors(k=key[0]).astype(np.float64)
+        g = np.abs(v @ v.T)
+        np.fill_diagonal(g, 0)
+        # the vectors are float32: 1e-6 covers their rounding
+        assert g.max() <= c["explicit_eps"] + 1e-6 and g.max() <= c["released_eps"]
+
+
+def test_frontier_cell_without_a_release_and_ties():
+    c = frontier.frontier_cell(2112, 64)
+    assert (c["best_by"], c["best_eps"], c["best_le_released"], c["open_on"]) == ("explicit", 0.125,
+                                                                                  None, None)
+    # a tie between ours and the release goes to ours (<= the release is the test)
+    c = frontier.frontier_cell(5000, 20, released_eps=0.5, ours_eps=0.5)
+    assert c["best_by"] == "ours" and c["best_le_released"] is True
+    c = frontier.frontier_cell(5000, 20, released_eps=0.4, ours_eps=0.5, cpu=True)
+    assert c["best_by"] == "released" and c["open_on"] == "cpu"

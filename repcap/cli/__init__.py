@@ -34,7 +34,7 @@ from repcap.common.jsonsafe import dumps
 from repcap.errors import RepcapError, command_line_wording
 
 # Module names (inside repcap.cli) that define sub-commands, in the order --help lists them.
-COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "survey", "activations",
+COMMAND_MODULES = ("info", "epsilon", "laws", "packing", "construct", "frontier", "survey", "activations",
                    "features")
 
 

@@ -27,7 +27,7 @@ from repcap.packing.optimise import optimise_packing
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
            "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions",
-           "shifted_class2"]
+           "shifted_class2", "frontier_cell", "released_frontier"]
 
 
 def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
@@ -242,3 +242,77 @@ def shifted_class2(models: Sequence[Mapping], shifts: Sequence[float]) -> list[d
         out.append({"shift": float(shift), "n": len(rows),
                     "below": sorted(r["name"] for r in rows if r["below"])})
     return out
+
+
+def released_frontier(released, packings: Iterable[Mapping] = (), *, cpu_cells=None) -> dict:
+    r"""Every cell of the paper's released optimised sweep beside the best this project can show.
+
+    For each released cell (k, d, ε_rel) the candidates are: the orthonormal basis when k ≤ d
+    (ε* = 0); the best explicit set of dimension ≤ d holding ≥ k vectors, :func:`construction_eps`
+    (any k of its vectors keep max |cos| ≤ its coherence μ); and our packing, the smallest ε* among
+    ``packings`` records (``k``, ``d``, ``eps``; failed records with ``eps`` None are skipped) at
+    that cell. The cell's best is
+
+    .. math:: \varepsilon_\text{best}(k, d) = \min(\varepsilon_\text{basis}, \mu_\text{explicit},
+              \varepsilon_\text{ours}),
+
+    and the cell is *settled* when ε_best ≤ ε_rel. An unsettled cell is open ``"on": "cpu"`` when it
+    is in ``cpu_cells`` (default :data:`repcap.packing.sweeps.RELEASED_CPU_GRID`, the released cells
+    the cost model lets 2 cores run in about 30 minutes), else ``"gpu"``: only a GPU run of the
+    optimiser can settle it.
+
+    Returns ``{"cells": [...], "n_cells", "n_best_le_released", "n_explicit_le_released" (basis or
+    explicit set alone), "n_ours_le_released", "n_ours", "open_cpu": [(k, d)...], "open_gpu":
+    [(k, d)...]}``; each cell has ``k``, ``d``, ``released_eps``, ``basis_eps`` (0.0 or None),
+    ``explicit_family``, ``explicit_params``, ``explicit_eps``, ``explicit_is`` ("exact" or "bound",
+    for the whole set), ``ours_eps``, ``best_eps``, ``best_by`` ("basis", "explicit", "ours" or
+    "released" when nothing here reaches it), ``best_le_released`` and ``open_on`` (None, "cpu" or
+    "gpu").
+    """
+    if cpu_cells is None:
+        from repcap.packing.sweeps import RELEASED_CPU_GRID as cpu_cells
+    cpu = {(int(k), int(d)) for k, d in cpu_cells}
+    ours: dict[tuple[int, int], float] = {}
+    for r in packings:
+        if r.get("eps") is None:
+            continue
+        key = (int(r["k"]), int(r["d"]))
+        ours[key] = min(float(r["eps"]), ours.get(key, math.inf))
+    cells = [frontier_cell(k, d, rel, ours.get((k, d)), cpu=(k, d) in cpu)
+             for k, d, rel in released.cells()]
+    alone = [r for r in cells if (r["basis_eps"] is not None)
+             or (r["explicit_eps"] is not None and r["explicit_eps"] <= r["released_eps"])]
+    return {"cells": cells, "n_cells": len(cells),
+            "n_best_le_released": sum(r["best_le_released"] for r in cells),
+            "n_explicit_le_released": len(alone),
+            "n_ours": sum(r["ours_eps"] is not None for r in cells),
+            "n_ours_le_released": sum(r["ours_eps"] is not None and r["ours_eps"] <= r["released_eps"]
+                                      for r in cells),
+            "open_cpu": [(r["k"], r["d"]) for r in cells if r["open_on"] == "cpu"],
+            "open_gpu": [(r["k"], r["d"]) for r in cells if r["open_on"] == "gpu"]}
+
+
+def frontier_cell(k: int, d: int, released_eps: float | None = None, ours_eps: float | None = None, *,
+                  cpu: bool = False) -> dict:
+    """One cell of :func:`released_frontier`: the basis, the best explicit set, our packing and the
+    released ε* (None where the release has no such cell) at (k, d), and who sets the best.
+
+    ``best_le_released`` is None when there is no released value; ``open_on`` is then None too.
+    """
+    k, d = int(k), int(d)
+    mu, c = construction_eps(k, d)
+    basis = 0.0 if k <= d else None
+    candidates = {"basis": basis, "explicit": mu if c is not None else None, "ours": ours_eps,
+                  "released": released_eps}
+    finite = {n: float(v) for n, v in candidates.items() if v is not None}
+    # ties go to what this project shows (basis, explicit set, ours) before the release
+    order = ("basis", "explicit", "ours", "released")
+    by = min(finite, key=lambda n: (finite[n], order.index(n))) if finite else None
+    settled = None if released_eps is None else by != "released"
+    return {"k": k, "d": d, "released_eps": released_eps, "basis_eps": basis,
+            "explicit_family": c.family if c else None,
+            "explicit_params": dict(c.params) if c else None,
+            "explicit_eps": mu if c else None, "explicit_is": c.coherence_is if c else None,
+            "ours_eps": ours_eps, "best_eps": finite[by] if by else None, "best_by": by,
+            "best_le_released": settled,
+            "open_on": None if settled in (None, True) else ("cpu" if cpu else "gpu")}
