@@ -76,3 +76,21 @@ def test_real_subprocess_call():
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert 0 < out["eps"] < 1 and out["k"] == 50
+
+
+def test_sweep_with_failed_cells_exits_1_and_names_them(tmp_path, capsys, monkeypatch):
+    import repcap.cli.packing as cli_packing
+
+    ok = {"k": 50, "d": 8, "eps": 0.5, "seconds": 1.0}
+    bad = {"k": 100, "d": 8, "eps": None, "status": "failed", "error": "worker lost"}
+    monkeypatch.setattr(cli_packing, "run_sweep", lambda *a, **kw: [ok, bad])
+    argv = ["sweep", "--kind", "optimised", "--grid", "smoke", "--results", str(tmp_path / "r.jsonl"),
+            "--json"]
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["failed"] == 1
+    assert captured.err.strip().splitlines() == [
+        "repcap sweep: error: cell k = 100, d = 8: worker lost",
+        "repcap sweep: error: 1 of 2 cells failed; rerun the same command to retry them"]
+    monkeypatch.setattr(cli_packing, "run_sweep", lambda *a, **kw: [bad])
+    assert main(argv) == 2

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Any
 
-from repcap.cli import add_json_flag
+from repcap.cli import SomeFailed, add_json_flag
 from repcap.errors import PackingError
 from repcap.packing import optimise_packing, random_baseline
 from repcap.packing.cluster import run_sweep_on_cluster
@@ -155,7 +155,7 @@ def run_random(args: argparse.Namespace) -> dict[str, Any]:
     return _summary(result)
 
 
-def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
+def run_sweep_command(args: argparse.Namespace) -> dict[str, Any] | SomeFailed:
     """A whole grid: where the results went, how many cells, total seconds, and ε* per cell."""
     cells = default_grid(args.kind, args.grid)
     settings = default_settings(args.kind, args.grid)
@@ -181,4 +181,8 @@ def run_sweep_command(args: argparse.Namespace) -> dict[str, Any]:
            "eps": [[r["k"], r["d"], r["eps"]] for r in records]}
     if failed:
         out["errors"] = [[r["k"], r["d"], r["error"]] for r in failed]
+        # the cells are recorded as failed (the next run retries them); the exit status says so too
+        return SomeFailed(out, [f"cell k = {r['k']}, d = {r['d']}: {r['error']}" for r in failed],
+                          f"{len(failed)} of {len(records)} cells failed; rerun the same command "
+                          f"to retry them", status=2 if len(failed) == len(records) else 1)
     return out
