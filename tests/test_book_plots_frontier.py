@@ -32,3 +32,17 @@ def test_frontier_figure_draws_one_panel_per_dimension():
     fig = plots.frontier_figure(frontier.frontier_panels([32, 64], [250, 500], own=own),
                                 source="test")
     assert [ax.get_title() for ax in fig.axes] == ["d = 32", "d = 64"]
+
+
+def test_released_grid_figure_puts_each_cell_in_its_kind():
+    cells = [{"k": 2000, "d": 4096, "best_by": "basis"}, {"k": 2000, "d": 64, "best_by": "explicit"},
+             {"k": 4000, "d": 64, "best_by": "explicit"}, {"k": 2000, "d": 32, "best_by": "ours"},
+             {"k": 32000, "d": 32, "best_by": "released"}]
+    fig = plots.released_grid_figure(cells, source="test")
+    (ax,) = fig.axes
+    drawn = {line.get_label(): list(zip(line.get_xdata(), line.get_ydata())) for line in ax.lines}
+    assert drawn == {"orthonormal basis (k ≤ d, ε* = 0): 1": [(4096, 2000)],
+                     "explicit line set: 2": [(64, 2000), (64, 4000)],
+                     "ours (best recipe): 1": [(32, 2000)],
+                     "open: the release is best: 1": [(32, 32000)]}
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(drawn)

@@ -252,3 +252,75 @@ def test_upper_bound_rule_reads_the_robust_count(below_moved, status):
     records = {"05_optimised_packing": json.loads(dumps({**packing.record(), **objectives.record()})),
                "07_packing_frontier": json.loads(dumps(found.record()))}
     assert V._upper_bound(records).status == status
+
+
+def _grid_findings(kept_eps=0.2157, rerun=None, optima=None):
+    """Findings with the real release and one kept packing at (2000, 64)."""
+    from repcap.packing.released import load_paper_sweep
+
+    kept = [{"kind": "optimised", "k": 2000, "d": 64, "eps": kept_eps, "seconds": 580.0,
+             "settings": {"steps": 2000, "objective": "anneal"}}]
+    f = _findings()
+    f.released_grid = frontier.released_frontier(load_paper_sweep("optimised"), kept)
+    f.kept_packings = {"source": "kept.jsonl", "n": 1, "steps": [2000], "objective": ["anneal"],
+                       "seconds": {"2000,64": 580.0}}
+    f.rerun, f.optima = rerun, optima or []
+    return f
+
+
+def test_released_grid_sentences_and_the_kept_table():
+    f = _grid_findings()
+    (cell,) = f.kept_cells()
+    assert (cell["k"], cell["d"], cell["ours_eps"], cell["seconds"]) == (2000, 64, 0.2157, 580.0)
+    assert f.kept_below_release() == [cell]  # 0.2157 < the released 0.2363
+    text = str(f.released_text())
+    g = f.released_grid
+    assert (f"Of the paper's 166 released cells, the orthonormal basis, an explicit set or our kept "
+            f"packing is at or below the released ε* in {g['n_best_le_released']}") in text
+    assert "at or below the released ε* in 1 of them" in text
+    summary = f.released_summary_table().rows
+    assert sum(r["cells"] for r in summary) == 166
+    assert sum(r["released"] for r in summary) == len(g["open_cpu"]) + len(g["open_gpu"])
+    # a kept packing above the release is not below it
+    assert _grid_findings(kept_eps=0.30).kept_below_release() == []
+
+
+def test_rerun_rule_reproduces_within_one_percent():
+    same = {"k": 2000, "d": 32, "kept": 0.3580, "seconds": 12.0, "kept_seconds": 543.0,
+            "same_settings": True}
+    assert _grid_findings(rerun={**same, "rerun": 0.3580 * 1.009}).reproduced() is True
+    assert _grid_findings(rerun={**same, "rerun": 0.3580 * 1.011}).reproduced() is False
+    assert _grid_findings(rerun={**same, "rerun": 0.3580, "same_settings": False}).reproduced() is False
+    assert _grid_findings().reproduced() is None
+    assert "it reproduces the kept value within 1 %" in str(
+        _grid_findings(rerun={**same, "rerun": 0.3581}).released_text())
+
+
+def test_optima_sentence_names_the_cells_missed():
+    rows = [{"k": 28, "d": 7, "optimum": 1 / 3, "attained_by": "ETF", "eps": 1 / 3, "ratio": 1.0,
+             "target": 1.01, "met": True, "seconds": 0.3, "steps": 5000},
+            {"k": 276, "d": 23, "optimum": 0.2, "attained_by": "ETF", "eps": 0.2876, "ratio": 1.438,
+             "target": 1.05, "met": False, "seconds": 2.4, "steps": 5000}]
+    f = _grid_findings(optima=rows)
+    assert str(f.optima_text()) == ("The optimiser reaches the known optimum (within its target) in 1 "
+                                    "of 2 cells; it does not at k = 276, d = 23 (0.2876, 1.44× the "
+                                    "optimum 0.2000).")
+    back = FrontierFindings.from_record(json.loads(dumps(f.record())))
+    assert back.optima_met() == f.optima_met() and back.kept_cells() == f.kept_cells()
+
+
+def test_upper_bound_fails_on_kept_packings_below_the_release_alone():
+    from types import SimpleNamespace
+
+    from repcap.studies.findings import CAVEAT, FAILS
+    from repcap.studies.frontier_findings import upper_bound_status
+
+    packing = SimpleNamespace(paper_floor_range=(0.9, 1.2))  # the release touches the floor
+    objectives = SimpleNamespace(winner=lambda: "paper", median_ratio=lambda name: 1.0)
+    above = _grid_findings(kept_eps=0.30)
+    above.class2 = _class2(0.5, 2.0)  # one capacity below a set, at the printed ε only:
+    above.shifted = [{"shift": -0.01, "n": 2, "below": ["model 1"]}, {"shift": 0.01, "n": 2, "below": []}]
+    assert upper_bound_status(packing, objectives, above) == CAVEAT
+    below = _grid_findings(kept_eps=0.2157)
+    below.class2, below.shifted = above.class2, above.shifted
+    assert upper_bound_status(packing, objectives, below) == FAILS

@@ -13,6 +13,7 @@ where the construction value is the staircase :math:`\min\{\mu_C : C \text{ has 
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -27,7 +28,7 @@ from repcap.packing.optimise import optimise_packing
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
            "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions",
-           "shifted_class2", "frontier_cell", "released_frontier"]
+           "shifted_class2", "frontier_cell", "released_frontier", "rerun_kept"]
 
 
 def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
@@ -78,25 +79,28 @@ def random_eps(k, d, C: float = PAPER_JL_RANDOM_C):
     return jl_eps(k, d, C)
 
 
-def source_line(released: Any, steps: int) -> str:
+def source_line(released: Any, steps: int, objective: str = "paper") -> str:
     """The chapter's provenance: what the explicit sets, the release and our packings are."""
     return (f"explicit line sets built here; the paper's released optimised packings "
-            f"({len(released)} cells); our packings ({steps} Adam steps)")
+            f"({len(released)} cells); our packings ({steps} Adam steps, objective {objective}); "
+            f"kept packings of released cells (repcap/data/packings/released_cpu.jsonl)")
 
 
 def own_packings(d_values: Iterable[int], k_values: Iterable[int], *, steps: int, seed: int = 0,
-                 device=None) -> list[dict]:
-    """Adam from a random start (the paper's recipe) at every (k, d): rows {k, d, eps, seconds}."""
+                 device=None, objective: str = "paper") -> list[dict]:
+    """Adam from a random start at every (k, d), with ``objective`` (default the paper's recipe;
+    ``"anneal"`` the book's best): rows {k, d, eps, seconds}."""
     rows = []
     for d in d_values:
         for k in k_values:
-            r = optimise_packing(int(k), int(d), steps=steps, seed=seed, progress=False, device=device)
+            r = optimise_packing(int(k), int(d), steps=steps, seed=seed, progress=False, device=device,
+                                 objective=objective)
             rows.append({"k": int(k), "d": int(d), "eps": r.eps, "seconds": r.seconds})
     return rows
 
 
 def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: int = 0,
-                        device=None, own: Sequence[Mapping] = ()) -> list[dict]:
+                        device=None, own: Sequence[Mapping] = (), objective: str = "paper") -> list[dict]:
     """Adam started from k vectors of the best explicit set (seeded sample, zero-padded to d),
     against the same recipe (steps, objective, seed) from a random start.
 
@@ -104,7 +108,7 @@ def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: i
     ≤ μ, measured in float64), ``eps`` after ``steps`` Adam steps of the paper's objective from the
     subset, ``best_history`` (the lowest logged max |cos| along that run), ``random_start_eps`` the
     same recipe from a random start (taken from ``own``, :func:`own_packings` rows made with the same
-    ``steps`` and ``seed``, where it has the cell), ``family``, ``params`` and ``coherence`` (μ) of
+    ``steps``, ``seed`` and ``objective``, where it has the cell), ``family``, ``params`` and ``coherence`` (μ) of
     the set, its ``count``, and ``smaller_count``, ``smaller_family``, ``smaller_coherence``: the staircase step
     below it (the largest set of lower coherence, too small to hold k), or None. Cells with no set
     are skipped.
@@ -119,10 +123,12 @@ def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: i
         init = c.vectors(k=k, seed=seed, pad_to=d)
         gram = np.abs(init.astype(np.float64) @ init.T.astype(np.float64))
         np.fill_diagonal(gram, 0.0)
-        warm = optimise_packing(k, d, steps=steps, init=init, progress=False, device=device)
+        warm = optimise_packing(k, d, steps=steps, init=init, progress=False, device=device,
+                                objective=objective)
         cold = done.get((k, d))
         if cold is None:
-            cold = optimise_packing(k, d, steps=steps, seed=seed, progress=False, device=device).eps
+            cold = optimise_packing(k, d, steps=steps, seed=seed, progress=False, device=device,
+                                    objective=objective).eps
         below = [s for s in staircase(d, k) if s["count"] < k and s["coherence"] < mu]
         smaller = below[-1] if below else None
         rows.append({"k": k, "d": d, "family": c.family, "params": dict(c.params),
@@ -316,3 +322,29 @@ def frontier_cell(k: int, d: int, released_eps: float | None = None, ours_eps: f
             "ours_eps": ours_eps, "best_eps": finite[by] if by else None, "best_by": by,
             "best_le_released": settled,
             "open_on": None if settled in (None, True) else ("cpu" if cpu else "gpu")}
+
+
+def rerun_kept(kept: Sequence[Mapping], cell: Sequence[int], *, device=None) -> dict:
+    """Run one kept packing's cell again, with the steps, objective and seed its record names.
+
+    ``kept`` are records of ``repcap sweep`` (:func:`repcap.packing.sweeps.load_results`); ``cell``
+    is (k, d). Returns ``{k, d, kept, rerun, seconds, kept_seconds, same_settings}``, where
+    ``same_settings`` says that the rerun recorded the same settings as the kept record (so the
+    two differ only by the machine's rounding order).
+    """
+    k, d = (int(v) for v in cell)
+    hits = [r for r in kept if (int(r["k"]), int(r["d"])) == (k, d) and r.get("eps") is not None]
+    if not hits:
+        raise DomainError(f"no kept packing at k = {k}, d = {d} to rerun; kept cells: "
+                          f"{sorted((int(r['k']), int(r['d'])) for r in kept)}")
+    rec = hits[-1]
+    settings = rec.get("settings", {})
+    options = {name: settings[name] for name in ("objective", "sharpness", "lr", "lr_schedule", "dtype")
+               if settings.get(name) is not None}
+    if settings.get("objective") == "paper" and settings.get("exponent") is not None:
+        options["exponent"] = settings["exponent"]
+    result = optimise_packing(k, d, steps=int(settings.get("steps", 5000)), seed=int(rec.get("seed", 0)),
+                              progress=False, device=device, **options)
+    return {"k": k, "d": d, "kept": float(rec["eps"]), "rerun": float(result.eps),
+            "seconds": float(result.seconds), "kept_seconds": rec.get("seconds"),
+            "same_settings": json.loads(json.dumps(result.settings)) == settings}

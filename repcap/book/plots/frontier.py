@@ -12,14 +12,14 @@ import numpy as np
 from repcap.book.plots import legible
 from repcap.book.plots.layout import figure, legend_below, log_ticks, place_clear, source_line
 
-__all__ = ["frontier_panel", "frontier_figure"]
+__all__ = ["frontier_panel", "frontier_figure", "released_grid_figure"]
 
 
 def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[float]], *,
                    released: tuple[Sequence[float], Sequence[float]] | None = None,
                    ours: tuple[Sequence[float], Sequence[float]] | None = None,
                    steps: Sequence[Mapping] = (), k_max: float | None = None,
-                   legend: bool = True) -> list:
+                   legend: bool = True, ours_label: str = "ours, Adam from random start") -> list:
     """ε*(k) at one d: Eq. 5 curve, released and own optimised points, construction staircase.
 
     ``steps`` are staircase rows {count, coherence, family, coherence_is}: a horizontal segment at μ
@@ -33,7 +33,7 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
     if released is not None and len(released[0]):
         ax.plot(released[0], released[1], "s", color="#d95f02", ms=6, label="paper's optimised (released)")
     if ours is not None and len(ours[0]):
-        ax.plot(ours[0], ours[1], "o", color="#1b9e77", ms=6, label="ours, Adam from random start")
+        ax.plot(ours[0], ours[1], "o", color="#1b9e77", ms=6, label=ours_label)
     left = 1.0
     k_max = k_max or max(k_r)
     x_lo = min(np.min(k_r), 100) / 1.25  # a margin: the first x tick clear of the y axis's "0.0"
@@ -69,15 +69,56 @@ def frontier_panel(ax, d: int, random_curve: tuple[Sequence[float], Sequence[flo
     return labels
 
 
-def frontier_figure(panels: Sequence[Mapping], *, source: str = ""):
+def frontier_figure(panels: Sequence[Mapping], *, source: str = "",
+                    ours_label: str = "ours, Adam from random start"):
     """One :func:`frontier_panel` per entry of ``panels`` (its keyword arguments, as
     :func:`repcap.studies.frontier.frontier_panels` returns them), side by side, one legend under
     them, and each step label moved to a spot that hides no point, curve or other label."""
     fig, axes = figure(len(panels), height=4.9)
     labels = [lab for ax, panel in zip(axes, panels)
-              for lab in frontier_panel(ax, **panel, legend=False)]
+              for lab in frontier_panel(ax, **panel, legend=False, ours_label=ours_label)]
     legible(fig)  # the labels' final size, before they are placed
     legend_below(fig, axes)
     place_clear(fig, labels)
+    source_line(fig, source)
+    return fig
+
+
+#: How each "best by" of :func:`repcap.studies.frontier.released_frontier` is drawn: label, marker,
+#: colour (the frontier figure's colours for the same recipes).
+_BEST_BY_STYLE = {
+    "basis": ("orthonormal basis (k ≤ d, ε* = 0)", "o", "#666666"),
+    "explicit": ("explicit line set", "s", "#7570b3"),
+    "ours": ("ours (best recipe)", "^", "#1b9e77"),
+    "released": ("open: the release is best", "x", "#d95f02"),
+}
+
+
+def released_grid_figure(cells: Sequence[Mapping], *, source: str = ""):
+    """The paper's released optimised grid, one marker per cell (d across, k up), by who reaches the
+    smallest max |cos| there (``best_by`` of the cells of
+    :func:`repcap.studies.frontier.released_frontier`), with the count of each kind in the legend."""
+    fig, (ax,) = figure(1, height=4.6)
+    for by, (label, marker, colour) in _BEST_BY_STYLE.items():
+        pts = [(c["d"], c["k"]) for c in cells if c["best_by"] == by]
+        if not pts:
+            continue
+        d, k = zip(*pts)
+        ax.plot(d, k, marker, ls="none", color=colour, ms=6, mew=1.6 if marker == "x" else 1,
+                label=f"{label}: {len(pts)}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ds = sorted({c["d"] for c in cells})
+    ks = sorted({c["k"] for c in cells})
+    # doublings from the smallest value: at most 8 ticks each way on the paper's grid
+    log_ticks(ax.xaxis, [ds[0] * 2 ** i for i in range(12) if ds[0] * 2 ** i <= ds[-1]])
+    log_ticks(ax.yaxis, [ks[0] * 2 ** i for i in range(12) if ks[0] * 2 ** i <= ks[-1]])
+    ax.set_xlim(ds[0] / 1.3, ds[-1] * 1.3)
+    ax.set_ylim(ks[0] / 1.3, ks[-1] * 1.3)
+    ax.set_xlabel("d (dimension)")
+    ax.set_ylabel("k (number of vectors)")
+    ax.grid(alpha=0.3)
+    legible(fig)
+    legend_below(fig, [ax], ncol=2)
     source_line(fig, source)
     return fig
