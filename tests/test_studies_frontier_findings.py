@@ -95,7 +95,8 @@ def test_construction_start_credits_each_value_to_what_produced_it():
     text = _findings().starts_text()
     assert "Adam raised the subset's max |cos| from 0.2500 to 0.2700" in text
     assert "ends 1.85× below Adam from a random start; the subset itself is 2.00× below it" in text
-    assert "between the 16-vector orthonormal set at μ 0.0000 and the 144-vector kerdock set at μ 0.2500" in text
+    assert ("between the 16-vector orthonormal set of coherence 0.0000 and the 144-vector kerdock set of "
+            "coherence 0.2500") in text
     assert "Adam left the subset's max |cos| at 0.2500" in _findings(
         starts=[_start(0.5, eps=0.25)]).starts_text()
     assert "1.08× above Adam from a random start" in _findings(starts=[_start(0.25, eps=0.27)]).starts_text()

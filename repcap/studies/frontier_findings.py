@@ -71,7 +71,7 @@ _ROW_COLUMNS = [("d", "d", "d"), ("k", "k", "d"), ("random (Eq. 5)", "random", "
 _START_COLUMNS = [("k", "k", "d"), ("d", "d", "d"),
                   ("smaller set", lambda r: _set_name(r, "smaller_"), ""),
                   ("set", lambda r: _set_name(r, ""), ""),
-                  ("set's μ", "coherence", ".4f"), ("subset's own ε", "start_eps", ".4f"),
+                  ("set's coherence", "coherence", ".4f"), ("subset's own ε", "start_eps", ".4f"),
                   ("Adam from the subset", "eps", ".4f"), ("Adam", lambda r: adam_effect(r), ""),
                   ("best along the run", "best_history", ".4f"),
                   ("Adam from random", "random_start_eps", ".4f")]
@@ -286,8 +286,9 @@ class FrontierFindings(Findings):
                      f"{self.recipe()}, same seed)", self.starts, _START_COLUMNS)
 
     def _start_line(self, s: Mapping) -> str:
-        where = (f"between the {_set_name(s, 'smaller_')} set at μ {s['smaller_coherence']:.4f} and "
-                 f"the {_set_name(s, '')} set at μ {s['coherence']:.4f}"
+        where = (f"between the {_set_name(s, 'smaller_')} set of coherence "
+                 f"{s['smaller_coherence']:.4f} and the {_set_name(s, '')} set of coherence "
+                 f"{s['coherence']:.4f}"
                  if s.get("smaller_count") is not None else f"inside the {_set_name(s, '')} set")
         effect = adam_effect(s)
         did = (f"Adam left the subset's max |cos| at {s['start_eps']:.4f}" if effect == "left" else
