@@ -233,3 +233,27 @@ def test_codewords_distinct_up_to_the_largest_e_and_not_beyond(m):
     assert len(nxt) < m or nxt in cosets
     with pytest.raises(DomainError):
         C.dual_bch(m, top + 1)
+
+
+def test_leech_etf_is_276_lines_at_the_welch_bound_in_float64():
+    from repcap.geometry.bounds import coherence_floor, welch_floor
+    from repcap.geometry.constructions import best_construction, golay_code, leech_etf
+
+    code = golay_code()
+    # a [24, 12, 8] code: 4096 distinct words closed under addition, minimum weight 8
+    assert len({tuple(r) for r in code}) == 4096
+    assert ((code[1:2] + code[5:6]) % 2).tolist()[0] in code.tolist()
+    assert code[1:].sum(axis=1).min() == 8
+    c = leech_etf()
+    v = c.vectors(k=c.count).astype(np.float64)
+    g = v @ v.T
+    assert np.allclose(np.diag(g), 1.0, atol=1e-6)
+    off = np.abs(g[~np.eye(276, dtype=bool)])
+    assert off.min() > 0.2 - 1e-6 and off.max() < 0.2 + 1e-6  # equiangular
+    # tight: the frame operator is (k/d) I, and the coherence is Welch's floor, the optimum
+    assert np.allclose(v.T @ v, 276 / 23 * np.eye(23), atol=1e-4)
+    assert c.coherence == pytest.approx(float(welch_floor(276, 23)), abs=1e-12)
+    assert c.coherence == pytest.approx(float(coherence_floor(276, 23)), abs=1e-12)
+    assert best_construction(23, 0.2).family == "leech_etf"
+    assert best_construction(31, 0.25).count == 276  # dual-BCH in R^31 needs 9/31 = 0.29
+    assert best_construction(22, 0.2).family == "orthonormal"

@@ -44,7 +44,7 @@ GLOBAL = "REPCAP_CAPACITY_CONSTANTS"
 START_MODEL = "Llama 2 7B"
 
 _FAMILY_NAMES = {"orthonormal": "orthonormal basis", "kerdock": "Kerdock set",
-                 "dual_bch": "dual-BCH code"}
+                 "dual_bch": "dual-BCH code", "leech_etf": "equiangular lines from the Leech lattice"}
 # best_construction admits a set whose coherence exceeds ε by at most this (rounding of 1/√n).
 _TOL = constructions._TOL
 _EXACT_INT = 2 ** 53  # counts above this are not exact as JavaScript numbers

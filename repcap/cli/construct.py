@@ -3,8 +3,9 @@
 ``repcap construct --d D --eps E``
     prints the family, parameters, count, coherence (``coherence_is``: "exact", the set's max |cos|
     itself, or "bound", a proven upper bound on it) and the dimension it lives in of the largest
-    explicit set (orthonormal basis, Kerdock / real MUB line set, dual-BCH code) with dimension ≤ D
-    and coherence ≤ E (:func:`repcap.geometry.constructions.best_construction`).
+    explicit set (orthonormal basis, Kerdock / real MUB line set, dual-BCH code, the 276 equiangular
+    lines of R^23 from the Leech lattice) with dimension ≤ D and coherence ≤ E
+    (:func:`repcap.geometry.constructions.best_construction`).
 ``--save FILE --k K``
     also writes K of its vectors (the first K, or a seeded sample with ``--seed``), zero-padded to
     D, float32, to FILE as ``.npy`` (written atomically).
@@ -31,7 +32,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "construct", help="largest known explicit set of unit vectors with max |cos| <= eps",
         description="The largest known explicit line set (orthonormal basis, Kerdock / real MUB, "
-                    "dual-BCH code) with dimension <= D and proven max |cos| <= E.")
+                    "dual-BCH code, 276 Leech lines) with dimension <= D and proven max |cos| <= E.")
     p.add_argument("--d", type=float, required=True, metavar="D",
                    help=f"dimension: a whole number up to {MAX_DIMENSION:,}")
     p.add_argument("--eps", type=float, required=True, metavar="E", help="largest allowed |cos|")

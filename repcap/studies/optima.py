@@ -9,8 +9,9 @@ optimum and
 .. math:: \rho = \varepsilon^*_\text{optimiser} / \mu_\text{floor} \ge 1
 
 measures how far an optimiser ends from the physical limit (ρ = 1: it found an optimal packing).
-The sets that attain these floors are cited, not built here, except the Kerdock set of R^64
-(:func:`repcap.geometry.constructions.kerdock`): equiangular tight frames of 6 lines in R^3 (the
+The sets that attain these floors are cited; two are also built and checked here, the Kerdock set
+of R^64 (:func:`repcap.geometry.constructions.kerdock`) and the 276 lines of R^23
+(:func:`repcap.geometry.constructions.leech_etf`). They are: equiangular tight frames of 6 lines in R^3 (the
 icosahedron's diagonals), 10 in R^5, 16 in R^6 and 28 in R^7 (from the Petersen and Clebsch graphs
 and the E7 root system; Lemmens & Seidel 1973), 276 in R^23 (the McLaughlin two-graph, from the
 Leech lattice; Lemmens & Seidel 1973), and 2112 lines in R^64 (Kerdock, attaining Levenshtein's
@@ -50,8 +51,8 @@ KNOWN_OPTIMA: tuple[KnownOptimum, ...] = (
     KnownOptimum(10, 5, "ETF (Petersen graph)", 1.01),
     KnownOptimum(16, 6, "ETF (Clebsch graph)", 1.01),
     KnownOptimum(28, 7, "ETF (E7 roots)", 1.01),
-    KnownOptimum(276, 23, "ETF (McLaughlin two-graph)", 1.05),
-    KnownOptimum(2112, 64, "Kerdock set (Levenshtein-tight)", 1.05),
+    KnownOptimum(276, 23, "ETF (Leech lattice; built here)", 1.05),
+    KnownOptimum(2112, 64, "Kerdock set (Levenshtein-tight; built here)", 1.05),
 )
 
 
