@@ -223,3 +223,64 @@ def test_training_is_reproducible():
     b = S.train_sae(x, 64, 3, epochs=2, batch_size=64, seed=1, progress=False)
     for name, value in a.state().items():
         np.testing.assert_array_equal(value, b.state()[name], err_msg=name)
+
+
+def test_dead_window_scales_with_width_over_k():
+    assert S.dead_window(6144, 32) == 3840  # 20 expected firings at the uniform rate k/W
+    assert S.dead_window(128, 3) == 854
+    assert S.dead_window(2 * 6144, 32) == 2 * S.dead_window(6144, 32)
+    assert S.dead_window(6144, 64) == S.dead_window(6144, 32) // 2
+    with pytest.raises(ParameterError):
+        S.dead_window(64, 0)
+
+
+def test_a_silent_latent_is_dead_after_the_window_and_ones_at_the_uniform_rate_never_are():
+    """Latents ±e_i on isotropic Gaussian rows are exchangeable, so each fires at the uniform rate
+    k/W; latent 0, given a huge negative bias, never fires. Run with the default window on frozen
+    weights (lr 0) for 40 windows: latent 0 is dead from the first step past the window on, and no
+    other latent is ever dead (each would be with probability about e^-20 per window)."""
+    import torch
+
+    d, k, batch = 16, 4, 32
+    width = 2 * d
+    window = S.dead_window(width, k)  # 160 tokens = 5 batches
+    eye = torch.eye(d)
+    rows = torch.cat([eye, -eye])
+    b_enc = torch.zeros(width)
+    b_enc[0] = -1e6
+    sae = S.TopKSae(rows.clone().requires_grad_(), b_enc.requires_grad_(),
+                    rows.clone().requires_grad_(), torch.zeros(d, requires_grad=True), k, 1.0)
+    opt = torch.optim.SGD([sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre], lr=0.0)
+    gen = torch.Generator().manual_seed(0)
+    since = torch.zeros(width, dtype=torch.long)
+    steps = 40 * window // batch
+    fired = torch.zeros(width)
+    for step in range(1, steps + 1):
+        S._step(sae, torch.randn(batch, d, generator=gen), opt, since, d // 2, 1 / 32, window)
+        dead = (since > window).numpy()
+        assert dead[0] == (step * batch > window), step  # dead once the window has passed
+        assert not dead[1:].any(), (step, np.flatnonzero(dead))
+        fired += since == 0
+    rate = fired[1:] / steps  # batches in which each live latent fired
+    expected = 1 - (1 - k / (width - 1)) ** batch
+    np.testing.assert_allclose(rate.numpy(), expected, atol=0.05)
+
+
+def test_training_records_the_dead_window_and_the_cache_key_holds_it(tmp_path):
+    x, _ = planted(n=600)
+    sae = S.train_sae(x, 64, 3, epochs=1, batch_size=64, progress=False)
+    assert sae.dead_after == S.dead_window(64, 3) == 427
+    assert S.TopKSae.from_state(sae.state()).dead_after == 427
+    assert S.train_sae(x, 64, 3, epochs=1, batch_size=64, dead_after=100,
+                       progress=False).dead_after == 100
+    assert sae.w_dec.grad is None and not sae.w_dec.requires_grad
+    doc = np.repeat(np.arange(6), 100).astype(np.int32)
+    hs = S.HiddenStates(model="planted", layer=1, n_layers=2, d=32, seed=0, corpus="synthetic",
+                        embedding_eps=0.3, states=x, doc=doc)
+    kwargs = dict(epochs=1, batch_size=64, cache_dir=tmp_path, progress=False)
+    a, _, cached_a = S.trained_sae(hs, x, 64, 3, **kwargs)
+    b, _, cached_b = S.trained_sae(hs, x, 64, 3, dead_after=427, **kwargs)  # the default, spelt out
+    c, _, cached_c = S.trained_sae(hs, x, 64, 3, dead_after=100, **kwargs)
+    assert (cached_a, cached_b, cached_c) == (False, True, False)
+    assert b.dead_after == 427 and c.dead_after == 100
+    assert len(list(tmp_path.rglob("*.npz"))) == 2

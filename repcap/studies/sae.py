@@ -19,9 +19,11 @@ pre-encoder bias :math:`b` (initialised at the geometric median of the training 
 
 trained with Adam on :math:`\lVert x - \hat x\rVert^2` plus :math:`\alpha = 1/32` times the AuxK
 loss: the residual :math:`x - \hat x` reconstructed by the top-:math:`k_\text{aux}` pre-activations
-of the *dead* latents (not fired in the last ``dead_after`` training tokens), both normalised by the
-batch variance. The encoder starts as the decoder's transpose; after each step the decoder gradient's
-component along each row is removed before the update and the rows are renormalised after it.
+of the *dead* latents (not fired in the last ``dead_after`` training tokens; by default
+:func:`dead_window`, :math:`\lceil 20\,W/k\rceil`, the tokens in which a latent firing at the
+uniform rate k/W would fire 20 times), both normalised by the batch variance. The encoder starts as
+the decoder's transpose; after each step the decoder gradient's component along each row is removed
+before the update and the rows are renormalised after it.
 
 Cost: one dense product, the encoder's (B × d)(d × W) forward (the TopK needs every pre-activation),
 and the TopK. The code has k non-zeros a row, so the decoder forward, its input gradient and both
@@ -59,10 +61,14 @@ from repcap.sources.corpus import DEFAULT_CORPUS, documents, token_batches
 from repcap.sources.forward import ForwardModel, load_forward
 
 __all__ = ["HiddenStates", "hidden_states", "middle_layer", "split_heldout", "TopKSae",
-           "SaeQuality", "train_sae", "evaluate", "geometric_median", "trained_sae"]
+           "SaeQuality", "train_sae", "evaluate", "geometric_median", "trained_sae", "dead_window"]
 
 #: Fraction of the positions (whole documents) held out for FVU, L0, live latents and co-activation.
 HELDOUT = 0.15
+
+#: A latent is dead (for AuxK) after the tokens in which it would fire this many times on average at
+#: the uniform rate k/W (:func:`dead_window`).
+DEAD_FIRINGS = 20
 
 
 @dataclass
@@ -228,11 +234,14 @@ class TopKSae:
     """A TopK sparse autoencoder's tensors (torch, float32) and its encode/decode (module docstring).
 
     ``scale`` divides every input first (one number, so that the training rows have unit mean
-    squared distance from ``b_pre``); it changes no direction."""
+    squared distance from ``b_pre``); it changes no direction. ``dead_after`` is the AuxK dead
+    window :func:`train_sae` used (training tokens; None when not known)."""
 
-    def __init__(self, w_enc, b_enc, w_dec, b_pre, k: int, scale: float):
+    def __init__(self, w_enc, b_enc, w_dec, b_pre, k: int, scale: float,
+                 dead_after: int | None = None):
         self.w_enc, self.b_enc, self.w_dec, self.b_pre = w_enc, b_enc, w_dec, b_pre
         self.k, self.scale = int(k), float(scale)
+        self.dead_after = None if dead_after is None else int(dead_after)
 
     @property
     def width(self) -> int:
@@ -275,7 +284,8 @@ class TopKSae:
     def state(self) -> dict[str, np.ndarray]:
         return {"w_enc": self.w_enc.detach().cpu().numpy(), "b_enc": self.b_enc.detach().cpu().numpy(),
                 "w_dec": self.w_dec.detach().cpu().numpy(), "b_pre": self.b_pre.detach().cpu().numpy(),
-                "k": np.array(self.k), "scale": np.array(self.scale)}
+                "k": np.array(self.k), "scale": np.array(self.scale),
+                **({} if self.dead_after is None else {"dead_after": np.array(self.dead_after)})}
 
     @classmethod
     def from_state(cls, state) -> "TopKSae":
@@ -283,8 +293,9 @@ class TopKSae:
 
         t = {n: torch.from_numpy(np.asarray(state[n], dtype=np.float32))
              for n in ("w_enc", "b_enc", "w_dec", "b_pre")}
+        dead_after = int(state["dead_after"]) if "dead_after" in state else None
         return cls(t["w_enc"], t["b_enc"], t["w_dec"], t["b_pre"], int(state["k"]),
-                   float(state["scale"]))
+                   float(state["scale"]), dead_after)
 
 
 def _check_settings(d: int, width: int, k: int, epochs: int, batch_size: int) -> None:
@@ -304,6 +315,14 @@ def default_lr(width: int) -> float:
     return min(2e-3, 2 * 2e-4 / math.sqrt(width / 2 ** 14))
 
 
+def dead_window(width: int, k: int) -> int:
+    r"""The default AuxK dead window in training tokens,
+    :math:`\lceil c\,W/k\rceil` with :math:`c` = :data:`DEAD_FIRINGS` = 20 (reasoning in
+    :func:`train_sae`)."""
+    return math.ceil(DEAD_FIRINGS * check_int("width", width, 1, error=ParameterError)
+                     / check_int("k", k, 1, error=ParameterError))
+
+
 def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size: int = 256,
               lr: float | None = None, aux_k: int | None = None, aux_coef: float = 1 / 32,
               dead_after: int | None = None, seed: int = 0, progress: bool = True) -> TopKSae:
@@ -311,8 +330,25 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
 
     ``epochs`` passes over the shuffled rows in batches of ``batch_size``; Adam at ``lr``
     (default :func:`default_lr`). AuxK: ``aux_k`` (default d/2) dead latents, a latent being dead
-    when it has not fired in the last ``dead_after`` training rows (default N/2). Seeded: the same
-    call gives the same SAE on the same machine.
+    when it has not fired in the last ``dead_after`` training rows (tokens), by default
+    (:func:`dead_window`)
+
+    .. math::
+
+        \text{dead\_after} = \lceil c\,W/k \rceil,\qquad c = 20 .
+
+    Why: TopK keeps k of the W latents per token, so a latent fires on k/W of the tokens on
+    average and a latent in use at that rate goes :math:`W/k` tokens between firings; the window
+    is c of those gaps. Such a latent is wrongly called dead with probability about
+    :math:`(1 - k/W)^{cW/k} \approx e^{-c} = 2\cdot10^{-9}` per window, while a latent that does
+    not fire at all is caught after :math:`cW/k` tokens, a fixed fraction of an epoch for a given
+    run (W = 6144, k = 32: 3840 tokens, 15 batches of 256), however long the run. Gao et al. use a
+    fixed 10⁷ tokens; for their widest SAE (:math:`2^{24}` latents) at k = 32 that is
+    :math:`10^7\cdot 32/2^{24} \approx 19` expected firings, the same c. The former default, half
+    the training rows, grew with N and was far longer than needed at the book's widths. The counter
+    moves a batch at a time, so the window is in effect rounded up to whole batches; the SAE records
+    the window in :attr:`TopKSae.dead_after`. Seeded: the same call gives the same SAE on the same
+    machine.
     """
     import torch
 
@@ -322,7 +358,7 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     n, d = x.shape
     _check_settings(d, width, k, epochs, batch_size)
     aux_k = d // 2 if aux_k is None else int(aux_k)
-    dead_after = max(1, n // 2) if dead_after is None else int(dead_after)
+    dead_after = dead_window(width, k) if dead_after is None else int(dead_after)
     gen = torch.Generator().manual_seed(seed)
     median = geometric_median(x, seed=seed)
     scale = float(np.sqrt(np.mean(np.sum((x - median) ** 2, axis=1)))) or 1.0
@@ -331,7 +367,7 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     w_dec /= w_dec.norm(dim=1, keepdim=True)
     sae = TopKSae(w_dec.clone().requires_grad_(), torch.zeros(width, requires_grad=True),
                   w_dec.requires_grad_(), torch.from_numpy((median / scale).astype(np.float32))
-                  .requires_grad_(), k, scale)
+                  .requires_grad_(), k, scale, dead_after)
     params = [sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre]
     # fused: one pass over each parameter instead of a dozen (Adam was a sixth of a CPU step)
     opt = torch.optim.Adam(params, lr=default_lr(width) if lr is None else lr, eps=6.25e-10,
@@ -348,6 +384,7 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     pbar.close()
     for p in params:
         p.requires_grad_(False)
+        p.grad = None  # the step's W × d buffers are not part of the SAE
     return sae
 
 
@@ -504,12 +541,16 @@ def _sae_file(hs: HiddenStates, key: dict, cache_dir) -> Any:
 
 
 def trained_sae(hs: HiddenStates, train: np.ndarray, width: int, k: int, *, epochs: int = 8,
-                batch_size: int = 256, lr: float | None = None, seed: int = 0, cache_dir=None,
-                use_cache: bool = True, progress: bool = True) -> tuple[TopKSae, float, bool]:
+                batch_size: int = 256, lr: float | None = None, dead_after: int | None = None,
+                seed: int = 0, cache_dir=None, use_cache: bool = True,
+                progress: bool = True) -> tuple[TopKSae, float, bool]:
     """``(sae, training seconds, read from the cache)``: :func:`train_sae` on the rows ``train`` of
-    ``hs``, or the SAE a previous call with the same data and settings saved (atomically)."""
+    ``hs``, or the SAE a previous call with the same data and settings saved (atomically). The key
+    holds the dead window actually used (``dead_after`` or :func:`dead_window`), so a change of its
+    default retrains; version 2: the sparse step and the W/k window (version 1 used N/2)."""
+    dead_after = dead_window(width, k) if dead_after is None else int(dead_after)
     key = {"width": width, "k": k, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-           "seed": seed, "train_rows": int(train.shape[0]), "version": 1}
+           "dead_after": dead_after, "seed": seed, "train_rows": int(train.shape[0]), "version": 2}
     path = _sae_file(hs, key, cache_dir)
     if use_cache:
         try:
@@ -518,8 +559,8 @@ def trained_sae(hs: HiddenStates, train: np.ndarray, width: int, k: int, *, epoc
         except (OSError, KeyError, ValueError):
             pass
     start = time.perf_counter()
-    sae = train_sae(train, width, k, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                    progress=progress)
+    sae = train_sae(train, width, k, epochs=epochs, batch_size=batch_size, lr=lr,
+                    dead_after=dead_after, seed=seed, progress=progress)
     seconds = time.perf_counter() - start
     if use_cache:
         atomic_write(path, lambda fh: np.savez(fh, **sae.state()), binary=True, what="the cache",
