@@ -337,18 +337,19 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
 
         \text{dead\_after} = \lceil c\,W/k \rceil,\qquad c = 20 .
 
-    Why: TopK keeps k of the W latents per token, so a latent fires on k/W of the tokens on
-    average and a latent in use at that rate goes :math:`W/k` tokens between firings; the window
-    is c of those gaps. Such a latent is wrongly called dead with probability about
-    :math:`(1 - k/W)^{cW/k} \approx e^{-c} = 2\cdot10^{-9}` per window, while a latent that does
-    not fire at all is caught after :math:`cW/k` tokens, a fixed fraction of an epoch for a given
-    run (W = 6144, k = 32: 3840 tokens, 15 batches of 256), however long the run. Gao et al. use a
-    fixed 10⁷ tokens; for their widest SAE (:math:`2^{24}` latents) at k = 32 that is
+    Why: TopK keeps k of the W latents per token, so latents fire on k/W of the tokens on average,
+    :math:`W/k` tokens apart; the window is c of those gaps. A latent firing at that rate is
+    wrongly called dead with probability about
+    :math:`(1 - k/W)^{cW/k} \approx e^{-c} = 2\cdot10^{-9}` per window (one firing at a fifth of
+    it, :math:`e^{-4} \approx 2\,\%`), while one that never fires is caught after :math:`cW/k`
+    tokens whatever N and the number of epochs (W = 6144, k = 32: 3840 tokens, 15 batches of
+    256, 0.38 of an epoch of the default profile's 10,151 training rows). Gao et al. use a fixed
+    10⁷ tokens; for their widest SAE (:math:`2^{24}` latents) at k = 32 that is
     :math:`10^7\cdot 32/2^{24} \approx 19` expected firings, the same c. The former default, half
-    the training rows, grew with N and was far longer than needed at the book's widths. The counter
-    moves a batch at a time, so the window is in effect rounded up to whole batches; the SAE records
-    the window in :attr:`TopKSae.dead_after`. Seeded: the same call gives the same SAE on the same
-    machine.
+    the training rows, grew with N, and at the book's narrow widths was ten times longer than
+    this one (W = 768, k = 32: 5075 tokens against 480). The counter moves a batch at a time, so
+    the window is in effect rounded up to whole batches; the SAE records the window in
+    :attr:`TopKSae.dead_after`. Seeded: the same call gives the same SAE on the same machine.
     """
     import torch
 
