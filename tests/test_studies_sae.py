@@ -161,3 +161,126 @@ def test_hidden_states_are_cached_and_keyed(tmp_path):
     assert files == ["layermid-tokens300-seed3-len256.npz", "layermid-tokens300-seed4-len256.npz"]
     with pytest.raises(ParameterError, match="layer must lie in 0..2"):
         S.hidden_states(fm, layer=5, tokens=300, cache_dir=tmp_path, progress=False)
+
+
+def dense_reference_grads(sae, x, since_fired, aux_k, aux_coef, dead_after):
+    """The gradients of one step's loss by autograd through the dense (B × W) code: the products
+    that :func:`repcap.studies.sae._step` replaces by sparse ones, and its projection of the
+    decoder gradient."""
+    import torch
+
+    p = {n: getattr(sae, n).detach().clone().requires_grad_() for n in ("w_enc", "b_enc", "w_dec",
+                                                                       "b_pre")}
+    pre = (x - p["b_pre"].detach()) @ p["w_enc"].T + p["b_enc"]
+    vals, idx = pre.topk(sae.k, dim=1)
+    code = torch.zeros_like(pre).scatter(1, idx, torch.relu(vals))
+    err = x - (code @ p["w_dec"] + p["b_pre"])
+    loss = err.pow(2).sum() / (x - x.mean(dim=0)).pow(2).sum()
+    since = since_fired + x.shape[0]
+    since[idx[vals > 0]] = 0
+    dead = since > dead_after
+    if dead.any():
+        aux_vals, aux_idx = pre.masked_fill(~dead, float("-inf")).topk(min(aux_k, int(dead.sum())),
+                                                                       dim=1)
+        aux_code = torch.zeros_like(pre).scatter(1, aux_idx, torch.relu(aux_vals))
+        resid = err.detach()
+        loss = loss + aux_coef * ((resid - aux_code @ p["w_dec"]).pow(2).sum()
+                                  / (resid - resid.mean(dim=0)).pow(2).sum())
+    loss.backward()
+    g, w = p["w_dec"].grad, p["w_dec"].detach()
+    p["w_dec"].grad = g - (g * w).sum(dim=1, keepdim=True) * w
+    return {n: t.grad for n, t in p.items()}, since
+
+
+@pytest.mark.parametrize("dead_after", [10 ** 9, 100, -1], ids=["none-dead", "some-dead", "all-dead"])
+def test_step_gradients_match_the_dense_autograd_reference(trained, dead_after):
+    """The sparse step (embedding_bag decoder, sparse weight gradients, projection from the kept
+    entries) gives the gradients of the dense formulation, AuxK included."""
+    import torch
+
+    trained_sae, x, _ = trained
+    sae = S.TopKSae.from_state(trained_sae.state())
+    for t in (sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre):
+        t.requires_grad_()
+    xb = torch.from_numpy(x[:64] / sae.scale)
+    since = torch.arange(sae.width) * 3  # some latents idle for longer than others
+    want, want_since = dense_reference_grads(sae, xb, since, 16, 1 / 32, dead_after)
+    w_before = sae.w_dec.detach().clone()
+    opt = torch.optim.SGD([sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre], lr=0.0)  # gradients only
+    S._step(sae, xb, opt, since, 16, 1 / 32, dead_after)
+    np.testing.assert_array_equal(since.numpy(), want_since.numpy())
+    for name, g in want.items():
+        got = getattr(sae, name).grad
+        scale = float(g.abs().max())
+        assert scale > 0, name
+        np.testing.assert_allclose(got.numpy(), g.numpy(), rtol=0, atol=1e-5 * scale, err_msg=name)
+    np.testing.assert_allclose(sae.w_dec.detach().numpy(), w_before.numpy(), atol=1e-6)
+
+
+def test_training_is_reproducible():
+    x, _ = planted(n=800)
+    a = S.train_sae(x, 64, 3, epochs=2, batch_size=64, seed=1, progress=False)
+    b = S.train_sae(x, 64, 3, epochs=2, batch_size=64, seed=1, progress=False)
+    for name, value in a.state().items():
+        np.testing.assert_array_equal(value, b.state()[name], err_msg=name)
+
+
+def test_dead_window_scales_with_width_over_k():
+    assert S.dead_window(6144, 32) == 3840  # 20 expected firings at the uniform rate k/W
+    assert S.dead_window(128, 3) == 854
+    assert S.dead_window(2 * 6144, 32) == 2 * S.dead_window(6144, 32)
+    assert S.dead_window(6144, 64) == S.dead_window(6144, 32) // 2
+    with pytest.raises(ParameterError):
+        S.dead_window(64, 0)
+
+
+def test_a_silent_latent_is_dead_after_the_window_and_ones_at_the_uniform_rate_never_are():
+    """Latents ±e_i on isotropic Gaussian rows are exchangeable, so each fires at the uniform rate
+    k/W; latent 0, given a huge negative bias, never fires. Run with the default window on frozen
+    weights (lr 0) for 40 windows: latent 0 is dead from the first step past the window on, and no
+    other latent is ever dead (each would be with probability about e^-20 per window)."""
+    import torch
+
+    d, k, batch = 16, 4, 32
+    width = 2 * d
+    window = S.dead_window(width, k)  # 160 tokens = 5 batches
+    eye = torch.eye(d)
+    rows = torch.cat([eye, -eye])
+    b_enc = torch.zeros(width)
+    b_enc[0] = -1e6
+    sae = S.TopKSae(rows.clone().requires_grad_(), b_enc.requires_grad_(),
+                    rows.clone().requires_grad_(), torch.zeros(d, requires_grad=True), k, 1.0)
+    opt = torch.optim.SGD([sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre], lr=0.0)
+    gen = torch.Generator().manual_seed(0)
+    since = torch.zeros(width, dtype=torch.long)
+    steps = 40 * window // batch
+    fired = torch.zeros(width)
+    for step in range(1, steps + 1):
+        S._step(sae, torch.randn(batch, d, generator=gen), opt, since, d // 2, 1 / 32, window)
+        dead = (since > window).numpy()
+        assert dead[0] == (step * batch > window), step  # dead once the window has passed
+        assert not dead[1:].any(), (step, np.flatnonzero(dead))
+        fired += since == 0
+    rate = fired[1:] / steps  # batches in which each live latent fired
+    expected = 1 - (1 - k / (width - 1)) ** batch
+    np.testing.assert_allclose(rate.numpy(), expected, atol=0.05)
+
+
+def test_training_records_the_dead_window_and_the_cache_key_holds_it(tmp_path):
+    x, _ = planted(n=600)
+    sae = S.train_sae(x, 64, 3, epochs=1, batch_size=64, progress=False)
+    assert sae.dead_after == S.dead_window(64, 3) == 427
+    assert S.TopKSae.from_state(sae.state()).dead_after == 427
+    assert S.train_sae(x, 64, 3, epochs=1, batch_size=64, dead_after=100,
+                       progress=False).dead_after == 100
+    assert sae.w_dec.grad is None and not sae.w_dec.requires_grad
+    doc = np.repeat(np.arange(6), 100).astype(np.int32)
+    hs = S.HiddenStates(model="planted", layer=1, n_layers=2, d=32, seed=0, corpus="synthetic",
+                        embedding_eps=0.3, states=x, doc=doc)
+    kwargs = dict(epochs=1, batch_size=64, cache_dir=tmp_path, progress=False)
+    a, _, cached_a = S.trained_sae(hs, x, 64, 3, **kwargs)
+    b, _, cached_b = S.trained_sae(hs, x, 64, 3, dead_after=427, **kwargs)  # the default, spelt out
+    c, _, cached_c = S.trained_sae(hs, x, 64, 3, dead_after=100, **kwargs)
+    assert (cached_a, cached_b, cached_c) == (False, True, False)
+    assert b.dead_after == 427 and c.dead_after == 100
+    assert len(list(tmp_path.rglob("*.npz"))) == 2

@@ -19,15 +19,21 @@ pre-encoder bias :math:`b` (initialised at the geometric median of the training 
 
 trained with Adam on :math:`\lVert x - \hat x\rVert^2` plus :math:`\alpha = 1/32` times the AuxK
 loss: the residual :math:`x - \hat x` reconstructed by the top-:math:`k_\text{aux}` pre-activations
-of the *dead* latents (not fired in the last ``dead_after`` training tokens), both normalised by the
-batch variance. The encoder starts as the decoder's transpose; after each step the decoder gradient's
-component along each row is removed before the update and the rows are renormalised after it.
+of the *dead* latents (not fired in the last ``dead_after`` training tokens; by default
+:func:`dead_window`, :math:`\lceil 20\,W/k\rceil`, the tokens in which a latent firing at the
+uniform rate k/W would fire 20 times), both normalised by the batch variance. The encoder starts as
+the decoder's transpose; after each step the decoder gradient's component along each row is removed
+before the update and the rows are renormalised after it.
 
-Cost: a step is the dense products of an autoencoder of the same shapes, (B × d)(d × W) forward
-through the encoder, (B × W)(W × d) through the decoder, their weight gradients and the decoder's
-input gradient, plus the TopK; the AuxK term adds one decoder product and its gradients while latents
-are dead. (Gathering the B·k kept rows instead is memory-bound and measured slower on a CPU for
-W below about 10⁴.) ``benchmarks/bench_features.py`` compares a step with those bare products.
+Cost: one dense product, the encoder's (B × d)(d × W) forward (the TopK needs every pre-activation),
+and the TopK. The code has k non-zeros a row, so the decoder forward, its input gradient and both
+weight gradients are sparse, B·k·d multiply-adds each where the dense products of an autoencoder of
+the same shapes cost B·W·d (an ``embedding_bag`` and a sparse (W × B)(B × d) product, see
+:func:`_step`); the rest is a few passes over the W × d tensors (Adam, the decoder-gradient
+projection, the renormalisation). While latents are dead the AuxK term adds a second TopK and the
+same sparse work for its :math:`k_\text{aux}` latents. ``benchmarks/bench_features.py`` compares a
+step with the five dense products of an autoencoder of the same shapes (its docstring has the
+measured ratios).
 
 Quality on held-out documents: fraction of variance unexplained
 :math:`\mathrm{FVU} = \sum\lVert x - \hat x\rVert^2 / \sum\lVert x - \bar x\rVert^2`, mean L0
@@ -55,10 +61,14 @@ from repcap.sources.corpus import DEFAULT_CORPUS, documents, token_batches
 from repcap.sources.forward import ForwardModel, load_forward
 
 __all__ = ["HiddenStates", "hidden_states", "middle_layer", "split_heldout", "TopKSae",
-           "SaeQuality", "train_sae", "evaluate", "geometric_median", "trained_sae"]
+           "SaeQuality", "train_sae", "evaluate", "geometric_median", "trained_sae", "dead_window"]
 
 #: Fraction of the positions (whole documents) held out for FVU, L0, live latents and co-activation.
 HELDOUT = 0.15
+
+#: A latent is dead (for AuxK) after the tokens in which it would fire this many times on average at
+#: the uniform rate k/W (:func:`dead_window`).
+DEAD_FIRINGS = 20
 
 
 @dataclass
@@ -224,11 +234,14 @@ class TopKSae:
     """A TopK sparse autoencoder's tensors (torch, float32) and its encode/decode (module docstring).
 
     ``scale`` divides every input first (one number, so that the training rows have unit mean
-    squared distance from ``b_pre``); it changes no direction."""
+    squared distance from ``b_pre``); it changes no direction. ``dead_after`` is the AuxK dead
+    window :func:`train_sae` used (training tokens; None when not known)."""
 
-    def __init__(self, w_enc, b_enc, w_dec, b_pre, k: int, scale: float):
+    def __init__(self, w_enc, b_enc, w_dec, b_pre, k: int, scale: float,
+                 dead_after: int | None = None):
         self.w_enc, self.b_enc, self.w_dec, self.b_pre = w_enc, b_enc, w_dec, b_pre
         self.k, self.scale = int(k), float(scale)
+        self.dead_after = None if dead_after is None else int(dead_after)
 
     @property
     def width(self) -> int:
@@ -256,13 +269,8 @@ class TopKSae:
         return torch.relu(vals), idx
 
     def decode(self, acts, idx):
-        r""":math:`\sum_j a_j\,W_d[i_j]` over the kept latents (without the bias): the activations
-        scattered into a dense B × W code and one product with the decoder, which on a CPU is
-        faster than gathering B·k decoder rows for the widths the book trains."""
-        import torch
-
-        code = torch.zeros(acts.shape[0], self.width, dtype=acts.dtype).scatter(1, idx, acts)
-        return code @ self.w_dec
+        r""":math:`\sum_j a_j\,W_d[i_j]` over the kept latents (without the bias): :func:`_decode`."""
+        return _decode(self.w_dec, acts, idx)
 
     def forward(self, x):
         """``(x̂, acts, idx)`` for raw rows ``x`` (already divided by :attr:`scale`)."""
@@ -276,7 +284,8 @@ class TopKSae:
     def state(self) -> dict[str, np.ndarray]:
         return {"w_enc": self.w_enc.detach().cpu().numpy(), "b_enc": self.b_enc.detach().cpu().numpy(),
                 "w_dec": self.w_dec.detach().cpu().numpy(), "b_pre": self.b_pre.detach().cpu().numpy(),
-                "k": np.array(self.k), "scale": np.array(self.scale)}
+                "k": np.array(self.k), "scale": np.array(self.scale),
+                **({} if self.dead_after is None else {"dead_after": np.array(self.dead_after)})}
 
     @classmethod
     def from_state(cls, state) -> "TopKSae":
@@ -284,8 +293,9 @@ class TopKSae:
 
         t = {n: torch.from_numpy(np.asarray(state[n], dtype=np.float32))
              for n in ("w_enc", "b_enc", "w_dec", "b_pre")}
+        dead_after = int(state["dead_after"]) if "dead_after" in state else None
         return cls(t["w_enc"], t["b_enc"], t["w_dec"], t["b_pre"], int(state["k"]),
-                   float(state["scale"]))
+                   float(state["scale"]), dead_after)
 
 
 def _check_settings(d: int, width: int, k: int, epochs: int, batch_size: int) -> None:
@@ -305,6 +315,14 @@ def default_lr(width: int) -> float:
     return min(2e-3, 2 * 2e-4 / math.sqrt(width / 2 ** 14))
 
 
+def dead_window(width: int, k: int) -> int:
+    r"""The default AuxK dead window in training tokens,
+    :math:`\lceil c\,W/k\rceil` with :math:`c` = :data:`DEAD_FIRINGS` = 20 (reasoning in
+    :func:`train_sae`)."""
+    return math.ceil(DEAD_FIRINGS * check_int("width", width, 1, error=ParameterError)
+                     / check_int("k", k, 1, error=ParameterError))
+
+
 def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size: int = 256,
               lr: float | None = None, aux_k: int | None = None, aux_coef: float = 1 / 32,
               dead_after: int | None = None, seed: int = 0, progress: bool = True) -> TopKSae:
@@ -312,8 +330,26 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
 
     ``epochs`` passes over the shuffled rows in batches of ``batch_size``; Adam at ``lr``
     (default :func:`default_lr`). AuxK: ``aux_k`` (default d/2) dead latents, a latent being dead
-    when it has not fired in the last ``dead_after`` training rows (default N/2). Seeded: the same
-    call gives the same SAE on the same machine.
+    when it has not fired in the last ``dead_after`` training rows (tokens), by default
+    (:func:`dead_window`)
+
+    .. math::
+
+        \text{dead\_after} = \lceil c\,W/k \rceil,\qquad c = 20 .
+
+    Why: TopK keeps k of the W latents per token, so latents fire on k/W of the tokens on average,
+    :math:`W/k` tokens apart; the window is c of those gaps. A latent firing at that rate is
+    wrongly called dead with probability about
+    :math:`(1 - k/W)^{cW/k} \approx e^{-c} = 2\cdot10^{-9}` per window (one firing at a fifth of
+    it, :math:`e^{-4} \approx 2\,\%`), while one that never fires is caught after :math:`cW/k`
+    tokens whatever N and the number of epochs (W = 6144, k = 32: 3840 tokens, 15 batches of
+    256, 0.38 of an epoch of the default profile's 10,151 training rows). Gao et al. use a fixed
+    10⁷ tokens; for their widest SAE (:math:`2^{24}` latents) at k = 32 that is
+    :math:`10^7\cdot 32/2^{24} \approx 19` expected firings, the same c. The former default, half
+    the training rows, grew with N, and at the book's narrow widths was ten times longer than
+    this one (W = 768, k = 32: 5075 tokens against 480). The counter moves a batch at a time, so
+    the window is in effect rounded up to whole batches; the SAE records the window in
+    :attr:`TopKSae.dead_after`. Seeded: the same call gives the same SAE on the same machine.
     """
     import torch
 
@@ -323,7 +359,7 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     n, d = x.shape
     _check_settings(d, width, k, epochs, batch_size)
     aux_k = d // 2 if aux_k is None else int(aux_k)
-    dead_after = max(1, n // 2) if dead_after is None else int(dead_after)
+    dead_after = dead_window(width, k) if dead_after is None else int(dead_after)
     gen = torch.Generator().manual_seed(seed)
     median = geometric_median(x, seed=seed)
     scale = float(np.sqrt(np.mean(np.sum((x - median) ** 2, axis=1)))) or 1.0
@@ -332,7 +368,7 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     w_dec /= w_dec.norm(dim=1, keepdim=True)
     sae = TopKSae(w_dec.clone().requires_grad_(), torch.zeros(width, requires_grad=True),
                   w_dec.requires_grad_(), torch.from_numpy((median / scale).astype(np.float32))
-                  .requires_grad_(), k, scale)
+                  .requires_grad_(), k, scale, dead_after)
     params = [sae.w_enc, sae.b_enc, sae.w_dec, sae.b_pre]
     # fused: one pass over each parameter instead of a dozen (Adam was a sixth of a CPU step)
     opt = torch.optim.Adam(params, lr=default_lr(width) if lr is None else lr, eps=6.25e-10,
@@ -349,42 +385,117 @@ def train_sae(x: np.ndarray, width: int, k: int, *, epochs: int = 8, batch_size:
     pbar.close()
     for p in params:
         p.requires_grad_(False)
+        p.grad = None  # the step's W × d buffers are not part of the SAE
     return sae
 
 
-def _step(sae: TopKSae, x, opt, since_fired, aux_k: int, aux_coef: float, dead_after: int):
-    """One Adam step on the normalised MSE plus the AuxK term; returns the main loss.
+def _decode(w_dec, acts, idx):
+    r""":math:`\sum_j a_{bj}\,W_d[i_{bj}]` for every row b, as one ``embedding_bag``: B·k row reads
+    instead of the (B × W)(W × d) product of a dense code; differentiable in ``acts`` (the
+    B·k dots :math:`W_d[i_{bj}]\cdot h_b` with the output gradient h) and in ``w_dec``."""
+    import torch.nn.functional as F
 
-    The encoder sees ``x − b_pre`` with ``b_pre`` held fixed (its gradient comes from the decoder
-    side only), which saves the (B × W)(W × d) product of the input gradient."""
+    return F.embedding_bag(idx, w_dec, per_sample_weights=acts, mode="sum")
+
+
+def _scatter_rows(out, parts) -> None:
+    r"""Write :math:`\text{out}[i] = \sum c_{bj}\, r_b` over every part ``(idx, c, r)`` and every
+    :math:`(b, j)` with :math:`\text{idx}[b, j] = i` (``idx``, ``c``: B × k; ``r``: B × d) over the
+    W × d tensor ``out``, in place: the (W × ΣB)(ΣB × d) product of the parts' B·k entries as one
+    sparse matrix with their stacked rows, B·k·d multiply-adds where the dense product of a TopK
+    code costs B·W·d, and no W × d temporary (fresh W × d buffers cost page faults every step)."""
     import torch
 
-    pre = sae.pre_activations((x - sae.b_pre).detach())
-    acts, idx = sae.top(pre, sae.k)
-    recon = sae.decode(acts, idx) + sae.b_pre
-    var = (x - x.mean(dim=0)).pow(2).sum().clamp_min(1e-12)
-    err = x - recon
-    loss = err.pow(2).sum() / var
+    ind, val, rows, base = [], [], [], 0
+    for idx, c, r in parts:
+        b, k = idx.shape
+        ind.append(torch.stack([idx.reshape(-1), torch.arange(base, base + b).repeat_interleave(k)]))
+        val.append(c.reshape(-1))
+        rows.append(r)
+        base += b
+    sparse = torch.sparse_coo_tensor(torch.cat(ind, 1), torch.cat(val), (out.shape[0], base),
+                                     check_invariants=False)  # valid by construction
+    out.addmm_(sparse, torch.cat(rows), beta=0)
+
+
+def _grad_buffer(p):
+    """``p.grad``, allocated once and then overwritten by every step (see :func:`_scatter_rows`)."""
+    import torch
+
+    if p.grad is None:
+        p.grad = torch.zeros_like(p)
+    return p.grad
+
+
+def _step(sae: TopKSae, x, opt, since_fired, aux_k: int, aux_coef: float, dead_after: int):
+    r"""One Adam step on the normalised MSE plus the AuxK term; returns that loss.
+
+    The encoder sees :math:`x_c = x - b` with :math:`b` (``b_pre``) held fixed (its gradient comes
+    from the decoder side only), which saves the (B × W)(W × d) product of the input gradient. Only
+    the encoder's forward product is dense (the TopK needs every pre-activation :math:`p`); the code
+    has k non-zeros :math:`a_{bj} = \operatorname{ReLU}(p_{b,i_{bj}})` a row, so all the rest is
+    sparse. Autograd differentiates the loss through :func:`_decode` with respect to the kept
+    activations and the decoder's output :math:`\hat x_b - b` only (B × k and B × d tensors), giving
+    :math:`g_{bj} = \partial L/\partial a_{bj}` and :math:`h_b = \partial L/\partial \hat x_b`; the
+    parameter gradients are then
+
+    .. math::
+
+        \frac{\partial L}{\partial W_d[i]} = \sum_{i_{bj} = i} a_{bj}\, h_b,\quad
+        \frac{\partial L}{\partial W_e[i]} = \sum_{i_{bj} = i} g_{bj}\,[p_{b,i} > 0]\, x_{c,b},
+        \quad \frac{\partial L}{\partial b_e[i]} = \sum_{i_{bj} = i} g_{bj}\,[p_{b,i} > 0],
+        \quad \frac{\partial L}{\partial b} = \sum_b h_b,
+
+    sums over the kept entries (:func:`_scatter_rows`) of the main term and, while latents are dead,
+    of the AuxK term (with its own a, g, h; its target is the detached residual, so it adds nothing
+    to :math:`\partial L/\partial b`). The decoder gradient's component along each unit row,
+    :math:`\partial L/\partial W_d[i]\cdot W_d[i] = \sum_{i_{bj} = i} a_{bj}\, g_{bj}` (as
+    :math:`g_{bj} = h_b\cdot W_d[i_{bj}]`), is removed from it before Adam, and the rows are
+    renormalised after."""
+    import torch
+
     with torch.no_grad():
-        fired = torch.zeros_like(since_fired, dtype=torch.bool)
-        fired[idx[acts > 0]] = True
+        xc = x - sae.b_pre
+        pre = sae.pre_activations(xc)
+        vals, idx = pre.topk(sae.k, dim=1, sorted=False)
         since_fired += x.shape[0]
-        since_fired[fired] = 0
+        since_fired[idx[vals > 0]] = 0
         dead = since_fired > dead_after
-    n_dead = int(dead.sum())
+        n_dead = int(dead.sum())
+    w_dec = sae.w_dec.detach()  # its gradient is the sparse sum below, not embedding_bag's own
+    acts = torch.relu(vals).requires_grad_()
+    core = _decode(w_dec, acts, idx)
+    var = (x - x.mean(dim=0)).pow(2).sum().clamp_min(1e-12)
+    err = x - (core + sae.b_pre.detach())
+    loss = err.pow(2).sum() / var
+    terms = [(idx, vals, acts, core)]  # per term: kept latents, their p, their a, the decoded a
     if n_dead and aux_coef > 0:
-        aux_acts, aux_idx = sae.top(pre, min(aux_k, n_dead), allowed=dead)
+        with torch.no_grad():
+            aux_vals, aux_idx = pre.masked_fill(~dead, float("-inf")).topk(
+                min(aux_k, n_dead), dim=1, sorted=False)
+        aux_acts = torch.relu(aux_vals).requires_grad_()
+        aux_core = _decode(w_dec, aux_acts, aux_idx)
         resid = err.detach()
         aux_var = (resid - resid.mean(dim=0)).pow(2).sum().clamp_min(1e-12)
-        loss = loss + aux_coef * (resid - sae.decode(aux_acts, aux_idx)).pow(2).sum() / aux_var
-    opt.zero_grad(set_to_none=False)
-    loss.backward()
+        loss = loss + aux_coef * (resid - aux_core).pow(2).sum() / aux_var
+        terms.append((aux_idx, aux_vals, aux_acts, aux_core))
+    grads = torch.autograd.grad(loss, [t for term in terms for t in term[2:]])
+    g_of, h_of = grads[0::2], grads[1::2]
     with torch.no_grad():
-        g, w = sae.w_dec.grad, sae.w_dec
-        g -= (g * w).sum(dim=1, keepdim=True) * w  # keep the step tangent to the unit rows
+        _grad_buffer(sae.b_pre).copy_(h_of[0].sum(dim=0))
+        _scatter_rows(_grad_buffer(sae.w_dec), [(i, a, h) for (i, _, a, _), h in zip(terms, h_of)])
+        g_pre = [g * (p > 0) for (_, p, _, _), g in zip(terms, g_of)]  # through the ReLU
+        _scatter_rows(_grad_buffer(sae.w_enc), [(t[0], g, xc) for t, g in zip(terms, g_pre)])
+        g_b = _grad_buffer(sae.b_enc).zero_()
+        along = torch.zeros(sae.width)
+        for (i, _, a, _), g, gp in zip(terms, g_of, g_pre):
+            g_b.index_add_(0, i.reshape(-1), gp.reshape(-1))
+            along.index_add_(0, i.reshape(-1), (a * g).reshape(-1))
+        # keep the step tangent to the unit rows, in place, without a W × d product
+        sae.w_dec.grad.addcmul_(along.unsqueeze(1), w_dec, value=-1)
     opt.step()
     with torch.no_grad():
-        sae.w_dec /= sae.w_dec.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        sae.w_dec.div_(sae.w_dec.norm(dim=1, keepdim=True).clamp_min(1e-12))
     return float(loss.detach())
 
 
@@ -431,12 +542,16 @@ def _sae_file(hs: HiddenStates, key: dict, cache_dir) -> Any:
 
 
 def trained_sae(hs: HiddenStates, train: np.ndarray, width: int, k: int, *, epochs: int = 8,
-                batch_size: int = 256, lr: float | None = None, seed: int = 0, cache_dir=None,
-                use_cache: bool = True, progress: bool = True) -> tuple[TopKSae, float, bool]:
+                batch_size: int = 256, lr: float | None = None, dead_after: int | None = None,
+                seed: int = 0, cache_dir=None, use_cache: bool = True,
+                progress: bool = True) -> tuple[TopKSae, float, bool]:
     """``(sae, training seconds, read from the cache)``: :func:`train_sae` on the rows ``train`` of
-    ``hs``, or the SAE a previous call with the same data and settings saved (atomically)."""
+    ``hs``, or the SAE a previous call with the same data and settings saved (atomically). The key
+    holds the dead window actually used (``dead_after`` or :func:`dead_window`), so a change of its
+    default retrains; version 2: the sparse step and the W/k window (version 1 used N/2)."""
+    dead_after = dead_window(width, k) if dead_after is None else int(dead_after)
     key = {"width": width, "k": k, "epochs": epochs, "batch_size": batch_size, "lr": lr,
-           "seed": seed, "train_rows": int(train.shape[0]), "version": 1}
+           "dead_after": dead_after, "seed": seed, "train_rows": int(train.shape[0]), "version": 2}
     path = _sae_file(hs, key, cache_dir)
     if use_cache:
         try:
@@ -445,8 +560,8 @@ def trained_sae(hs: HiddenStates, train: np.ndarray, width: int, k: int, *, epoc
         except (OSError, KeyError, ValueError):
             pass
     start = time.perf_counter()
-    sae = train_sae(train, width, k, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                    progress=progress)
+    sae = train_sae(train, width, k, epochs=epochs, batch_size=batch_size, lr=lr,
+                    dead_after=dead_after, seed=seed, progress=progress)
     seconds = time.perf_counter() - start
     if use_cache:
         atomic_write(path, lambda fh: np.savez(fh, **sae.state()), binary=True, what="the cache",
