@@ -119,3 +119,10 @@ def test_record_round_trip_and_verdict_agree():
     (verdict,) = back.verdicts()
     assert verdict.status == CAVEAT and "embedding ε 0.070" in verdict.evidence
     assert "m keeps up to 2,000 live features in d = 384" in f.answer()
+
+
+def test_coactivation_text_names_the_layer_and_the_reading():
+    text = findings(study(row(co=0.05, never=0.06), row(co=0.06, never=0.05, width=768))).coactivation_text()
+    assert ("m layer 3, W = 1,536, k = 32: 0.0500 vs 0.0600; m layer 3, W = 768, k = 32: 0.0600 vs "
+            "0.0500. So the difference changes sign between SAEs: no systematic effect at this "
+            "scale.") in text

@@ -227,13 +227,14 @@ class FeatureFindings(Findings):
                 if np.isfinite(r.cos_coactive) and np.isfinite(r.cos_never)]
         if not good:
             return "No good SAE has both co-active and never co-active pairs to compare."
-        pairs = "; ".join(f"{r.model} W = {r.width:,}, k = {r.k}: {r.cos_coactive:.4f} vs "
-                          f"{r.cos_never:.4f}" for r in good)
+        # the layer too: the layer sweep repeats a model's width and k at other layers
+        pairs = "; ".join(f"{r.model} layer {r.layer}, W = {r.width:,}, k = {r.k}: "
+                          f"{r.cos_coactive:.4f} vs {r.cos_never:.4f}" for r in good)
         verdict = {"closer": "co-active features sit closer to orthogonal, as toy models predict",
                    "further": "co-active features sit *further* from orthogonal, against what "
                               "toy models predict",
-                   "mixed": "the difference changes sign between SAEs, so it is no systematic "
-                            "effect at this scale"}[reading]
+                   "mixed": "the difference changes sign between SAEs: no systematic effect at "
+                            "this scale"}[reading]
         return (f"Mean |cos| of pairs that fire together on a held-out token against pairs that "
                 f"never do: {pairs}. So {verdict}.")
 
