@@ -284,3 +284,28 @@ def test_training_records_the_dead_window_and_the_cache_key_holds_it(tmp_path):
     assert (cached_a, cached_b, cached_c) == (False, True, False)
     assert b.dead_after == 427 and c.dead_after == 100
     assert len(list(tmp_path.rglob("*.npz"))) == 2
+
+
+def test_massive_activation_rows_are_left_out_and_counted(trained, tmp_path):
+    sae, x, _ = trained
+    # the rule against a direct computation: norms above 10 x the median norm
+    norms = np.linalg.norm(x.astype(np.float64), axis=1)
+    spiked = x.copy()
+    spiked[[7, 5950]] *= 1000.0  # one massive row in a training document, one held out
+    mask = S.massive_rows(spiked)
+    assert np.flatnonzero(mask).tolist() == [7, 5950]
+    assert not S.massive_rows(x).any() and norms.max() < S.MASSIVE_NORM * np.median(norms)
+    doc = np.repeat(np.arange(60), 100).astype(np.int32)
+
+    def hs(states):
+        return S.HiddenStates(model="planted", layer=1, n_layers=2, d=32, seed=0,
+                              corpus="synthetic", embedding_eps=0.3, states=states, doc=doc)
+
+    clean = F.feature_row(hs(x), 96, 3, epochs=2, batch_size=64, cache_dir=tmp_path, progress=False)
+    row = F.feature_row(hs(spiked), 96, 3, epochs=2, batch_size=64, cache_dir=tmp_path,
+                        progress=False)
+    assert clean.massive_dropped == 0 and row.massive_dropped == 2
+    assert row.tokens_train + row.tokens_heldout == clean.tokens_train + clean.tokens_heldout - 2
+    # without the two rows the held-out reconstruction is as good as on clean data; with the
+    # held-out spike kept, its variance (10^6 x a row's) would drive the FVU towards 1
+    assert row.fvu == pytest.approx(clean.fvu, abs=0.05) and row.fvu < 0.5

@@ -48,7 +48,7 @@ KEYS = ("model", "layer", "d", "width", "k", "tokens_train", "tokens_heldout", "
         "live", "dead_fraction", "ratio", "eps", "mean", "std", "max_abs_cos", "null_eps",
         "random_max_abs_cos", "random_eps", "welch", "levenshtein", "optimised_law",
         "explicit_coherence", "explicit_family", "log10_k", "log10_eq7_capacity",
-        "cos_coactive", "cos_never", "embedding_eps", "train_seconds", "cached")
+        "cos_coactive", "cos_never", "embedding_eps", "train_seconds", "cached", "massive_dropped")
 
 
 def run(args: argparse.Namespace) -> dict:

@@ -169,8 +169,10 @@ class FeatureFindings(Findings):
     def tables(self) -> list[Table]:
         tables = []
         for s in self.studies:
+            dropped = max((r.massive_dropped for r in s.rows), default=0)
+            massive = (f", {dropped} with a massive activation left out" if dropped else "")
             title = (f"{s.model} (d = {s.d}, layer {s.layer} of {s.n_layers}, {s.tokens:,} token "
-                     f"positions; embedding-matrix ε = {s.embedding_eps:.3f})")
+                     f"positions{massive}; embedding-matrix ε = {s.embedding_eps:.3f})")
             rows = [r.as_dict() for r in s.rows]
             tables += [Table(f"{title}: the SAEs", rows, _SAE_COLUMNS),
                        Table(f"{title}: the same number of vectors elsewhere", rows,

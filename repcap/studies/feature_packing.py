@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -40,7 +40,8 @@ from repcap.geometry.null import best_of_trials_median, max_abs_cos_quantile, nu
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.forms import PAPER_EQ7, eq7_eps
 from repcap.similarity.moments import exact_moments
-from repcap.studies.sae import HiddenStates, evaluate, hidden_states, split_heldout, trained_sae
+from repcap.studies.sae import (HiddenStates, evaluate, hidden_states, massive_rows, split_heldout,
+                                trained_sae)
 
 __all__ = ["BAD_FVU", "pair_abs_cos", "coactivation", "reference_values", "FeatureRow",
            "FeatureStudy", "feature_row", "feature_study"]
@@ -180,6 +181,7 @@ class FeatureRow:
     optimised: float = float("nan")   # ε* of a packing optimised here at (live, d); NaN: skipped
     optimise_steps: int = 0
     train_seconds: float = 0.0
+    massive_dropped: int = 0          # rows left out as massive activations (sae.massive_rows)
 
     @property
     def bad(self) -> bool:
@@ -241,7 +243,11 @@ def feature_row(hs: HiddenStates, width: int, k: int, *, epochs: int = 4, batch_
                 progress: bool = True) -> FeatureRow:
     """Train (or reuse) a TopK SAE of ``width`` latents, ``k`` active, on the training documents
     of ``hs`` and measure it on the held-out ones (module docstring). ``optimise_steps`` > 0 also
-    optimises a packing at (live, d) when live ≤ ``optimise_max_k``."""
+    optimises a packing at (live, d) when live ≤ ``optimise_max_k``. Rows with a massive activation
+    (:func:`repcap.studies.sae.massive_rows`) are left out of both, and counted."""
+    massive = massive_rows(hs.states)
+    if massive.any():
+        hs = replace(hs, states=hs.states[~massive], doc=hs.doc[~massive])
     heldout = split_heldout(hs.doc)
     sae, seconds, _ = trained_sae(hs, hs.states[~heldout], width, k, epochs=epochs,
                                   batch_size=batch_size, lr=lr, seed=seed, cache_dir=cache_dir,
@@ -265,7 +271,7 @@ def feature_row(hs: HiddenStates, width: int, k: int, *, epochs: int = 4, batch_
                       dead_fraction=1.0 - live.size / width, mean=moments.mean, std=moments.std,
                       eps=moments.eps, max_abs_cos=top, **co, **refs, optimised=optimised,
                       optimise_steps=optimise_steps if math.isfinite(optimised) else 0,
-                      train_seconds=seconds)
+                      train_seconds=seconds, massive_dropped=int(massive.sum()))
 
 
 def feature_study(model, *, layer: int | None = None, tokens: int = 16000,
