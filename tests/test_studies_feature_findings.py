@@ -126,3 +126,9 @@ def test_coactivation_text_names_the_layer_and_the_reading():
     assert ("m layer 3, W = 1,536, k = 32: 0.0500 vs 0.0600; m layer 3, W = 768, k = 32: 0.0600 vs "
             "0.0500. So the difference changes sign between SAEs: no systematic effect at this "
             "scale.") in text
+
+
+def test_verdict_evidence_names_width_and_k_of_each_sae():
+    evidence = findings(study(row(), row(k=16))).verdicts()[0].evidence
+    assert ("m (d = 384, layer 3): embedding ε 0.200; W = 1,536, k = 32: 800 live, FVU 0.300, "
+            "ε 0.150; W = 1,536, k = 16: 800 live") in evidence

@@ -251,10 +251,10 @@ class FeatureFindings(Findings):
                         f"**Co-activation.** {self.coactivation_text()}")
 
     def verdicts(self) -> list[Verdict]:
-        per_model = "; ".join(
-            f"{s.model} (d = {s.d}, layer {s.layer}): embedding ε {s.embedding_eps:.3f}, "
-            + ", ".join(f"W = {r.width:,}: {r.live:,} live, FVU {r.fvu:.3f}, ε {r.eps:.3f}"
-                        for r in s.rows) for s in self.studies)
+        per_model = ". ".join(
+            f"{s.model} (d = {s.d}, layer {s.layer}): embedding ε {s.embedding_eps:.3f}; "
+            + "; ".join(f"W = {r.width:,}, k = {r.k}: {r.live:,} live, FVU {r.fvu:.3f}, "
+                        f"ε {r.eps:.3f}" for r in s.rows) for s in self.studies)
         evidence = (f"TopK sparse autoencoders trained in this build on hidden states of real text; "
                     f"live latents and FVU on held-out documents; ε of the live decoder directions "
                     f"over all pairs. {per_model}. {self.bad_count} of {len(self.rows)} SAEs have "
