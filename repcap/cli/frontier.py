@@ -23,7 +23,7 @@ from repcap.common.checks import check_whole_dimension
 from repcap.errors import DomainError
 from repcap.packing.released import load_paper_sweep
 from repcap.packing.sweeps import RELEASED_CPU_GRID, load_results, released_cpu_results
-from repcap.studies.frontier import frontier_cell, released_frontier
+from repcap.studies.frontier import best_packings, frontier_cell, released_frontier
 
 
 def register(subparsers) -> None:
@@ -61,9 +61,8 @@ def run(args: argparse.Namespace) -> dict:
         if args.k < 1:
             raise DomainError(f"--k must be ≥ 1, got {args.k}")
         d = check_whole_dimension(args.d)
-        mine = [float(r["eps"]) for r in packings
-                if r.get("eps") is not None and (r["k"], r["d"]) == (args.k, d)]
-        return {**frontier_cell(args.k, d, released.lookup(args.k, d), min(mine) if mine else None,
+        return {**frontier_cell(args.k, d, released.lookup(args.k, d),
+                                best_packings(packings).get((args.k, d)),
                                 cpu=(args.k, d) in set(RELEASED_CPU_GRID)),
                 "packings": source}
     if args.d is not None:

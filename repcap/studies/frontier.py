@@ -25,10 +25,11 @@ from repcap.geometry.constructions import Construction, families_up_to
 from repcap.geometry.feasibility import named_band
 from repcap.laws import PAPER_JL_RANDOM_C, fit_form, jl_eps
 from repcap.packing.optimise import optimise_packing
+from repcap.packing.sweeps import RELEASED_CPU_GRID
 
 __all__ = ["construction_eps", "staircase", "random_eps", "own_packings", "construction_starts",
            "frontier_rows", "frontier_panels", "refit_frontier", "table1_vs_constructions",
-           "shifted_class2", "frontier_cell", "released_frontier", "rerun_kept"]
+           "shifted_class2", "best_packings", "frontier_cell", "released_frontier", "rerun_kept"]
 
 
 def construction_eps(k: int, d: int) -> tuple[float, Construction | None]:
@@ -105,11 +106,11 @@ def construction_starts(cells: Iterable[tuple[int, int]], *, steps: int, seed: i
     against the same recipe (steps, objective, seed) from a random start.
 
     For each (k, d) with a known set of ≥ k vectors: ``start_eps`` (the subset's own max |cos|,
-    ≤ μ, measured in float64), ``eps`` after ``steps`` Adam steps of the paper's objective from the
+    ≤ μ, measured in float64), ``eps`` after ``steps`` Adam steps of ``objective`` from the
     subset, ``best_history`` (the lowest logged max |cos| along that run), ``random_start_eps`` the
     same recipe from a random start (taken from ``own``, :func:`own_packings` rows made with the same
-    ``steps``, ``seed`` and ``objective``, where it has the cell), ``family``, ``params`` and ``coherence`` (μ) of
-    the set, its ``count``, and ``smaller_count``, ``smaller_family``, ``smaller_coherence``: the staircase step
+    ``steps``, ``seed`` and ``objective``, where it has the cell), ``family``, ``params`` and
+    ``coherence`` (μ) of the set, its ``count``, and ``smaller_count``, ``smaller_family``, ``smaller_coherence``: the staircase step
     below it (the largest set of lower coherence, too small to hold k), or None. Cells with no set
     are skipped.
     """
@@ -275,15 +276,8 @@ def released_frontier(released, packings: Iterable[Mapping] = (), *, cpu_cells=N
     "released" when nothing here reaches it), ``best_le_released`` and ``open_on`` (None, "cpu" or
     "gpu").
     """
-    if cpu_cells is None:
-        from repcap.packing.sweeps import RELEASED_CPU_GRID as cpu_cells
-    cpu = {(int(k), int(d)) for k, d in cpu_cells}
-    ours: dict[tuple[int, int], float] = {}
-    for r in packings:
-        if r.get("eps") is None:
-            continue
-        key = (int(r["k"]), int(r["d"]))
-        ours[key] = min(float(r["eps"]), ours.get(key, math.inf))
+    cpu = {(int(k), int(d)) for k, d in (RELEASED_CPU_GRID if cpu_cells is None else cpu_cells)}
+    ours = best_packings(packings)
     cells = [frontier_cell(k, d, rel, ours.get((k, d)), cpu=(k, d) in cpu)
              for k, d, rel in released.cells()]
     alone = [r for r in cells if (r["basis_eps"] is not None)
@@ -296,6 +290,17 @@ def released_frontier(released, packings: Iterable[Mapping] = (), *, cpu_cells=N
                                       for r in cells),
             "open_cpu": [(r["k"], r["d"]) for r in cells if r["open_on"] == "cpu"],
             "open_gpu": [(r["k"], r["d"]) for r in cells if r["open_on"] == "gpu"]}
+
+
+def best_packings(packings: Iterable[Mapping]) -> dict[tuple[int, int], float]:
+    """The smallest ε* of ``packings`` records (``k``, ``d``, ``eps``) at each (k, d); failed records
+    (``eps`` None) are skipped."""
+    ours: dict[tuple[int, int], float] = {}
+    for r in packings:
+        if r.get("eps") is not None:
+            key = (int(r["k"]), int(r["d"]))
+            ours[key] = min(float(r["eps"]), ours.get(key, math.inf))
+    return ours
 
 
 def frontier_cell(k: int, d: int, released_eps: float | None = None, ours_eps: float | None = None, *,

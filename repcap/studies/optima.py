@@ -11,11 +11,11 @@ optimum and
 measures how far an optimiser ends from the physical limit (ρ = 1: it found an optimal packing).
 The sets that attain these floors are cited; two are also built and checked here, the Kerdock set
 of R^64 (:func:`repcap.geometry.constructions.kerdock`) and the 276 lines of R^23
-(:func:`repcap.geometry.constructions.leech_etf`). They are: equiangular tight frames of 6 lines in R^3 (the
-icosahedron's diagonals), 10 in R^5, 16 in R^6 and 28 in R^7 (from the Petersen and Clebsch graphs
-and the E7 root system; Lemmens & Seidel 1973), 276 in R^23 (the McLaughlin two-graph, from the
-Leech lattice; Lemmens & Seidel 1973), and 2112 lines in R^64 (Kerdock, attaining Levenshtein's
-bound; Calderbank et al. 1997).
+(:func:`repcap.geometry.constructions.leech_etf`). They are: equiangular tight frames of 6 lines
+in R^3 (the icosahedron's diagonals), 10 in R^5, 16 in R^6 and 28 in R^7 (from the Petersen and
+Clebsch graphs and the E7 root system; Lemmens & Seidel 1973), 276 in R^23 (the McLaughlin
+two-graph, from the Leech lattice; Lemmens & Seidel 1973), and 2112 lines in R^64 (Kerdock,
+attaining Levenshtein's bound; Calderbank et al. 1997).
 """
 
 from __future__ import annotations
