@@ -278,12 +278,17 @@ def test_released_grid_sentences_and_the_kept_table():
     g = f.released_grid
     assert (f"Of the paper's 166 released cells, the orthonormal basis, an explicit set or our kept "
             f"packing is at or below the released ε* in {g['n_best_le_released']}") in text
-    assert "at or below the released ε* in 1 of them" in text
+    assert "they are below the released ε* in 1 of them" in text
     summary = f.released_summary_table().rows
     assert sum(r["cells"] for r in summary) == 166
     assert sum(r["released"] for r in summary) == len(g["open_cpu"]) + len(g["open_gpu"])
-    # a kept packing above the release is not below it
+    # a kept packing above the release, or equal to it, is not below it, in the rule and the text
     assert _grid_findings(kept_eps=0.30).kept_below_release() == []
+    released = next(c["released_eps"] for c in f.released_grid["cells"]
+                    if (c["k"], c["d"]) == (2000, 64))
+    tie = _grid_findings(kept_eps=released)
+    assert tie.kept_below_release() == []
+    assert "they are below the released ε* in 0 of them" in str(tie.released_text())
 
 
 def test_rerun_rule_reproduces_within_one_percent():

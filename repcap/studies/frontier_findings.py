@@ -403,8 +403,9 @@ class FrontierFindings(Findings):
                  f"{g['n_explicit_le_released']}."]
         if kept:
             ratios = [c["ours_over_released"] for c in kept]
-            below = sum(r <= 1 for r in ratios)
-            lines.append(f"Our kept packings cover {len(kept)} released cells; they are at or below "
+            # The count the verdict's rule uses (strictly below), so chapter and verdict agree.
+            below = len(self.kept_below_release())
+            lines.append(f"Our kept packings cover {len(kept)} released cells; they are below "
                          f"the released ε* in {below} of them (ours / released "
                          f"{range_median(ratios)}).")
         if g["open_cpu"]:
