@@ -103,3 +103,28 @@ def test_capacity_chapter_reads_the_packing_chapters_cells(profile):
     ch5, ch6 = effective("05_optimised_packing.ipynb"), effective("06_capacity.ipynb")
     for key in ("grid", "d_values", "k_values", "steps", "objective", "seed"):
         assert ch6[key] == ch5[key], f"{profile}: chapter 6 {key}={ch6[key]!r}, chapter 5 {ch5[key]!r}"
+
+
+@pytest.mark.parametrize("nb_name, params, fragment", [
+    ("08_inside_the_model", {"bootstrap": -5}, "'bootstrap' must be 0 (none) or an integer ≥ 2, got -5"),
+    ("08_inside_the_model", {"bootstrap": 1}, "'bootstrap' must be 0 (none) or an integer ≥ 2, got 1"),
+    ("08_inside_the_model", {"tokens": 0}, "'tokens' must be ≥ 1, got 0"),
+    ("08_inside_the_model", {"seed": -1}, "'seed' must be ≥ 0, got -1"),
+    ("05_optimised_packing", {"k_values": [500, 1]}, "'k_values' must be ≥ 2, got 1"),
+    ("09_learned_features", {"widths": [2, 0]}, "'widths' must be ≥ 1, got 0"),
+])
+def test_out_of_range_parameter_is_an_error_naming_the_parameter(nb_name, params, fragment):
+    """The chapter's own parameter name, not the name of an argument deep inside repcap."""
+    with pytest.raises(ParameterError) as info:
+        profiles.validate(ROOT / "notebooks" / f"{nb_name}.ipynb", params)
+    assert str(info.value) == f"{nb_name}.ipynb: parameter {fragment}"
+
+
+@pytest.mark.parametrize("nb_name, params", [
+    ("08_inside_the_model", {"bootstrap": 0}),  # 0: no interval
+    ("02_embedding_similarity", {"pairs_sample": 0, "max_rows_all_pairs": 0}),  # 0: all / no limit
+    ("07_packing_frontier", {"optima_steps": 0}),  # 0: skip that section
+    ("09_learned_features", {"optimise_steps": 0, "layer": -1}),  # layer -1: the middle block
+])
+def test_documented_zero_and_negative_values_are_accepted(nb_name, params):
+    assert profiles.validate(ROOT / "notebooks" / f"{nb_name}.ipynb", params) == params

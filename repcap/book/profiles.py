@@ -110,6 +110,36 @@ def validate(nb_path: str | Path, params: dict[str, Any]) -> dict[str, Any]:
     return _validate(declared_parameters(nb_path), params, Path(nb_path).name)
 
 
+#: Smallest allowed value of integer parameters (each element of a list), by the name the chapters
+#: share; 0 is allowed where a chapter documents it ("0: none", "0: skip"). ``bootstrap`` takes the
+#: replicate rule (0, or ≥ 2: one replicate has no spread). Names not listed are checked for type only.
+MINIMUM = {
+    **dict.fromkeys(["seed", "pairs_sample", "max_rows_all_pairs", "optima_steps", "optimise_steps"],
+                  0),
+    **dict.fromkeys(["steps", "compare_steps", "toy_steps", "geo_steps", "epochs", "trials",
+                     "count_trials", "toy_restarts", "geo_restarts", "tokens", "batch_size",
+                     "toy_batch", "geo_batch", "max_length", "reservoir", "hist_tokens",
+                     "sample_tokens", "bins", "null_vectors", "toy_features", "toy_hidden",
+                     "geo_features", "geo_hidden", "geo_models", "k", "k_width",
+                     "optimise_max_k", "widths", "extra_k", "start_k"], 1),
+    **dict.fromkeys(["d_values", "k_values", "compare_d_values", "compare_k_values", "null_dims",
+                     "count_dims", "start_d"], 2),
+}
+
+
+def _check_range(key: str, value: Any, name: str) -> None:
+    """A chapter's integer parameter within its documented range (:data:`MINIMUM`), else one line."""
+    from repcap.common.checks import check_int, check_replicates
+
+    label = f"{name}: parameter {key!r}"
+    if key == "bootstrap":
+        check_replicates(label, value, error=ParameterError)
+    elif key in MINIMUM:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, int):
+                check_int(label, item, MINIMUM[key], error=ParameterError)
+
+
 def _validate(declared: dict[str, tuple[str, Any]], params: dict[str, Any], name: str) -> dict[str, Any]:
     checked = {}
     for key, value in params.items():
@@ -122,6 +152,7 @@ def _validate(declared: dict[str, tuple[str, Any]], params: dict[str, Any], name
         if not _type_ok(ann, value):
             raise ParameterError(f"{name}: parameter {key!r} must be {ann}, got {value!r} "
                                  f"({type(value).__name__})")
+        _check_range(key, value, name)
         checked[key] = float(value) if ann == "float" and isinstance(value, int) else value
     return checked
 
