@@ -40,8 +40,8 @@ from repcap.geometry.null import best_of_trials_median, max_abs_cos_quantile, nu
 from repcap.laws.capacity import log10_capacity
 from repcap.laws.forms import PAPER_EQ7, eq7_eps
 from repcap.similarity.moments import exact_moments
-from repcap.studies.sae import (HiddenStates, evaluate, hidden_states, massive_rows, split_heldout,
-                                trained_sae)
+from repcap.studies.massive import massive_rows
+from repcap.studies.sae import HiddenStates, evaluate, hidden_states, split_heldout, trained_sae
 
 __all__ = ["BAD_FVU", "pair_abs_cos", "coactivation", "reference_values", "FeatureRow",
            "FeatureStudy", "feature_row", "feature_study"]
@@ -181,7 +181,7 @@ class FeatureRow:
     optimised: float = float("nan")   # ε* of a packing optimised here at (live, d); NaN: skipped
     optimise_steps: int = 0
     train_seconds: float = 0.0
-    massive_dropped: int = 0          # rows left out as massive activations (sae.massive_rows)
+    massive_dropped: int = 0          # rows left out as massive activations (massive_rows)
 
     @property
     def bad(self) -> bool:
@@ -244,7 +244,7 @@ def feature_row(hs: HiddenStates, width: int, k: int, *, epochs: int = 4, batch_
     """Train (or reuse) a TopK SAE of ``width`` latents, ``k`` active, on the training documents
     of ``hs`` and measure it on the held-out ones (module docstring). ``optimise_steps`` > 0 also
     optimises a packing at (live, d) when live ≤ ``optimise_max_k``. Rows with a massive activation
-    (:func:`repcap.studies.sae.massive_rows`) are left out of both, and counted."""
+    (:func:`repcap.studies.massive.massive_rows`) are left out of both, and counted."""
     massive = massive_rows(hs.states)
     if massive.any():
         hs = replace(hs, states=hs.states[~massive], doc=hs.doc[~massive])

@@ -59,6 +59,7 @@ from repcap.similarity.moments import exact_moments
 from repcap.sources.cache import CACHE_FIX, cache_root, slug
 from repcap.sources.corpus import DEFAULT_CORPUS, documents, token_batches
 from repcap.sources.forward import ForwardModel, load_forward
+from repcap.studies.massive import MASSIVE_NORM, massive_rows
 
 __all__ = ["HiddenStates", "hidden_states", "middle_layer", "split_heldout", "massive_rows",
            "MASSIVE_NORM", "TopKSae",
@@ -201,27 +202,6 @@ def _forward(fm: ForwardModel, docs: list[str], layer: int, tokens: int, max_len
     states = np.concatenate(rows)[:tokens].astype(np.float32)
     doc = np.concatenate(docs_of)[:tokens]
     return states, doc, time.perf_counter() - start
-
-
-#: A row is a massive activation when its norm exceeds this many times the median row norm.
-MASSIVE_NORM = 10.0
-
-
-def massive_rows(states: np.ndarray, factor: float = MASSIVE_NORM) -> np.ndarray:
-    r"""Boolean mask of the rows with a *massive activation*: :math:`\lVert x_i\rVert > f \cdot
-    \operatorname{median}_j \lVert x_j\rVert` (f = :data:`MASSIVE_NORM`).
-
-    Some models put a few hidden states, at attention-sink positions, orders of magnitude above the
-    rest (Sun, Chen, Kolter & Liu 2024, "Massive activations in large language models", arXiv
-    2402.17762). In SmolLM2-135M's middle layer over 20,000 positions of the wiki-offline corpus,
-    one row of norm ~21,000 (median 110) holds 64 % of the variance: the fraction of variance
-    unexplained then mostly scores that row (held out, it raised an SAE's FVU from 0.34 to 0.46),
-    and an SAE trained on such rows spends latents on them. They are left out of SAE training and
-    evaluation, as sparse autoencoder practice leaves out attention-sink tokens;
-    :class:`repcap.studies.feature_packing.FeatureRow` records how many (``massive_dropped``).
-    """
-    norms = np.linalg.norm(np.asarray(states, dtype=np.float64), axis=1)
-    return norms > factor * float(np.median(norms))
 
 
 def split_heldout(doc: np.ndarray, fraction: float = HELDOUT) -> np.ndarray:
