@@ -170,7 +170,11 @@ def test_anneal_raises_sharpness_geometrically_from_tau0_to_100_tau0():
     for fraction, tau in ((0.0, 10.0), (0.5, 100.0), (1.0, 1000.0), (2.0, 1000.0)):
         obj.set_progress(fraction)
         assert obj.current_sharpness == pytest.approx(tau, rel=1e-12)
-    assert obj.default_lr(64) == 2 * paper_learning_rate(64) and obj.annealed
+    assert obj.annealed
+    # lr·√d held at 0.08 above d = 64, 0.01 below (the rows' step per update, see default_lr)
+    for d, lr in ((7, 0.01), (64, 0.01), (128, 0.08 / 128 ** 0.5), (256, 0.005), (4096, 0.00125)):
+        assert obj.default_lr(d) == pytest.approx(lr, rel=1e-12)
+    assert obj.default_lr(64) == 2 * paper_learning_rate(64)  # the recipe's tuned value there
     soft = make_objective("softmax", 50, 5)
     soft.set_progress(0.9)  # a fixed-temperature objective ignores progress
     assert soft.current_sharpness == 40.0 and not soft.annealed

@@ -19,7 +19,9 @@ Recipes
 
 1. the smooth maximum of |G_ij| of the ``softmax`` objective, its sharpness τ raised geometrically
    from 10 at the first step to 1000 at the last (:class:`~repcap.packing.objectives.AnnealedSoftmaxObjective`);
-2. Adam at twice the paper's learning rate (0.01 for d ≤ 1024), decayed to 0 on a cosine;
+2. Adam at lr = min(0.01, 0.08/√d) (twice the paper's up to d = 64; above, the same angular step
+   per row, :meth:`~repcap.packing.objectives.AnnealedSoftmaxObjective.default_lr`), decayed to 0
+   on a cosine;
 3. the rows of the lowest ε met along the run, not the last step's;
 4. for k ≤ :data:`~repcap.packing.projection.POLISH_MAX_K` (1024), 300 rounds of alternating
    projection onto the tight-frame and coherence sets (Tropp, Dhillon, Heath & Strohmer 2005;
@@ -31,14 +33,18 @@ the equiangular tight frames (6, 3), (10, 5), (16, 6), (28, 7) reach their optim
 alternating projection finds the frame from there in 100 rounds; 276 lines in R^23 end at 0.288
 (optimum 0.2, the paper's loss 0.32, ``softmax`` 0.299): all these methods end in another basin;
 (2000, 64) in 2000 steps passes 0.2157 (kept; its last step is at 0.2233; released ε* 0.2363,
-``softmax`` 0.2226), (2000, 32) 0.3580 (released 0.3859), (2000, 128) 0.1340 (released 0.1469; last
-step 0.1528); 2112 lines in R^64 end at 0.2169 in 5000 steps, 1.74× the Kerdock set's 1/8.
+``softmax`` 0.2226), (2000, 32) 0.3580 (released 0.3859), (2000, 128) 0.1291 (released 0.1469; at
+lr 0.01 it blew up at step 850 and kept 0.1340), (2000, 256) 0.0773 (released 0.0911); 2112 lines in R^64 end at 0.2169 in 5000 steps, 1.74× the Kerdock set's 1/8.
 At (276, 23) the basin is wide: seeds 0–2 end at 0.2874–0.2876; τ₀ = 1, 2 or 10, lr up to 0.05 and
 20,000 steps at 0.286–0.300; 12 rounds of basin hopping (rows moved by N(0, 0.3²/d), 2000 steps each,
 the best kept) at 0.2869. What did not win: alternating projection from a random start (0.41 for
 (276, 23) after 3000 rounds, exact eigen-projection; 0.65 with the equiangular projection |G_ij| = μ;
 0.26 for (2000, 64) after 500, with μ = 0.21), a constant τ = 40 (above), τ from 20 to 1000 at the
-paper's lr (0.393 for (28, 7)). One step costs 1.13× the bare Gram product and its gradient at
+paper's lr (0.393 for (28, 7)), and a route through designs: 276 lines in R^23 are a tight
+projective 2-design, so they are the only global minima of the quartic frame potential
+Σ_{i≠j} G_ij⁴ (≥ 3k²/(d(d+2)) − k = 121.4, equality exactly for 2-designs), yet L-BFGS from random
+starts (seeds 0–3, float64) stops at 177.5–178.0 with ε 0.375–0.382, and so does a run lifted to
+R^30 with a growing penalty on the rows' energy outside their top 23 singular directions. One step costs 1.13× the bare Gram product and its gradient at
 (2000, 128) and 0.96–1.05× at (2000, 512), (4000, 256), (8000, 128), at the sharpest τ; 1.40× at
 d = 32, where a Gram entry costs only 4d = 128 FLOPs of matrix products, so the objective's six
 elementwise passes over the tile (|g|, scale, clip, exp, sum, copysign) weigh as much as the products.
