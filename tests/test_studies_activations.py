@@ -90,12 +90,39 @@ def test_tiny_model_eps_is_exact(tiny_llama):
                              reservoir=10_000, progress=False).sums
     centred = rows_from_sums(study_sums, 32, 2)
     for row, acts in zip(centred, ref):
+        assert row.massive == 0  # a random model has no attention sinks
         assert row.eps_centred == pytest.approx(brute_eps(acts - acts.mean(axis=0)), abs=1e-6)
         assert row.eps_sqrt_d == pytest.approx(row.eps * np.sqrt(32))
         # participation ratio of the unit vectors' covariance, by eigenvalues
         u = acts / np.linalg.norm(acts, axis=1, keepdims=True)
         lam = np.linalg.eigvalsh(np.cov(u.T, bias=True))
         assert row.participation_ratio == pytest.approx(lam.sum() ** 2 / (lam @ lam), rel=1e-6)
+
+
+def test_massive_rows_stay_out_of_the_mean_vector_but_not_out_of_eps():
+    """A row 1000× the median norm (an attention sink) would dominate m = Σh/n; it is left out of m
+    and of the reservoir, counted, and still counted in the cosine ε (one position among N)."""
+    from repcap.studies.activations import LayerSums
+
+    rng = np.random.default_rng(3)
+    d = 24
+    batches = [rng.normal(size=(300, d)) + 0.5 for _ in range(3)]  # a shared offset: anisotropy
+    batches[1][17] *= 1000.0
+    batches[2][5] = rng.normal(size=d) * 800.0  # a second one, in another direction
+    sums = LayerSums()
+    gen = torch.Generator().manual_seed(0)
+    for b in batches:
+        sums.add(torch.from_numpy(b), reservoir=10_000, generator=gen)
+    (row,) = rows_from_sums({0: sums}, d, 0)
+    every = np.vstack(batches)
+    big = np.zeros(len(every), bool)
+    big[[300 + 17, 600 + 5]] = True
+    assert row.massive == 2 and row.tokens == 900
+    assert row.eps == pytest.approx(brute_eps(every), abs=1e-9)
+    rest = every[~big]
+    assert row.eps_centred == pytest.approx(brute_eps(rest - rest.mean(axis=0)), abs=1e-9)
+    # the plain mean over every row would give another value: the rule matters here
+    assert abs(brute_eps(rest - every.mean(axis=0)) - row.eps_centred) > 0.01
 
 
 def test_real_minilm_eps_is_exact():

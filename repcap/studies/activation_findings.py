@@ -45,6 +45,7 @@ from repcap.laws.classes import CLASS1_ABOVE, CLASS2, CLASS2_BELOW, classify
 from repcap.studies.activations import ActivationStudy, log10_eq7
 from repcap.studies.findings import (CAVEAT, FAILS, HOLDS, UNTESTED, Findings, Markdown, Table,
                                      Verdict, required)
+from repcap.studies.massive import MASSIVE_NORM
 
 __all__ = ["ActivationFindings", "CLOSE_GAP", "MEAN_REMOVAL_MATTERS", "CLASS2_PROBE"]
 
@@ -68,6 +69,9 @@ def _interval(ci: Sequence[float]) -> str | None:
 
 def _columns(s: ActivationStudy) -> list:
     level = f"{100 * s.level:g} %"
+    # the count of positions the mean vector leaves out, only for a model that has any
+    massive = ([("massive positions (not in the mean)", "massive", "d")]
+               if any(r.massive for r in s.rows) else [])
     return [
         ("layer", "label", ""),
         ("µ", "mean", ".3f"),
@@ -78,6 +82,7 @@ def _columns(s: ActivationStudy) -> list:
         ("ε − embedding ε (same positions)", lambda r: round(r["eps"] - s.baseline, 3) + 0.0,
          "+.3f"),
         ("ε, mean removed", "eps_centred", ".3f"),
+        *massive,
         ("ε·√d", "eps_sqrt_d", ".2f"),
         ("participation ratio", "participation_ratio", ".1f"),
         ("effective rank", "effective_rank", ".1f"),
@@ -229,13 +234,17 @@ class ActivationFindings(Findings):
                      f"{np.nanmax(widths):.3f} wide; the gap's interval excludes 0 in "
                      f"{s.layers_gap_resolved} of {len(s.rows)} layers)")
         n, raised = len(s.rows), s.layers_raised_by_centring
+        flagged = [r.massive for r in s.rows if r.massive]
+        massive = (f" (the mean leaves out positions with a massive activation, norm > "
+                   f"{MASSIVE_NORM:g}× the median: up to {max(flagged)} per layer, in "
+                   f"{len(flagged)} of {n} layers)" if flagged else "")
         return (f"* **{s.model}**: embedding ε at the same positions {s.baseline:.3f} (over its "
                 f"{s.embedding_types:,} token types {s.embedding_eps_at_types:.3f}; over the "
                 f"vocabulary, the paper's frame and a different sample, {s.embedding_eps:.3f}); "
                 f"layers {eps.min():.3f}–{eps.max():.3f} (median {np.median(eps):.3f}); largest gap "
                 f"to the same-frame embedding {s.max_abs_gap:.3f}{intervals}; "
-                f"{s.layers_same_class}/{n} layers share its class; removing the mean lowers ε in "
-                f"{n - raised} of {n} layers and raises it in {raised} (median change "
+                f"{s.layers_same_class}/{n} layers share its class; removing the mean{massive} "
+                f"lowers ε in {n - raised} of {n} layers and raises it in {raised} (median change "
                 f"{-s.median_centred_drop:+.3f}); Eq. 7's capacity spans "
                 f"{s.log10_capacity_span:.1f} orders of magnitude over the layers{undefined}.")
 

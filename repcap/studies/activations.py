@@ -12,9 +12,11 @@ Also per layer: ε·√d (the null calibration: for isotropic random unit vector
 and the effective rank :math:`\exp(-\sum_k p_k\ln p_k)`, :math:`p_k = \lambda_k/\sum\lambda`, of the
 covariance C of the unit vectors; the norm of the mean unit vector; the paper's class of ε and
 Eq. 7's capacity at (d, ε). The mean-removed ε (anisotropy removed, Ethayarajh 2019; Mu &
-Viswanath 2018) uses the exact mean raw vector :math:`m = \frac1N\sum_i h_i` of the whole stream and
-the cosines of :math:`h_i - m` among a uniform reservoir of R positions (all R(R−1)/2 pairs): a sample
-estimate, since the renormalisation after centring does not reduce to running sums.
+Viswanath 2018) uses the exact mean raw vector :math:`m` of the whole stream and the cosines of
+:math:`h_i - m` among a uniform reservoir of R positions (all R(R−1)/2 pairs): a sample estimate,
+since the renormalisation after centring does not reduce to running sums. Positions with a massive
+activation (:mod:`repcap.studies.massive`) are left out of m and of the reservoir, and counted
+(``LayerRow.massive``): in SmolLM2-135M a single one can outweigh the rest of the sum.
 
 **The embedding matrix in the same frame.** A layer's ε is taken over token *positions* (a frequent
 token counts as often as it occurs, and two positions of one token at the embedding output have
@@ -51,6 +53,7 @@ from repcap.similarity.bootstrap import GroupPairSums, group_counts, group_eps, 
 from repcap.similarity.moments import CentredSums, exact_moments
 from repcap.sources.corpus import documents, in_random_order, token_batches
 from repcap.sources.forward import ForwardModel, load_forward
+from repcap.studies.massive import massive_threshold
 
 NAN2 = (float("nan"), float("nan"))
 #: A gap interval reaching within this of 0 does not exclude 0: each replicate's ε is computed from
@@ -69,7 +72,9 @@ class LayerSums:
     gram: Any = None    # Σ (ĥ − shift)(ĥ − shift)ᵀ
     d1: Any = 0.0       # Σ δ, δ = ‖ĥ‖² − 1 (a device scalar: no sync per batch)
     d2: Any = 0.0       # Σ δ²
-    raw: Any = None     # Σ h (unnormalised), for the mean vector
+    raw: Any = None     # Σ h (unnormalised) over the rows that are not massive, for the mean vector
+    massive: Any = 0    # how many rows were massive (a device scalar, like d1)
+    norm_cut: float = math.inf  # a row is massive above this norm (set by the first batch)
     keys: Any = None    # reservoir priorities
     sample: Any = None  # reservoir vectors (float32, CPU)
     rows: list = field(default_factory=list)    # unit rows (float32, CPU), for the bootstrap
@@ -84,6 +89,12 @@ class LayerSums:
         :math:`\delta = \lVert\hat h\rVert^2 - 1` (rounding), and :math:`\sum h`; then keeps a
         uniform sample of ``reservoir`` rows (the largest of uniform random keys). With ``groups``
         (the document index of each row) it also keeps every unit row, for :func:`group_pair_sums`.
+
+        Rows with a massive activation (:mod:`repcap.studies.massive`: norm above 10 × the median;
+        the median of the first batch, thousands of positions, stands for the stream's, since a
+        massive row sits orders of magnitude above it) are left out of :math:`\sum h` and of the
+        reservoir, and counted: one such row can outweigh thousands in a raw sum. They stay in
+        every cosine sum, where each is one position among N.
         """
         import torch
 
@@ -94,6 +105,7 @@ class LayerSums:
         unit = x / norms[keep]
         if self.shift is None:
             self.shift = unit.mean(dim=0)
+            self.norm_cut = massive_threshold(norms[keep].cpu().numpy())
             d = unit.shape[1]
             self.u = torch.zeros(d, dtype=torch.float64, device=unit.device)
             self.gram = torch.zeros((d, d), dtype=torch.float64, device=unit.device)
@@ -105,9 +117,12 @@ class LayerSums:
         self.gram.addmm_(r.T, r)
         self.d1 = self.d1 + delta.sum()
         self.d2 = self.d2 + (delta * delta).sum()
-        self.raw += x.sum(dim=0)
+        big = norms[keep][:, 0] > self.norm_cut
+        typical = x[~big]
+        self.massive = self.massive + big.sum()
+        self.raw += typical.sum(dim=0)
         if reservoir:
-            self._sample(x, reservoir, generator)
+            self._sample(typical, reservoir, generator)
         if groups is not None:
             self.rows.append(unit.to(torch.float32).cpu())
             self.groups.append(groups[keep.cpu()])
@@ -182,6 +197,7 @@ class LayerRow:
     paper_class: str
     log10_capacity_eq7: float
     eps_interval: tuple = NAN2  # bootstrap interval of ε over documents
+    massive: int = 0  # positions left out of the mean vector and the reservoir (massive activations)
     gap_interval: tuple = NAN2  # ... of ε − ε of the embedding rows at the same positions
 
 
@@ -443,7 +459,7 @@ def log10_eq7(d: int, eps: float) -> float:
 def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[LayerRow]:
     r"""One :class:`LayerRow` per layer from its sums: µ, σ and ε = µ + 2σ over all pairs of the
     n positions (:meth:`CentredSums.moments`), ε√d, ε of the reservoir after subtracting the mean
-    m = Σh/n, the norm ‖s + u/n‖ of the mean unit vector, participation ratio and effective rank
+    m = Σh/(n − n_massive) of the rows without a massive activation, the norm ‖s + u/n‖ of the mean unit vector, participation ratio and effective rank
     (:func:`spectrum_measures`), the paper's class and log10 of Eq. 7's capacity at (d, ε)."""
     labels = layer_labels(n_layers)
     rows = []
@@ -454,14 +470,17 @@ def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[La
         mean, std, eps = c.moments()
         pr, erank = spectrum_measures(c)
         unit_mean = c.shift + c.u / c.n
-        mean_vec = (s.raw / s.n).cpu().numpy()
+        massive = int(s.massive)
+        # every row massive cannot happen (the cut is 10 × a median of the same stream), but a
+        # mean of no rows would be NaN, not an error
+        mean_vec = (s.raw / max(s.n - massive, 1)).cpu().numpy()
         sample = s.sample.numpy() if s.sample is not None else None
         rows.append(LayerRow(
             layer=i, label=labels[i], tokens=s.n, mean=mean, std=std, eps=eps,
             eps_sqrt_d=eps * math.sqrt(d), eps_centred=_centred_eps(sample, mean_vec),
             mean_norm=float(np.linalg.norm(unit_mean)), participation_ratio=pr,
             effective_rank=erank, paper_class=classify(eps),
-            log10_capacity_eq7=log10_eq7(d, eps)))
+            log10_capacity_eq7=log10_eq7(d, eps), massive=massive))
     return rows
 
 
