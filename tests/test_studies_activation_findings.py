@@ -154,3 +154,26 @@ def test_untested_only_where_no_model_is_class2():
     assert "do not test the claim" not in mixed.verdicts()[0].evidence
     one = _findings(_study(0.3, [(0.32, 0.2)]))
     assert "The one model measured is not Class 2" in one.markdown()
+
+
+def test_massive_positions_are_counted_in_the_table_and_the_text_only_where_present():
+    sinks = _study(0.3, [(0.32, 0.2), (0.34, 0.25), (0.36, 0.22)], name="sinks")
+    sinks.rows[1].massive, sinks.rows[2].massive = 43, 40
+    plain = _study(0.3, [(0.32, 0.2), (0.34, 0.25)], name="plain")
+    f = _findings(sinks, plain)
+    text = str(f.markdown())
+    line = next(x for x in text.splitlines() if x.startswith("* **sinks**"))
+    assert ("removing the mean (taken without the positions with a massive activation, norm > "
+            "10× the median: up to 43 per layer, in 2 of 3 layers) lowers ε") in line
+    assert "massive" not in next(x for x in text.splitlines() if x.startswith("* **plain**"))
+    sink_table, plain_table = f.tables()
+    column = "massive positions (not in the mean)"
+    assert column in [c[0] for c in sink_table.columns]
+    assert column not in [c[0] for c in plain_table.columns]
+    # the count survives the results record (old records without it read as 0)
+    back = ActivationStudy.from_dict(json.loads(dumps(sinks.as_dict())))
+    assert [r.massive for r in back.rows] == [0, 43, 40]
+    old = sinks.as_dict()
+    for r in old["layers"]:
+        del r["massive"]
+    assert [r.massive for r in ActivationStudy.from_dict(old).rows] == [0, 0, 0]

@@ -235,7 +235,7 @@ class ActivationFindings(Findings):
                      f"{s.layers_gap_resolved} of {len(s.rows)} layers)")
         n, raised = len(s.rows), s.layers_raised_by_centring
         flagged = [r.massive for r in s.rows if r.massive]
-        massive = (f" (the mean leaves out positions with a massive activation, norm > "
+        massive = (f" (taken without the positions with a massive activation, norm > "
                    f"{MASSIVE_NORM:g}× the median: up to {max(flagged)} per layer, in "
                    f"{len(flagged)} of {n} layers)" if flagged else "")
         return (f"* **{s.model}**: embedding ε at the same positions {s.baseline:.3f} (over its "
