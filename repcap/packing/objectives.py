@@ -250,9 +250,10 @@ class SoftmaxObjective(Objective):
                 self._total = self._total * rescale
         torch.abs(block, out=work)
         work.mul_(rate).sub_(rate * self._shift)
-        if self.current_sharpness > self.SAFE_SHARPNESS:
+        if rate * self._shift > 87.0:
             # exp below −87 (float32's smallest normal) takes a slow path, 10× a normal pass; terms
             # that small weigh < 1e-37 against the maximum's 1, so clipping them changes nothing.
+            # The smallest argument is −rate·S (at g = 0), so below 87 no term needs it.
             work.clamp_(min=-87.0)
         work.exp_()
         # L sums over ordered pairs: a diagonal tile holds both orders (its zeroed self-pairs gave
