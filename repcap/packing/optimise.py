@@ -34,7 +34,8 @@ alternating projection finds the frame from there in 100 rounds; 276 lines in R^
 (optimum 0.2, the paper's loss 0.32, ``softmax`` 0.299): all these methods end in another basin;
 (2000, 64) in 2000 steps passes 0.2157 (kept; its last step is at 0.2233; released ε* 0.2363,
 ``softmax`` 0.2226), (2000, 32) 0.3580 (released 0.3859), (2000, 128) 0.1291 (released 0.1469; at
-lr 0.01 it blew up at step 850 and kept 0.1340), (2000, 256) 0.0773 (released 0.0911); 2112 lines in R^64 end at 0.2169 in 5000 steps, 1.74× the Kerdock set's 1/8.
+lr 0.01 it blew up at step 850 and kept 0.1340), (2000, 256) 0.0773 (released 0.0911); 2112 lines in
+R^64 end at 0.2169 in 5000 steps, 1.74× the Kerdock set's 1/8.
 At (276, 23) the basin is wide: seeds 0–2 end at 0.2874–0.2876; τ₀ = 1, 2 or 10, lr up to 0.05 and
 20,000 steps at 0.286–0.300; 12 rounds of basin hopping (rows moved by N(0, 0.3²/d), 2000 steps each,
 the best kept) at 0.2869. What did not win: alternating projection from a random start (0.41 for
@@ -47,15 +48,15 @@ starts (seeds 0–3, float64) stops at 177.5–178.0 with ε 0.375–0.382, and 
 R^30 with a growing penalty on the rows' energy outside their top 23 singular directions.
 
 Cost: one step against the bare Gram product and its gradient on the same k × d
-(``benchmarks/bench_packing.py step``, 9 repeats, the sharpest τ, an idle 2-core machine, 2026-12-07), with 2 threads: 2.92× at
-(2000, 32), 1.55× at (2000, 128), 1.23× at (2000, 512), 1.11× at (4000, 256), 1.10× at (8000, 128);
-with 1 thread 2.23×, 1.46×, 1.18×, 1.07×, 0.99×. Adam's fused kernel took the 2-thread ratios down
-from 3.07×, 1.59×, 1.48×, 1.18×, 1.10×. The products themselves cost less than the
-baseline's (the tiles cover one triangle of G); what is left is the objective's elementwise passes
-over every tile (|g|, scale, shift, clip, exp, sum, copysign, and the max that ε reads): about ten
-memory passes per Gram entry, against 4d FLOPs of products, so they weigh as much as the products
-at d = 32 and still a third at d = 128; fusing them would need a compiler (``torch.compile``),
-which the book does not require.
+(``benchmarks/bench_packing.py step``, 9 repeats, the sharpest τ, an idle 2-core machine,
+2026-12-07), with 2 threads: 2.92× at (2000, 32), 1.55× at (2000, 128), 1.23× at (2000, 512), 1.11×
+at (4000, 256), 1.10× at (8000, 128); with 1 thread 2.23×, 1.46×, 1.18×, 1.07×, 0.99×. Adam's fused
+kernel took the 2-thread ratios down from 3.07×, 1.59×, 1.48×, 1.18×, 1.10×. The products themselves
+cost less than the baseline's (the tiles cover one triangle of G); what is left is the objective's
+elementwise passes over every tile (|g|, scale, shift, clip, exp, sum, copysign, and the max that ε
+reads): about ten memory passes per Gram entry, against 4d FLOPs of products, so they weigh as much
+as the products at d = 32 and still a third at d = 128; fusing them would need a compiler
+(``torch.compile``), which the book does not require.
 """
 
 from __future__ import annotations
