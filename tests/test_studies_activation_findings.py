@@ -156,7 +156,7 @@ def test_untested_only_where_no_model_is_class2():
     assert "The one model measured is not Class 2" in one.markdown()
 
 
-def test_massive_positions_are_counted_in_the_table_and_the_text_only_where_present():
+def test_massive_positions_are_counted_in_the_text_only_where_present():
     sinks = _study(0.3, [(0.32, 0.2), (0.34, 0.25), (0.36, 0.22)], name="sinks")
     sinks.rows[1].massive, sinks.rows[2].massive = 43, 40
     plain = _study(0.3, [(0.32, 0.2), (0.34, 0.25)], name="plain")
@@ -166,10 +166,8 @@ def test_massive_positions_are_counted_in_the_table_and_the_text_only_where_pres
     assert ("removing the mean (taken without the positions with a massive activation, norm > "
             "10× the median: up to 43 per layer, in 2 of 3 layers) lowers ε") in line
     assert "massive" not in next(x for x in text.splitlines() if x.startswith("* **plain**"))
-    sink_table, plain_table = f.tables()
-    column = "massive positions (not in the mean)"
-    assert column in [c[0] for c in sink_table.columns]
-    assert column not in [c[0] for c in plain_table.columns]
+    # the per-layer counts stay out of the table: a thirteenth column would not fit the page
+    assert all(len(t.columns) == 12 for t in f.tables())
     # the count survives the results record (old records without it read as 0)
     back = ActivationStudy.from_dict(json.loads(dumps(sinks.as_dict())))
     assert [r.massive for r in back.rows] == [0, 43, 40]

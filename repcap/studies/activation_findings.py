@@ -69,9 +69,6 @@ def _interval(ci: Sequence[float]) -> str | None:
 
 def _columns(s: ActivationStudy) -> list:
     level = f"{100 * s.level:g} %"
-    # the count of positions the mean vector leaves out, only for a model that has any
-    massive = ([("massive positions (not in the mean)", "massive", "d")]
-               if any(r.massive for r in s.rows) else [])
     return [
         ("layer", "label", ""),
         ("µ", "mean", ".3f"),
@@ -82,7 +79,6 @@ def _columns(s: ActivationStudy) -> list:
         ("ε − embedding ε (same positions)", lambda r: round(r["eps"] - s.baseline, 3) + 0.0,
          "+.3f"),
         ("ε, mean removed", "eps_centred", ".3f"),
-        *massive,
         ("ε·√d", "eps_sqrt_d", ".2f"),
         ("participation ratio", "participation_ratio", ".1f"),
         ("effective rank", "effective_rank", ".1f"),
