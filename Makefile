@@ -3,7 +3,7 @@ PY := .venv/bin/python
 ARGS ?=
 PORT ?= 8000
 
-.PHONY: book test serve env clean
+.PHONY: book test check-site serve env clean
 
 env:
 	tools/setup_env.sh
@@ -15,6 +15,12 @@ test:
 	tools/setup_env.sh browser
 	@# One BLAS thread per xdist worker: two workers on two cores, no oversubscription.
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 --dist loadfile $(ARGS)
+
+check-site:
+	@# the built site as a reader sees it (headless Chromium at 1,400 px): tables and code that
+	@# scroll sideways, overlapping figure text, unnumbered figures, broken links, raw TeX
+	tools/setup_env.sh browser
+	$(PY) -m repcap.book.site_check _build/html
 
 serve:
 	@# a busy port or a site not built yet is one line (tools/serve.py), not a traceback

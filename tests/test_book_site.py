@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 
 from repcap.book import build as bookbuild
+from repcap.book.site_check import find_chromium, site_problems
 
 from conftest import ROOT
 
 NOTEBOOKS = bookbuild.toc_notebooks(ROOT)
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = find_chromium()
 
 
 @pytest.fixture(scope="module")
@@ -171,196 +171,11 @@ def test_no_output_echoes_a_string_of_markdown(smoke_book):
     assert not echoed, "\n".join(echoed)
 
 
-_ANCHORS: dict[Path, set[str]] = {}
-
-
-def _anchors(page: Path) -> set[str]:
-    """The ids a page's links may point at (``#id``), read once per page."""
-    if page not in _ANCHORS:
-        _ANCHORS[page] = set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
-    return _ANCHORS[page]
-
-
-def _pages(html_dir: Path) -> list[Path]:
-    skip = {"genindex.html", "search.html"}
-    return sorted(p for p in html_dir.rglob("*.html")
-                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
-                  and p.name != "index.html")
-
-
-# Outputs whose content is wider than their box (clipped or scrolling), and plumbing left visible.
-_PAGE_CHECKS = """() => {
-  const out = [];
-  const visible = e => e.offsetParent !== null;
-  document.querySelectorAll('.cell_output pre, .cell_output .repcap-table-wrap, .cell_output img')
-    .forEach(e => {
-      if (!visible(e)) return;
-      const wide = e.tagName === 'IMG'
-        ? e.getBoundingClientRect().width > e.closest('.cell_output').clientWidth + 2
-        : e.scrollWidth > e.clientWidth + 2;
-      if (wide)
-        out.push('output wider than its box: ' + (e.innerText || e.src || '').slice(0, 80));
-    });
-  document.querySelectorAll('.cell .cell_input').forEach(e => {
-    if (visible(e) && /^\\s*write_results\\(/.test(e.innerText))
-      out.push('the write_results plumbing cell is visible');
-  });
-  document.querySelectorAll('.tag_injected-parameters, .tag_check-parameters').forEach(e => {
-    if (visible(e)) out.push('a parameter-plumbing cell is visible');
-  });
-  return out;
-}"""
-
-# Every <pre> of a page, code and output, shown or inside a collapsed cell that the reader can open,
-# that is wider than its box and so scrolls sideways (at the 1,400 px window of the test).
-_SCROLLING_PRE = """() => Array.from(document.querySelectorAll('pre'))
-  .filter(e => e.scrollWidth > e.clientWidth + 1)
-  .map(e => e.textContent.split('\\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 90))"""
-
-# Outputs that print a Python string of Markdown (its repr, quotes and \\n escapes) instead of the
-# rendered text: a plain-text output that starts with a quote and carries Markdown ("**", a table's
-# "|", a heading, or an escaped newline).
-_QUOTED_MARKDOWN = """() => Array.from(document.querySelectorAll('.cell_output pre'))
-  .map(e => e.textContent.trim())
-  .filter(t => /^[rbfu]?['"]/.test(t) && /\\\\n|\\*\\*|\\||^['"]#/.test(t))
-  .map(t => t.slice(0, 80))"""
-
-#: Emoji status glyphs (✅ ⚠️ ❌ and their kin): empty boxes where no emoji font is installed.
-_EMOJI = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
-
-# For each figure of a page, the number of the first "Figure N.M." caption that follows its cell
-# (within the next few elements), or null.
-_FIGURE_NUMBERS = """() => Array.from(document.querySelectorAll('.cell_output img')).map(img => {
-  let node = img.closest('.cell');
-  for (let hops = 0; node && hops < 4; hops++) {
-    node = node.nextElementSibling;
-    if (!node) break;
-    const m = (node.innerText || '').trim().match(/^Figure (\\d+\\.\\d+)\\./);
-    if (m) return m[1];
-    if (node.querySelector && node.querySelector('.cell_output img')) break;
-  }
-  return null;
-})"""
-
-
-# Every figure of a page: its PNG, the width it is shown at and its natural width (CSS px).
-_FIGURES = """() => Array.from(document.querySelectorAll('.cell_output img')).map(img => [
-  img.src, img.getBoundingClientRect().width, img.naturalWidth])"""
-
-
-def _figure_problems(figures) -> list[str]:
-    """The legibility rule of issue 25 for each figure ``(src, shown, natural)`` of a page: shown at
-    ≥ 80 % of its natural width, no text under 10 px on screen (smallest font px at the PNG's dpi ×
-    shown/natural), and no problem in the report its PNG carries (plots.legibility: clipped text,
-    text outside the canvas, labels over labels, legends or labels over the data)."""
-    from repcap.book.plots.legibility import MIN_TEXT_PX, read_png_report
-
-    out = []
-    for n, (src, shown, natural) in enumerate(figures, 1):
-        url = urlparse(src)
-        data = Path(unquote(url.path)).read_bytes() if url.scheme == "file" else b""
-        report = read_png_report(data)
-        if report is None:
-            out.append(f"figure {n} carries no legibility report (drawn outside the book's style?)")
-            continue
-        scale = shown / natural
-        if scale < 0.8:
-            out.append(f"figure {n} is shown at {100 * scale:.0f} % of its width (< 80 %)")
-        if report["min_font_px"] * scale < MIN_TEXT_PX:
-            out.append(f"figure {n} has text of {report['min_font_px'] * scale:.1f} px on screen "
-                       f"(< {MIN_TEXT_PX:g})")
-        out += [f"figure {n}: {p}" for p in report["problems"]]
-    return out
-
-
 @pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
 def test_every_page_in_headless_chromium(smoke_book):
-    from playwright.sync_api import sync_playwright
-
     report, _ = smoke_book
-    html_dir = report.html_dir
-    pages = _pages(html_dir)
-    chapter_pages = {html_dir / "notebooks" / f"{nb.stem}.html" for nb in NOTEBOOKS}
-    assert chapter_pages <= set(pages), "a chapter page is missing from the site"
-    problems = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})  # the issue's reading width
-        for path in pages:
-            name = path.relative_to(html_dir)
-            page.goto(path.as_uri(), wait_until="load")
-            if page.evaluate("() => !!window.MathJax"):
-                # window.MathJax is first the page's config object; the library replaces it when
-                # its (deferred) script runs, which a busy machine may not have done at "load".
-                page.wait_for_function("() => window.MathJax.startup && MathJax.startup.promise")
-                page.evaluate("() => MathJax.startup.promise")
-            text = page.inner_text("main") if page.query_selector("main") else page.inner_text("body")
-            for raw in (r"\(", r"\[", "$$"):
-                if raw in text:
-                    problems.append(f"{name}: raw TeX {raw!r} left on the page")
-            if re.search(r"\\(frac|varepsilon|sqrt|mu|sigma)\b", text):
-                problems.append(f"{name}: untypeset TeX command")
-            broken = page.evaluate("() => Array.from(document.images)"
-                                   ".filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)")
-            problems += [f"{name}: image does not load: {src}" for src in broken]
-            if path in chapter_pages:
-                if page.evaluate("() => document.querySelectorAll('.cell_output img').length") == 0:
-                    problems.append(f"{name}: a chapter without a single figure")
-                if page.evaluate("() => document.querySelectorAll('mjx-container').length") == 0:
-                    problems.append(f"{name}: no typeset math on a chapter page")
-                colab = page.evaluate("() => Array.from(document.querySelectorAll('a'))"
-                                      ".map(a => a.href).filter(h => h.includes('colab.research.google.com'))")
-                if not any(h.endswith(f"notebooks/{path.stem}.ipynb") for h in colab):
-                    problems.append(f"{name}: no Colab launch link to the notebook")
-            errors = page.evaluate("() => Array.from(document.querySelectorAll("
-                                   "'.output.traceback, .output.error, .output.stderr'))"
-                                   ".map(e => e.innerText)")
-            for err in errors:
-                if re.search(r"Traceback|Error|Warning", err):
-                    problems.append(f"{name}: error output in a cell: {err[:200]!r}")
-            problems += [f"{name}: {p}" for p in page.evaluate(_PAGE_CHECKS)]
-            problems += [f"{name}: {p}" for p in _figure_problems(page.evaluate(_FIGURES))]
-            problems += [f"{name}: a <pre> scrolls sideways at 1,400 px: {line!r}"
-                         for line in page.evaluate(_SCROLLING_PRE)]
-            problems += [f"{name}: an output prints a quoted string of Markdown: {t!r}"
-                         for t in page.evaluate(_QUOTED_MARKDOWN)]
-            for glyph in sorted(set(_EMOJI.findall(page.inner_text("body")))):
-                problems.append(f"{name}: emoji {glyph!r} on the page (no emoji font everywhere)")
-            if path in chapter_pages:
-                chapter = int(path.stem.split("_")[0])
-                numbers = page.evaluate(_FIGURE_NUMBERS)
-                for n, number in enumerate(numbers, 1):
-                    if number is None:
-                        problems.append(f"{name}: figure {n} of the page has no 'Figure {chapter}.x.' caption")
-                    elif not number.startswith(f"{chapter}."):
-                        problems.append(f"{name}: figure {n} is captioned Figure {number}")
-                found = [x for x in numbers if x]
-                if len(set(found)) != len(found):
-                    problems.append(f"{name}: figure numbers repeat: {found}")
-            text_all = page.inner_text("body")
-            for hit in re.findall(r"(?<![\w.~])/(?:tmp|work|home|root|usr|opt)/\S*|site-packages\S*", text_all):
-                problems.append(f"{name}: prints a filesystem path: {hit[:120]}")
-            links = page.evaluate("() => Array.from(document.querySelectorAll('a[href]'))"
-                                  ".map(a => a.getAttribute('href'))")
-            for href in links:
-                url = urlparse(href)
-                if url.scheme or href.startswith("#") or not url.path:
-                    continue
-                target = (path.parent / unquote(url.path)).resolve()
-                if not target.exists():
-                    problems.append(f"{name}: link to a missing page: {href}")
-                elif url.fragment and url.fragment not in _anchors(target):
-                    problems.append(f"{name}: link to a missing anchor: {href}")
-            for raw in re.findall(r"\{(?:cite|ref|doc|numref|eq)(?::\w+)?\}`[^`]*`", text_all):
-                problems.append(f"{name}: a role left as text: {raw}")
-            cites = page.evaluate("() => Array.from(document.querySelectorAll('a[href*=\"references.html#\"]'))"
-                                  ".map(a => a.innerText)")
-            problems += [f"{name}: a citation without its author and year: {c!r}"
-                         for c in cites if not re.search(r"[A-Z].*(19|20)\d\d|^(19|20)\d\d$", c)]
-        browser.close()
+    problems = site_problems(report.html_dir, [nb.stem for nb in NOTEBOOKS], CHROMIUM)
     assert not problems, "\n".join(problems)
 
 
@@ -486,3 +301,11 @@ def test_capacity_explorer_computes_what_the_package_does(smoke_book, served_sit
     offsite = [u for u in requests if not u.startswith(served_site)]
     assert not offsite, f"the explorer fetched from outside the site: {offsite}"
     assert not problems, "\n".join(problems[:20])
+
+
+def test_site_check_without_a_built_site_is_one_line_and_exit_2(tmp_path, capsys):
+    from repcap.book.site_check import main
+
+    assert main([str(tmp_path / "_build" / "html")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"no built site in {tmp_path / '_build' / 'html'}: run make book first"]
