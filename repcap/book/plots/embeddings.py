@@ -10,7 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from repcap.book.plots import COLORS, CYCLE
-from repcap.book.plots.layout import finish, source_line
+from repcap.book.plots.layout import finish, place_clear, source_line
 from repcap.laws.classes import CLASS1_ABOVE, CLASS2_BELOW
 
 
@@ -170,6 +170,12 @@ def lexical_groups(groups, *, eps: float, title: str = "Lexical relationships", 
     return fig
 
 
+# Where a star's label may go (offset in points, alignment), in order of preference.
+_STAR_LABEL_SPOTS = (((6, 5), "left", "bottom"), ((6, -5), "left", "top"),
+                     ((-6, 5), "right", "bottom"), ((-6, -5), "right", "top"),
+                     ((0, 9), "center", "bottom"), ((0, -9), "center", "top"))
+
+
 def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float = CLASS2_BELOW,
                   thresholds: tuple[float, float] = (CLASS2_BELOW, CLASS1_ABOVE), source: str = ""):
     """The paper's Figure 5: ε against d_model, all models (left) and the Class 2 zoom (right).
@@ -182,7 +188,7 @@ def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float =
     points with ε < ``zoom_below`` on a linear axis, as the paper's Figure 5b.
     """
     fig, (full, zoom) = plt.subplots(1, 2, figsize=(12, 4.8))
-    seen = set()
+    seen, labels = set(), []
     for ax, keep in ((full, lambda p: True), (zoom, lambda p: p["eps"] < zoom_below)):
         for p in reported:
             if not keep(p):
@@ -200,10 +206,14 @@ def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float =
             ax.scatter([p["d_model"] for p in pts], [p["eps"] for p in pts], marker="*", s=170,
                        color=MEASURED_COLOR, edgecolor="black", linewidth=0.6, zorder=4,
                        label="measured in this run" if ax is full else None)
-            # alternate labels above and below so that neighbours at similar ε stay legible
-            for k, p in enumerate(sorted(pts, key=lambda q: q["d_model"])):
-                ax.annotate(p["name"], (p["d_model"], p["eps"]), xytext=(6, 5 if k % 2 == 0 else -11),
-                            textcoords="offset points", fontsize=7.5, color="#333333")
+            # each label goes to the first spot around its star that hides no dot and no other
+            # label (place_clear, once the layout is final); above right, then below right, ...
+            for p in sorted(pts, key=lambda q: q["d_model"]):
+                xy = (p["d_model"], p["eps"])
+                text = ax.annotate(p["name"], xy, xytext=(6, 5), textcoords="offset points",
+                                   fontsize=7.5, color="#333333")
+                labels.append((text, [{"xy": xy, "xytext": off, "ha": ha, "va": va}
+                                      for off, ha, va in _STAR_LABEL_SPOTS]))
         if null_curve is not None:
             d, e = null_curve
             ax.plot(d, e, color=COLORS["random"], ls=":", lw=1.3,
@@ -223,9 +233,10 @@ def eps_vs_dmodel(measured, reported=(), *, null_curve=None, zoom_below: float =
         lo, hi = min(zoom_pts), max(zoom_pts)
         pad = 0.08 * (hi - lo if hi > lo else 0.01)
         zoom.set_ylim(lo - pad, hi + pad)
-    handles, labels = full.get_legend_handles_labels()
+    handles, names = full.get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0.11, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    fig.legend(handles, names, loc="lower center", ncol=5, fontsize=8, bbox_to_anchor=(0.5, 0.0))
+    place_clear(fig, labels)
     source_line(fig, source)
     return fig
 

@@ -143,7 +143,8 @@ def toy_model_gallery(arrays: Mapping[str, Sequence[np.ndarray]], toy, *, profil
         bottom.grid(axis="y", visible=False)
         bottom.set_xlabel(r"$\|W_i \|$", fontsize=9)
     axes[0][0].set_ylabel(r"$W^\top W$", fontsize=10)
-    axes[1][0].set_ylabel("features (most important on top)", fontsize=9)
+    # two lines: on one the label is taller than the panel and runs into the tick labels
+    axes[1][0].set_ylabel("features\n(most important on top)", fontsize=9)
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.9, pad=0.01, label=r"$W_i \cdot W_j$")
     sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
     fig.colorbar(sm, ax=axes[1].tolist(), shrink=0.9, pad=0.01,
