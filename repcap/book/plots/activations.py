@@ -56,8 +56,8 @@ def capacity_curves(ax, studies: Sequence) -> None:
                 label=s.model)
     ax.set_xlabel("relative depth")
     ax.set_ylabel("log10 k_max by Eq. 7 at the layer's ε")
-    # above the panel, as the left panel's: inside it would sit on some model's curve
-    ax.legend(fontsize=7, ncol=2, loc="lower left", bbox_to_anchor=(0.0, 1.01), frameon=False)
+    # right of the panel: inside it sits on some model's curve, above it meets the left legend
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
 def figure(studies: Sequence):
