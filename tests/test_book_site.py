@@ -9,6 +9,7 @@ keeps this module on one worker.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
@@ -175,7 +176,9 @@ def test_no_output_echoes_a_string_of_markdown(smoke_book):
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (tools/setup_env.sh browser)")
 def test_every_page_in_headless_chromium(smoke_book):
     report, _ = smoke_book
-    problems = site_problems(report.html_dir, [nb.stem for nb in NOTEBOOKS], CHROMIUM)
+    # a relative path, as `make check-site` passes _build/html
+    relative = os.path.relpath(report.html_dir)
+    problems = site_problems(relative, [nb.stem for nb in NOTEBOOKS], CHROMIUM)
     assert not problems, "\n".join(problems)
 
 

@@ -144,7 +144,7 @@ def site_problems(html_dir: str | Path, chapter_stems, chromium: str | None = No
         raise RuntimeError("no chromium on the PATH; run tools/setup_env.sh browser")
     from playwright.sync_api import sync_playwright
 
-    html_dir = Path(html_dir)
+    html_dir = Path(html_dir).resolve()  # pages are opened as file:// URIs, which need it absolute
     pages = _pages(html_dir)
     chapter_pages = {html_dir / "notebooks" / f"{stem}.html" for stem in chapter_stems}
     problems = [f"{p.relative_to(html_dir)}: a chapter page is missing from the site"
