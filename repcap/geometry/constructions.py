@@ -27,6 +27,7 @@ dimension.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -237,9 +238,7 @@ def leech_etf() -> Construction:
                         LEECH_ETF_DIM, "276 equiangular lines from the Leech lattice (Lemmens-Seidel 1973)")
 
 
-_LEECH_CACHE: dict[str, np.ndarray] = {}
-
-
+@functools.lru_cache(maxsize=1)
 def golay_code() -> np.ndarray:
     """The 4096 codewords (rows of 0/1, length 24) of the extended binary Golay code.
 
@@ -256,20 +255,20 @@ def golay_code() -> np.ndarray:
     {np.int64(0): np.int64(1), np.int64(8): np.int64(759), np.int64(12): np.int64(2576),
      np.int64(16): np.int64(759), np.int64(24): np.int64(1)}
     """
-    if "golay" not in _LEECH_CACHE:
-        g = np.zeros(23, dtype=np.int64)
-        g[[0, 2, 4, 5, 6, 10, 11]] = 1
-        gen = np.stack([np.roll(g, i) for i in range(12)])  # x^i g(x) mod x^23 - 1
-        msgs = (np.arange(4096)[:, None] >> np.arange(12)) & 1
-        words = (msgs @ gen) % 2
-        _LEECH_CACHE["golay"] = np.hstack([words, words.sum(axis=1, keepdims=True) % 2])
-    return _LEECH_CACHE["golay"]
+    g = np.zeros(23, dtype=np.int64)
+    g[[0, 2, 4, 5, 6, 10, 11]] = 1
+    gen = np.stack([np.roll(g, i) for i in range(12)])  # x^i g(x) mod x^23 - 1
+    msgs = (np.arange(4096)[:, None] >> np.arange(12)) & 1
+    words = (msgs @ gen) % 2
+    code = np.hstack([words, words.sum(axis=1, keepdims=True) % 2])
+    code.setflags(write=False)  # cached: every caller gets this one array
+    return code
 
 
+@functools.lru_cache(maxsize=1)
 def _leech_etf_vectors() -> np.ndarray:
-    """The 276 unit vectors of :func:`leech_etf` (float32, 276 × 23), built once and checked."""
-    if "etf" in _LEECH_CACHE:
-        return _LEECH_CACHE["etf"]
+    """The 276 unit vectors of :func:`leech_etf` (float32, 276 × 23, read-only), built once and
+    checked."""
     code = golay_code()
     w = np.ones(24, dtype=np.int64)
     w[0] = 5
@@ -301,8 +300,9 @@ def _leech_etf_vectors() -> np.ndarray:
     np.fill_diagonal(gram, 0.2)
     if rows.shape != (LEECH_ETF_COUNT, LEECH_ETF_DIM) or np.abs(gram - 0.2).max() > 1e-12:
         raise DomainError("the Leech construction did not give 276 lines at 1/5")  # pragma: no cover
-    _LEECH_CACHE["etf"] = rows.astype(np.float32)
-    return _LEECH_CACHE["etf"]
+    rows = rows.astype(np.float32)
+    rows.setflags(write=False)
+    return rows
 
 
 def dual_bch(m, e) -> Construction:

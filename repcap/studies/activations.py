@@ -101,11 +101,11 @@ class LayerSums:
         x = h.to(torch.float64)
         norms = x.norm(dim=1, keepdim=True)
         keep = norms[:, 0] > 0
-        x = x[keep]
-        unit = x / norms[keep]
+        x, norms = x[keep], norms[keep]
+        unit = x / norms
         if self.shift is None:
             self.shift = unit.mean(dim=0)
-            self.norm_cut = massive_threshold(norms[keep].cpu().numpy())
+            self.norm_cut = massive_threshold(norms.cpu().numpy())
             d = unit.shape[1]
             self.u = torch.zeros(d, dtype=torch.float64, device=unit.device)
             self.gram = torch.zeros((d, d), dtype=torch.float64, device=unit.device)
@@ -117,7 +117,7 @@ class LayerSums:
         self.gram.addmm_(r.T, r)
         self.d1 = self.d1 + delta.sum()
         self.d2 = self.d2 + (delta * delta).sum()
-        big = norms[keep][:, 0] > self.norm_cut
+        big = norms[:, 0] > self.norm_cut
         typical = x[~big]
         self.massive = self.massive + big.sum()
         self.raw += typical.sum(dim=0)
@@ -459,8 +459,8 @@ def log10_eq7(d: int, eps: float) -> float:
 def rows_from_sums(sums: dict[int, LayerSums], d: int, n_layers: int) -> list[LayerRow]:
     r"""One :class:`LayerRow` per layer from its sums: µ, σ and ε = µ + 2σ over all pairs of the
     n positions (:meth:`CentredSums.moments`), ε√d, ε of the reservoir after subtracting the mean
-    m = Σh/(n − n_massive) of the rows without a massive activation, the norm ‖s + u/n‖ of the mean unit vector, participation ratio and effective rank
-    (:func:`spectrum_measures`), the paper's class and log10 of Eq. 7's capacity at (d, ε)."""
+    m = Σh/(n − n_massive) of the rows without a massive activation, the norm ‖s + u/n‖ of the
+    mean unit vector, participation ratio and effective rank (:func:`spectrum_measures`), the paper's class and log10 of Eq. 7's capacity at (d, ε)."""
     labels = layer_labels(n_layers)
     rows = []
     for i, s in sums.items():

@@ -77,7 +77,7 @@ def frontier_figure(panels: Sequence[Mapping], *, source: str = "",
     fig, axes = figure(len(panels), height=4.9)
     labels = [lab for ax, panel in zip(axes, panels)
               for lab in frontier_panel(ax, **panel, legend=False, ours_label=ours_label)]
-    legible(fig)  # the labels' final size, before they are placed
+    legible(fig)  # the final text sizes, before the legend's room is measured
     legend_below(fig, axes)
     place_clear(fig, labels)
     source_line(fig, source)

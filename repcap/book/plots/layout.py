@@ -83,10 +83,13 @@ def place_clear(fig, placements) -> None:
     ``Annotation`` settings (``xy``, ``xytext``, ``ha``, ``va``). A spot is clear when the label's
     box (at the size it is drawn, so call this after the fonts and layout are final) crosses no
     line or point of its axes (:func:`legibility.covers_data`) and overlaps no text, tick label,
-    legend or label placed before it.
+    legend or label placed before it. Text below the book's minimum size is raised first
+    (:func:`repcap.book.plots.legible`), so the boxes measured are the ones drawn.
     """
+    from repcap.book.plots import legible
     from repcap.book.plots.legibility import covers_data, data_artists, overlap
 
+    legible(fig)  # the labels' final size: the draw hook would raise small text after placing
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     moving = {id(a) for a, _ in placements}
